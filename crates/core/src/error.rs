@@ -1,0 +1,85 @@
+//! The one error type of sqlexam-core. Each message is a sentence an organizer can act on,
+//! naming the file (and line) where there is one.
+
+use std::path::PathBuf;
+
+/// Errors of problem loading and grading infrastructure (a candidate's bad SQL is not an
+/// error: it is a verdict).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A TOML file that does not parse or does not match the format.
+    #[error("{path}:{line}:{column}: {message}")]
+    Toml {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A file or folder that breaks a rule of the problem format.
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    /// SQL in a schema, dataset or reference file that SQLite refused.
+    #[error("{path}:{line}:{column}: {message}")]
+    Sql {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The reference solution did not produce a result on a dataset.
+    #[error("{path}: the reference solution fails on dataset {dataset}: {message}")]
+    Reference {
+        path: PathBuf,
+        dataset: String,
+        message: String,
+    },
+    /// SQLite failed where it should not (out of memory while building an image, …).
+    #[error("SQLite failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn invalid(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_column;
+
+    #[test]
+    fn line_column_counts_from_one() {
+        assert_eq!(line_column("abc", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_column("日本\nx", 7), (2, 1));
+    }
+}

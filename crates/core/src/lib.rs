@@ -1,0 +1,22 @@
+//! sqlexam-core: the exam's domain logic with no Tauri and no network.
+//!
+//! `problem` reads problem sources and holds loaded problems (images + expected results);
+//! `grade` runs one candidate submission in a hardened SQLite sandbox and compares results.
+//! The grader never sees a problem's reference SQL: only the results it produced at load.
+
+pub mod grade;
+pub mod problem;
+pub mod value;
+
+mod error;
+mod sqlite;
+
+pub use error::{Error, Result};
+
+/// The version of this grader, recorded next to every verdict.
+pub const GRADER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The version of the bundled SQLite that grades (the same on every platform).
+pub fn sqlite_version() -> &'static str {
+    rusqlite::version()
+}

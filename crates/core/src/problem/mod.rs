@@ -1,0 +1,130 @@
+//! Problems: their settings, and a loaded problem ready to grade (one SQLite image and the
+//! expected result per dataset). A loaded problem holds no reference SQL: only the results
+//! the reference produced when the problem was loaded.
+
+mod config;
+mod image;
+pub mod source;
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::ResultSet;
+
+pub use config::{Compare, ColumnNames, Limits, Numbers, Order, TextCase};
+pub use source::{
+    Expectation, PackSource, Submission, load_problem, load_problem_in_context, read_pack_source,
+    submissions,
+};
+
+/// A text in both exam languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Localized {
+    pub en: String,
+    pub ja: String,
+}
+
+impl Localized {
+    /// The text in `lang` ("ja" or anything else for English).
+    pub fn get(&self, lang: &str) -> &str {
+        if lang == "ja" { &self.ja } else { &self.en }
+    }
+}
+
+/// What a problem asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// One read-only query; its result is compared.
+    Select,
+    /// Data-changing statements; the final contents of `check_tables` are compared.
+    Dml,
+}
+
+/// Whether candidates see a dataset's data and expected output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Sample,
+    Secret,
+}
+
+/// A scoring group: its points are earned when all its datasets pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub name: String,
+    pub points: u32,
+    pub datasets: Vec<String>,
+}
+
+/// A table (or view) of the problem's schema, for the schema browser and the authorizer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableInfo {
+    pub name: String,
+    pub is_view: bool,
+    pub columns: Vec<ColumnInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    pub name: String,
+    /// The declared type as written in the schema ("INTEGER", "TEXT", "" …).
+    pub decl_type: String,
+}
+
+/// What a correct submission produces on a dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expected {
+    /// Select problems: the result of the query.
+    Rows(ResultSet),
+    /// DML problems: the final contents of each check table, in `check_tables` order.
+    Tables(Vec<ResultSet>),
+}
+
+/// One dataset: a ready-to-load SQLite image and its expected result.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// `sample/<stem>` or `secret/<stem>`.
+    pub name: String,
+    pub visibility: Visibility,
+    /// The SQLite database file image (schema + data), copied fresh for every run.
+    pub image: Vec<u8>,
+    pub expected: Expected,
+    /// VM steps the reference solution used on this dataset.
+    pub reference_steps: u64,
+}
+
+/// A loaded problem: everything grading needs, nothing a candidate must not have (the
+/// expected results of secret datasets aside, which only the grader reads).
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub id: String,
+    pub title: Localized,
+    pub statement: Localized,
+    pub kind: Kind,
+    /// The maximum score: the sum of the groups' points.
+    pub points: u32,
+    pub groups: Vec<Group>,
+    pub check_tables: Vec<String>,
+    pub limits: Limits,
+    pub compare: Compare,
+    /// The fixed clock, as written (`YYYY-MM-DD HH:MM:SS`, UTC) and as Unix milliseconds.
+    pub now: String,
+    pub now_unix_ms: i64,
+    pub schema_sql: String,
+    pub tables: Vec<TableInfo>,
+    /// The schema defines triggers (so they must stay enabled while grading).
+    pub has_triggers: bool,
+    /// The schema defines views (so they must stay enabled while grading).
+    pub has_views: bool,
+    pub datasets: Vec<Dataset>,
+}
+
+impl Problem {
+    /// The dataset called `name`, if any.
+    pub fn dataset(&self, name: &str) -> Option<&Dataset> {
+        self.datasets.iter().find(|d| d.name == name)
+    }
+}

