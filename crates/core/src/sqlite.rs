@@ -124,6 +124,9 @@ mod tests {
         assert_eq!(split("SELECT 1; SELECT ';'"), ["SELECT 1;", " SELECT ';'"]);
         assert_eq!(split("SELECT 1 -- a;b\n;"), ["SELECT 1 -- a;b\n;"]);
         let trigger = "CREATE TRIGGER t AFTER INSERT ON x BEGIN DELETE FROM y; END;";
-        assert_eq!(split(&format!("{trigger}SELECT 2;")), [trigger, "SELECT 2;"]);
+        assert_eq!(
+            split(&format!("{trigger}SELECT 2;")),
+            [trigger, "SELECT 2;"]
+        );
     }
 }

@@ -73,7 +73,11 @@ impl fmt::Display for Cell {
 /// A real shown the way SQLite's shell shows it: always with a fraction or exponent.
 fn real_text(r: f64) -> String {
     let s = format!("{r:?}");
-    if s.contains(['.', 'e', 'E', 'i', 'N']) { s } else { format!("{s}.0") }
+    if s.contains(['.', 'e', 'E', 'i', 'N']) {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -16,30 +16,140 @@ use crate::problem::Kind;
 /// `date('now')` and friends are deterministic here: the connection's clock is fixed.
 const FUNCTIONS: &[&str] = &[
     // core scalar
-    "abs", "changes", "char", "coalesce", "concat", "concat_ws", "format", "glob", "hex", "if",
-    "ifnull", "iif", "instr", "last_insert_rowid", "length", "like", "likelihood", "likely",
-    "lower", "ltrim", "max", "min", "nullif", "octet_length", "printf", "quote", "replace",
-    "round", "rtrim", "sign", "soundex", "substr", "substring", "total_changes", "trim",
-    "typeof", "unhex", "unicode", "unistr", "unistr_quote", "unlikely", "upper", "zeroblob",
+    "abs",
+    "changes",
+    "char",
+    "coalesce",
+    "concat",
+    "concat_ws",
+    "format",
+    "glob",
+    "hex",
+    "if",
+    "ifnull",
+    "iif",
+    "instr",
+    "last_insert_rowid",
+    "length",
+    "like",
+    "likelihood",
+    "likely",
+    "lower",
+    "ltrim",
+    "max",
+    "min",
+    "nullif",
+    "octet_length",
+    "printf",
+    "quote",
+    "replace",
+    "round",
+    "rtrim",
+    "sign",
+    "soundex",
+    "substr",
+    "substring",
+    "total_changes",
+    "trim",
+    "typeof",
+    "unhex",
+    "unicode",
+    "unistr",
+    "unistr_quote",
+    "unlikely",
+    "upper",
+    "zeroblob",
     // date and time
-    "date", "time", "datetime", "julianday", "unixepoch", "strftime", "timediff",
-    "current_date", "current_time", "current_timestamp",
+    "date",
+    "time",
+    "datetime",
+    "julianday",
+    "unixepoch",
+    "strftime",
+    "timediff",
+    "current_date",
+    "current_time",
+    "current_timestamp",
     // aggregate
-    "avg", "count", "group_concat", "string_agg", "sum", "total",
+    "avg",
+    "count",
+    "group_concat",
+    "string_agg",
+    "sum",
+    "total",
     // window
-    "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
-    "first_value", "last_value", "nth_value",
+    "row_number",
+    "rank",
+    "dense_rank",
+    "percent_rank",
+    "cume_dist",
+    "ntile",
+    "lag",
+    "lead",
+    "first_value",
+    "last_value",
+    "nth_value",
     // math
-    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "cos",
-    "cosh", "degrees", "exp", "floor", "ln", "log", "log10", "log2", "mod", "pi", "pow",
-    "power", "radians", "sin", "sinh", "sqrt", "tan", "tanh", "trunc",
+    "acos",
+    "acosh",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
+    "ceil",
+    "ceiling",
+    "cos",
+    "cosh",
+    "degrees",
+    "exp",
+    "floor",
+    "ln",
+    "log",
+    "log10",
+    "log2",
+    "mod",
+    "pi",
+    "pow",
+    "power",
+    "radians",
+    "sin",
+    "sinh",
+    "sqrt",
+    "tan",
+    "tanh",
+    "trunc",
     // JSON (scalar and aggregate; the table-valued json_each/json_tree are virtual tables)
-    "json", "jsonb", "json_array", "jsonb_array", "json_array_length", "json_error_position",
-    "json_extract", "jsonb_extract", "json_insert", "jsonb_insert", "json_object",
-    "jsonb_object", "json_patch", "jsonb_patch", "json_pretty", "json_quote", "json_remove",
-    "jsonb_remove", "json_replace", "jsonb_replace", "json_set", "jsonb_set", "json_type",
-    "json_valid", "json_group_array", "jsonb_group_array", "json_group_object",
-    "jsonb_group_object", "->", "->>",
+    "json",
+    "jsonb",
+    "json_array",
+    "jsonb_array",
+    "json_array_length",
+    "json_error_position",
+    "json_extract",
+    "jsonb_extract",
+    "json_insert",
+    "jsonb_insert",
+    "json_object",
+    "jsonb_object",
+    "json_patch",
+    "jsonb_patch",
+    "json_pretty",
+    "json_quote",
+    "json_remove",
+    "jsonb_remove",
+    "json_replace",
+    "jsonb_replace",
+    "json_set",
+    "jsonb_set",
+    "json_type",
+    "json_valid",
+    "json_group_array",
+    "jsonb_group_array",
+    "json_group_object",
+    "jsonb_group_object",
+    "->",
+    "->>",
 ];
 
 /// Whether `name` (any case) is an allowed function.
@@ -69,23 +179,32 @@ pub(crate) fn authorizer(
 
 fn decide(kind: Kind, tables: &[String], ctx: &AuthContext<'_>) -> Result<(), Refusal> {
     let own_table = |name: &str| -> Result<(), Refusal> {
-        let in_main = matches!(ctx.database_name, None | Some("main"));
+        let in_main = ctx.database_name == Some("main");
         if in_main && tables.iter().any(|t| t.eq_ignore_ascii_case(name)) {
             Ok(())
         } else if is_schema_table(name) {
-            Err(Refusal::SchemaTable { name: name.to_owned() })
+            Err(Refusal::SchemaTable {
+                name: name.to_owned(),
+            })
         } else {
-            Err(Refusal::Table { name: name.to_owned() })
+            Err(Refusal::Table {
+                name: name.to_owned(),
+            })
         }
     };
     match ctx.action {
         AuthAction::Select | AuthAction::Recursive => Ok(()),
+        // A read with no database is of a CTE's own rows (the recursive reference of a
+        // recursive CTE): nothing stored, so nothing to protect.
+        AuthAction::Read { .. } if ctx.database_name.is_none() => Ok(()),
         AuthAction::Read { table_name, .. } => own_table(table_name),
         AuthAction::Function { function_name } => {
             if function_allowed(function_name) {
                 Ok(())
             } else {
-                Err(Refusal::Function { name: function_name.to_owned() })
+                Err(Refusal::Function {
+                    name: function_name.to_owned(),
+                })
             }
         }
         AuthAction::Insert { table_name }
@@ -95,12 +214,18 @@ fn decide(kind: Kind, tables: &[String], ctx: &AuthContext<'_>) -> Result<(), Re
                 Refusal::Table { name } => Refusal::Write { table: name },
                 other => other,
             }),
-            Kind::Select => Err(Refusal::Write { table: table_name.to_owned() }),
+            Kind::Select => Err(Refusal::Write {
+                table: table_name.to_owned(),
+            }),
         },
-        AuthAction::Pragma { pragma_name, .. } => Err(Refusal::Pragma { name: pragma_name.to_owned() }),
+        AuthAction::Pragma { pragma_name, .. } => Err(Refusal::Pragma {
+            name: pragma_name.to_owned(),
+        }),
         AuthAction::Attach { .. } | AuthAction::Detach { .. } => Err(Refusal::Attach),
         AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => Err(Refusal::Transaction),
-        AuthAction::CreateVtable { .. } | AuthAction::DropVtable { .. } => Err(Refusal::VirtualTable),
+        AuthAction::CreateVtable { .. } | AuthAction::DropVtable { .. } => {
+            Err(Refusal::VirtualTable)
+        }
         AuthAction::CreateIndex { .. }
         | AuthAction::CreateTable { .. }
         | AuthAction::CreateTempIndex { .. }
@@ -120,10 +245,13 @@ fn decide(kind: Kind, tables: &[String], ctx: &AuthContext<'_>) -> Result<(), Re
         | AuthAction::AlterTable { .. }
         | AuthAction::Reindex { .. }
         | AuthAction::Analyze { .. } => Err(Refusal::SchemaChange),
-        _ => Err(Refusal::Other { action: format!("{:?}", ctx.action) }),
+        _ => Err(Refusal::Other {
+            action: format!("{:?}", ctx.action),
+        }),
     }
 }
 
 fn is_schema_table(name: &str) -> bool {
-    name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("sqlite_"))
+    name.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("sqlite_"))
 }

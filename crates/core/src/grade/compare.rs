@@ -40,7 +40,9 @@ pub enum Mismatch {
         first_difference: Option<Difference>,
     },
     /// The right rows in the wrong order (only when the problem requires an order).
-    Order { first_difference: Difference },
+    Order {
+        first_difference: Difference,
+    },
 }
 
 /// The first differing row (1-based, in comparison order) and cell (1-based column, if the
@@ -54,14 +56,28 @@ pub struct Difference {
 }
 
 /// Compares a select problem's result. `None` means the result is correct.
-pub fn compare_result(expected: &ResultSet, actual: &ResultSet, rules: &Compare) -> Option<Mismatch> {
+pub fn compare_result(
+    expected: &ResultSet,
+    actual: &ResultSet,
+    rules: &Compare,
+) -> Option<Mismatch> {
     if expected.columns.len() != actual.columns.len() {
-        return Some(Mismatch::ColumnCount { expected: expected.columns.len(), actual: actual.columns.len() });
+        return Some(Mismatch::ColumnCount {
+            expected: expected.columns.len(),
+            actual: actual.columns.len(),
+        });
     }
     if rules.column_names == ColumnNames::Required
-        && !expected.columns.iter().zip(&actual.columns).all(|(e, a)| e.eq_ignore_ascii_case(a))
+        && !expected
+            .columns
+            .iter()
+            .zip(&actual.columns)
+            .all(|(e, a)| e.eq_ignore_ascii_case(a))
     {
-        return Some(Mismatch::ColumnNames { expected: expected.columns.clone(), actual: actual.columns.clone() });
+        return Some(Mismatch::ColumnNames {
+            expected: expected.columns.clone(),
+            actual: actual.columns.clone(),
+        });
     }
     let cmp = Comparer { rules };
     let (e, a) = (&expected.rows, &actual.rows);
@@ -72,20 +88,29 @@ pub fn compare_result(expected: &ResultSet, actual: &ResultSet, rules: &Compare)
                 return None;
             }
             match cmp.multiset(e, a, None) {
-                Some(Mismatch::Rows { table, expected_rows, actual_rows, missing_count, extra_count, missing, extra, .. }) => {
-                    Some(Mismatch::Rows {
-                        table,
-                        expected_rows,
-                        actual_rows,
-                        missing_count,
-                        extra_count,
-                        missing,
-                        extra,
-                        first_difference: cmp.first_difference(e, a, None),
-                    })
-                }
+                Some(Mismatch::Rows {
+                    table,
+                    expected_rows,
+                    actual_rows,
+                    missing_count,
+                    extra_count,
+                    missing,
+                    extra,
+                    ..
+                }) => Some(Mismatch::Rows {
+                    table,
+                    expected_rows,
+                    actual_rows,
+                    missing_count,
+                    extra_count,
+                    missing,
+                    extra,
+                    first_difference: cmp.first_difference(e, a, None),
+                }),
                 Some(other) => Some(other),
-                None => cmp.first_difference(e, a, None).map(|first_difference| Mismatch::Order { first_difference }),
+                None => cmp
+                    .first_difference(e, a, None)
+                    .map(|first_difference| Mismatch::Order { first_difference }),
             }
         }
         Order::Required => {
@@ -93,17 +118,26 @@ pub fn compare_result(expected: &ResultSet, actual: &ResultSet, rules: &Compare)
                 return Some(m);
             }
             let keys: Vec<usize> = rules.order_by.iter().map(|c| c - 1).collect();
-            cmp.first_difference(e, a, Some(&keys)).map(|first_difference| Mismatch::Order { first_difference })
+            cmp.first_difference(e, a, Some(&keys))
+                .map(|first_difference| Mismatch::Order { first_difference })
         }
     }
 }
 
 /// Compares a DML problem's check tables (as multisets). `names` are the table names.
-pub fn compare_tables(names: &[String], expected: &[ResultSet], actual: &[ResultSet], rules: &Compare) -> Option<Mismatch> {
+pub fn compare_tables(
+    names: &[String],
+    expected: &[ResultSet],
+    actual: &[ResultSet],
+    rules: &Compare,
+) -> Option<Mismatch> {
     let cmp = Comparer { rules };
     for ((name, e), a) in names.iter().zip(expected).zip(actual) {
         if e.columns.len() != a.columns.len() {
-            return Some(Mismatch::ColumnCount { expected: e.columns.len(), actual: a.columns.len() });
+            return Some(Mismatch::ColumnCount {
+                expected: e.columns.len(),
+                actual: a.columns.len(),
+            });
         }
         if let Some(m) = cmp.multiset(&e.rows, &a.rows, Some(name)) {
             return Some(m);
@@ -129,7 +163,10 @@ impl Comparer<'_> {
         if a == b {
             return true;
         }
-        let tolerance = self.rules.float_abs.max(self.rules.float_rel * a.abs().max(b.abs()));
+        let tolerance = self
+            .rules
+            .float_abs
+            .max(self.rules.float_rel * a.abs().max(b.abs()));
         (a - b).abs() <= tolerance
     }
 
@@ -160,8 +197,12 @@ impl Comparer<'_> {
         match (a, b) {
             (Cell::Integer(x), Cell::Integer(y)) => x.cmp(y),
             (Cell::Real(x), Cell::Real(y)) => x.total_cmp(y),
-            (Cell::Integer(i), Cell::Real(r)) if self.rules.numbers == Numbers::Numeric => (*i as f64).total_cmp(r),
-            (Cell::Real(r), Cell::Integer(i)) if self.rules.numbers == Numbers::Numeric => r.total_cmp(&(*i as f64)),
+            (Cell::Integer(i), Cell::Real(r)) if self.rules.numbers == Numbers::Numeric => {
+                (*i as f64).total_cmp(r)
+            }
+            (Cell::Real(r), Cell::Integer(i)) if self.rules.numbers == Numbers::Numeric => {
+                r.total_cmp(&(*i as f64))
+            }
             (Cell::Text(x), Cell::Text(y)) => self.text(x).cmp(&self.text(y)),
             (Cell::Blob(x), Cell::Blob(y)) => x.cmp(y),
             _ => rank(a).cmp(&rank(b)),
@@ -228,8 +269,16 @@ impl Comparer<'_> {
             actual_rows: a.len(),
             missing_count: missing.len(),
             extra_count: extra.len(),
-            missing: missing.iter().take(LISTED_ROWS).map(|r| (*r).clone()).collect(),
-            extra: extra.iter().take(LISTED_ROWS).map(|r| (*r).clone()).collect(),
+            missing: missing
+                .iter()
+                .take(LISTED_ROWS)
+                .map(|r| (*r).clone())
+                .collect(),
+            extra: extra
+                .iter()
+                .take(LISTED_ROWS)
+                .map(|r| (*r).clone())
+                .collect(),
             first_difference: self.first_difference(&sorted_e, &sorted_a, None),
         })
     }
@@ -250,12 +299,19 @@ impl Comparer<'_> {
                 return None;
             }
             let column = match (e.get(i), a.get(i)) {
-                (Some(x), Some(y)) if x.len() == y.len() => {
-                    x.iter().zip(y).position(|(p, q)| !self.cell_eq(p, q)).map(|c| c + 1)
-                }
+                (Some(x), Some(y)) if x.len() == y.len() => x
+                    .iter()
+                    .zip(y)
+                    .position(|(p, q)| !self.cell_eq(p, q))
+                    .map(|c| c + 1),
                 _ => None,
             };
-            Some(Difference { row: i + 1, column, expected: e.get(i).cloned(), actual: a.get(i).cloned() })
+            Some(Difference {
+                row: i + 1,
+                column,
+                expected: e.get(i).cloned(),
+                actual: a.get(i).cloned(),
+            })
         })
     }
 }
@@ -270,23 +326,37 @@ mod tests {
     }
     fn rs(rows: Vec<Row>) -> ResultSet {
         let width = rows.first().map_or(1, Vec::len);
-        ResultSet { columns: (0..width).map(|i| format!("c{i}")).collect(), rows }
+        ResultSet {
+            columns: (0..width).map(|i| format!("c{i}")).collect(),
+            rows,
+        }
     }
     fn same(e: Vec<Row>, a: Vec<Row>, rules: &Compare) -> bool {
         compare_result(&rs(e), &rs(a), rules).is_none()
     }
     fn ordered() -> Compare {
-        Compare { order: Order::Required, ..Compare::default() }
+        Compare {
+            order: Order::Required,
+            ..Compare::default()
+        }
     }
 
     #[test]
     fn row_order_is_ignored_by_default() {
-        assert!(same(vec![vec![I(1)], vec![I(2)]], vec![vec![I(2)], vec![I(1)]], &Compare::default()));
+        assert!(same(
+            vec![vec![I(1)], vec![I(2)]],
+            vec![vec![I(2)], vec![I(1)]],
+            &Compare::default()
+        ));
     }
 
     #[test]
     fn wrong_order_is_rejected_only_when_order_required() {
-        let m = compare_result(&rs(vec![vec![I(1)], vec![I(2)]]), &rs(vec![vec![I(2)], vec![I(1)]]), &ordered());
+        let m = compare_result(
+            &rs(vec![vec![I(1)], vec![I(2)]]),
+            &rs(vec![vec![I(2)], vec![I(1)]]),
+            &ordered(),
+        );
         match m {
             Some(Mismatch::Order { first_difference }) => {
                 assert_eq!(first_difference.row, 1);
@@ -298,92 +368,208 @@ mod tests {
 
     #[test]
     fn order_by_keys_let_ties_come_in_any_order() {
-        let rules = Compare { order_by: vec![2], ..ordered() };
+        let rules = Compare {
+            order_by: vec![2],
+            ..ordered()
+        };
         let e = vec![vec![t("a"), I(1)], vec![t("b"), I(1)], vec![t("c"), I(2)]];
         let tie_swapped = vec![vec![t("b"), I(1)], vec![t("a"), I(1)], vec![t("c"), I(2)]];
         assert!(same(e.clone(), tie_swapped, &rules));
         let key_swapped = vec![vec![t("c"), I(2)], vec![t("a"), I(1)], vec![t("b"), I(1)]];
-        assert!(matches!(compare_result(&rs(e), &rs(key_swapped), &rules), Some(Mismatch::Order { .. })));
+        assert!(matches!(
+            compare_result(&rs(e), &rs(key_swapped), &rules),
+            Some(Mismatch::Order { .. })
+        ));
     }
 
     #[test]
     fn duplicates_count_in_multisets() {
-        let m = compare_result(&rs(vec![vec![I(1)], vec![I(1)]]), &rs(vec![vec![I(1)]]), &Compare::default());
+        let m = compare_result(
+            &rs(vec![vec![I(1)], vec![I(1)]]),
+            &rs(vec![vec![I(1)]]),
+            &Compare::default(),
+        );
         match m {
-            Some(Mismatch::Rows { missing_count: 1, extra_count: 0, missing, .. }) => assert_eq!(missing, vec![vec![I(1)]]),
+            Some(Mismatch::Rows {
+                missing_count: 1,
+                extra_count: 0,
+                missing,
+                ..
+            }) => assert_eq!(missing, vec![vec![I(1)]]),
             other => panic!("expected one missing row, got {other:?}"),
         }
     }
 
     #[test]
     fn column_count_must_match() {
-        let e = ResultSet { columns: vec!["a".into()], rows: vec![] };
-        let a = ResultSet { columns: vec!["a".into(), "b".into()], rows: vec![] };
-        assert_eq!(compare_result(&e, &a, &Compare::default()), Some(Mismatch::ColumnCount { expected: 1, actual: 2 }));
+        let e = ResultSet {
+            columns: vec!["a".into()],
+            rows: vec![],
+        };
+        let a = ResultSet {
+            columns: vec!["a".into(), "b".into()],
+            rows: vec![],
+        };
+        assert_eq!(
+            compare_result(&e, &a, &Compare::default()),
+            Some(Mismatch::ColumnCount {
+                expected: 1,
+                actual: 2
+            })
+        );
     }
 
     #[test]
     fn column_names_are_ignored_unless_required() {
-        let e = ResultSet { columns: vec!["total".into()], rows: vec![vec![I(1)]] };
-        let a = ResultSet { columns: vec!["TOTAL".into()], rows: vec![vec![I(1)]] };
-        let b = ResultSet { columns: vec!["sum".into()], rows: vec![vec![I(1)]] };
-        let required = Compare { column_names: ColumnNames::Required, ..Compare::default() };
+        let e = ResultSet {
+            columns: vec!["total".into()],
+            rows: vec![vec![I(1)]],
+        };
+        let a = ResultSet {
+            columns: vec!["TOTAL".into()],
+            rows: vec![vec![I(1)]],
+        };
+        let b = ResultSet {
+            columns: vec!["sum".into()],
+            rows: vec![vec![I(1)]],
+        };
+        let required = Compare {
+            column_names: ColumnNames::Required,
+            ..Compare::default()
+        };
         assert!(compare_result(&e, &b, &Compare::default()).is_none());
-        assert!(compare_result(&e, &a, &required).is_none(), "names compare case-insensitively");
-        assert!(matches!(compare_result(&e, &b, &required), Some(Mismatch::ColumnNames { .. })));
+        assert!(
+            compare_result(&e, &a, &required).is_none(),
+            "names compare case-insensitively"
+        );
+        assert!(matches!(
+            compare_result(&e, &b, &required),
+            Some(Mismatch::ColumnNames { .. })
+        ));
     }
 
     #[test]
     fn integer_equals_real_in_numeric_mode_only() {
-        assert!(same(vec![vec![I(2)]], vec![vec![R(2.0)]], &Compare::default()));
-        let exact = Compare { numbers: Numbers::Exact, ..Compare::default() };
+        assert!(same(
+            vec![vec![I(2)]],
+            vec![vec![R(2.0)]],
+            &Compare::default()
+        ));
+        let exact = Compare {
+            numbers: Numbers::Exact,
+            ..Compare::default()
+        };
         assert!(!same(vec![vec![I(2)]], vec![vec![R(2.0)]], &exact));
         assert!(same(vec![vec![R(2.0)]], vec![vec![R(2.0)]], &exact));
     }
 
     #[test]
     fn integers_compare_exactly_even_when_huge() {
-        assert!(!same(vec![vec![I(9_007_199_254_740_993)]], vec![vec![I(9_007_199_254_740_992)]], &Compare::default()));
+        assert!(!same(
+            vec![vec![I(9_007_199_254_740_993)]],
+            vec![vec![I(9_007_199_254_740_992)]],
+            &Compare::default()
+        ));
     }
 
     #[test]
     fn floats_compare_within_tolerance() {
-        assert!(same(vec![vec![R(2.0 / 3.0)]], vec![vec![R(0.6666666666666667)]], &Compare::default()));
-        assert!(same(vec![vec![R(1e6)]], vec![vec![R(1e6 + 1e-4)]], &Compare::default()), "relative 1e-9 of 1e6 is 1e-3");
-        assert!(!same(vec![vec![R(0.67)]], vec![vec![R(0.6667)]], &Compare::default()));
-        let loose = Compare { float_abs: 0.01, ..Compare::default() };
+        assert!(same(
+            vec![vec![R(2.0 / 3.0)]],
+            vec![vec![R(0.6666666666666667)]],
+            &Compare::default()
+        ));
+        assert!(
+            same(
+                vec![vec![R(1e6)]],
+                vec![vec![R(1e6 + 1e-4)]],
+                &Compare::default()
+            ),
+            "relative 1e-9 of 1e6 is 1e-3"
+        );
+        assert!(!same(
+            vec![vec![R(0.67)]],
+            vec![vec![R(0.6667)]],
+            &Compare::default()
+        ));
+        let loose = Compare {
+            float_abs: 0.01,
+            ..Compare::default()
+        };
         assert!(same(vec![vec![R(0.67)]], vec![vec![R(0.6667)]], &loose));
-        let relative = Compare { float_abs: 0.0, float_rel: 0.01, ..Compare::default() };
+        let relative = Compare {
+            float_abs: 0.0,
+            float_rel: 0.01,
+            ..Compare::default()
+        };
         assert!(same(vec![vec![R(100.0)]], vec![vec![R(100.9)]], &relative));
         assert!(!same(vec![vec![R(100.0)]], vec![vec![R(101.1)]], &relative));
     }
 
     #[test]
     fn text_is_never_equal_to_a_number() {
-        assert!(!same(vec![vec![I(2)]], vec![vec![t("2")]], &Compare::default()));
+        assert!(!same(
+            vec![vec![I(2)]],
+            vec![vec![t("2")]],
+            &Compare::default()
+        ));
     }
 
     #[test]
     fn null_equals_null_and_nothing_else() {
-        assert!(same(vec![vec![Null]], vec![vec![Null]], &Compare::default()));
-        assert!(!same(vec![vec![Null]], vec![vec![I(0)]], &Compare::default()));
-        assert!(!same(vec![vec![Null]], vec![vec![t("")]], &Compare::default()));
+        assert!(same(
+            vec![vec![Null]],
+            vec![vec![Null]],
+            &Compare::default()
+        ));
+        assert!(!same(
+            vec![vec![Null]],
+            vec![vec![I(0)]],
+            &Compare::default()
+        ));
+        assert!(!same(
+            vec![vec![Null]],
+            vec![vec![t("")]],
+            &Compare::default()
+        ));
     }
 
     #[test]
     fn text_is_case_sensitive_unless_folded_and_trimmed_only_on_request() {
-        assert!(!same(vec![vec![t("Tokyo")]], vec![vec![t("tokyo")]], &Compare::default()));
-        let fold = Compare { text_case: TextCase::Fold, ..Compare::default() };
+        assert!(!same(
+            vec![vec![t("Tokyo")]],
+            vec![vec![t("tokyo")]],
+            &Compare::default()
+        ));
+        let fold = Compare {
+            text_case: TextCase::Fold,
+            ..Compare::default()
+        };
         assert!(same(vec![vec![t("Tokyo")]], vec![vec![t("tokyo")]], &fold));
-        assert!(!same(vec![vec![t("a")]], vec![vec![t(" a ")]], &Compare::default()));
-        let trim = Compare { text_trim: true, ..Compare::default() };
+        assert!(!same(
+            vec![vec![t("a")]],
+            vec![vec![t(" a ")]],
+            &Compare::default()
+        ));
+        let trim = Compare {
+            text_trim: true,
+            ..Compare::default()
+        };
         assert!(same(vec![vec![t("a")]], vec![vec![t(" a ")]], &trim));
     }
 
     #[test]
     fn blobs_compare_byte_for_byte() {
-        assert!(same(vec![vec![Cell::Blob(vec![1])]], vec![vec![Cell::Blob(vec![1])]], &Compare::default()));
-        assert!(!same(vec![vec![Cell::Blob(vec![1])]], vec![vec![t("\u{1}")]], &Compare::default()));
+        assert!(same(
+            vec![vec![Cell::Blob(vec![1])]],
+            vec![vec![Cell::Blob(vec![1])]],
+            &Compare::default()
+        ));
+        assert!(!same(
+            vec![vec![Cell::Blob(vec![1])]],
+            vec![vec![t("\u{1}")]],
+            &Compare::default()
+        ));
     }
 
     #[test]
@@ -391,7 +577,12 @@ mod tests {
         let e = vec![vec![t("a"), I(1)], vec![t("b"), I(2)]];
         let a = vec![vec![t("a"), I(1)], vec![t("b"), I(3)]];
         match compare_result(&rs(e), &rs(a), &Compare::default()) {
-            Some(Mismatch::Rows { missing, extra, first_difference: Some(d), .. }) => {
+            Some(Mismatch::Rows {
+                missing,
+                extra,
+                first_difference: Some(d),
+                ..
+            }) => {
                 assert_eq!(missing, vec![vec![t("b"), I(2)]]);
                 assert_eq!(extra, vec![vec![t("b"), I(3)]]);
                 assert_eq!((d.row, d.column), (2, Some(2)));
@@ -411,7 +602,15 @@ mod tests {
         let e = [rs(vec![vec![I(1)], vec![I(2)]])];
         let a = [rs(vec![vec![I(2)]])];
         let names = ["stock".to_string()];
-        assert!(compare_tables(&names, &e, &[rs(vec![vec![I(2)], vec![I(1)]])], &Compare::default()).is_none());
+        assert!(
+            compare_tables(
+                &names,
+                &e,
+                &[rs(vec![vec![I(2)], vec![I(1)]])],
+                &Compare::default()
+            )
+            .is_none()
+        );
         match compare_tables(&names, &e, &a, &Compare::default()) {
             Some(Mismatch::Rows { table: Some(t), .. }) => assert_eq!(t, "stock"),
             other => panic!("expected a table mismatch, got {other:?}"),

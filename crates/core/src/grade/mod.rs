@@ -41,28 +41,53 @@ pub enum Verdict {
 pub enum Refusal {
     /// No statement at all (empty, or only comments).
     Empty,
-    TooLong { bytes: usize, limit: usize },
+    TooLong {
+        bytes: usize,
+        limit: usize,
+    },
     /// A NUL byte at this byte offset.
-    NulByte { offset: usize },
+    NulByte {
+        offset: usize,
+    },
+    /// The bytes are not UTF-8 from this byte offset on.
+    InvalidUtf8 {
+        offset: usize,
+    },
     /// A select problem takes exactly one statement.
-    MultipleStatements { count: usize },
+    MultipleStatements {
+        count: usize,
+    },
     /// A statement of a kind not allowed here (PRAGMA, ATTACH, BEGIN, CREATE, VACUUM …).
-    Statement { keyword: String },
+    Statement {
+        keyword: String,
+    },
     /// A select problem's statement must be a read-only query that returns columns.
     NotAQuery,
     /// A write to a table where none is allowed.
-    Write { table: String },
-    Pragma { name: String },
+    Write {
+        table: String,
+    },
+    Pragma {
+        name: String,
+    },
     Attach,
     Transaction,
     SchemaChange,
     /// SQLite's own tables (sqlite_schema, sqlite_master, sqlite_sequence …).
-    SchemaTable { name: String },
+    SchemaTable {
+        name: String,
+    },
     /// A table that is not part of this problem.
-    Table { name: String },
-    Function { name: String },
+    Table {
+        name: String,
+    },
+    Function {
+        name: String,
+    },
     VirtualTable,
-    Other { action: String },
+    Other {
+        action: String,
+    },
 }
 
 /// A problem with the submission that does not depend on data, so it is shown in full even
@@ -70,19 +95,38 @@ pub enum Refusal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Diagnostic {
-    Forbidden { refusal: Refusal },
+    Forbidden {
+        refusal: Refusal,
+    },
     /// SQLite could not compile the SQL; line and column are 1-based in the submission.
-    SqlError { message: String, line: usize, column: usize },
+    SqlError {
+        message: String,
+        line: usize,
+        column: usize,
+    },
 }
 
 /// Feedback about one dataset; only given for sample datasets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Detail {
-    Mismatch { mismatch: Mismatch },
-    RuntimeError { message: String, line: usize },
-    TimeLimit { steps: u64, limit: u64, by_wall_clock: bool },
-    OutputLimit { rows: u64, row_limit: u64, bytes: u64 },
+    Mismatch {
+        mismatch: Mismatch,
+    },
+    RuntimeError {
+        message: String,
+        line: usize,
+    },
+    TimeLimit {
+        steps: u64,
+        limit: u64,
+        by_wall_clock: bool,
+    },
+    OutputLimit {
+        rows: u64,
+        row_limit: u64,
+        bytes: u64,
+    },
 }
 
 /// What the candidate's SQL produced on a sample dataset (for the result grid).
@@ -142,30 +186,27 @@ pub struct Grading {
     pub sqlite_version: String,
 }
 
+/// Grades a submission given as raw bytes (a file, the network): bytes that are not UTF-8
+/// are refused with the offset of the first bad byte.
+pub fn grade_bytes(problem: &Problem, sql: &[u8], scope: Scope) -> Grading {
+    match std::str::from_utf8(sql) {
+        Ok(text) => grade(problem, text, scope),
+        Err(e) => refused(
+            problem,
+            scope,
+            Refusal::InvalidUtf8 {
+                offset: e.valid_up_to(),
+            },
+        ),
+    }
+}
+
 /// Grades `sql` against `problem`. Never fails: every input gets a verdict.
 pub fn grade(problem: &Problem, sql: &str, scope: Scope) -> Grading {
-    let mut grading = Grading {
-        problem: problem.id.clone(),
-        scope,
-        verdict: Verdict::Accepted,
-        score: 0,
-        max_score: if scope == Scope::All { problem.points } else { 0 },
-        groups: Vec::new(),
-        diagnostic: None,
-        datasets: Vec::new(),
-        steps: 0,
-        wall_ms: 0.0,
-        grader_version: crate::GRADER_VERSION.to_owned(),
-        sqlite_version: crate::sqlite_version().to_owned(),
-    };
+    let mut grading = empty_grading(problem, scope);
     let statements = match vet(sql, problem.kind) {
         Ok(statements) => statements,
-        Err(refusal) => {
-            grading.verdict = Verdict::Forbidden;
-            grading.diagnostic = Some(Diagnostic::Forbidden { refusal });
-            grading.groups = score_groups(problem, &[], scope);
-            return grading;
-        }
+        Err(refusal) => return refused(problem, scope, refusal),
     };
     let datasets = problem
         .datasets
@@ -197,11 +238,44 @@ pub fn grade(problem: &Problem, sql: &str, scope: Scope) -> Grading {
     grading
 }
 
+fn empty_grading(problem: &Problem, scope: Scope) -> Grading {
+    Grading {
+        problem: problem.id.clone(),
+        scope,
+        verdict: Verdict::Accepted,
+        score: 0,
+        max_score: if scope == Scope::All {
+            problem.points
+        } else {
+            0
+        },
+        groups: Vec::new(),
+        diagnostic: None,
+        datasets: Vec::new(),
+        steps: 0,
+        wall_ms: 0.0,
+        grader_version: crate::GRADER_VERSION.to_owned(),
+        sqlite_version: crate::sqlite_version().to_owned(),
+    }
+}
+
+fn refused(problem: &Problem, scope: Scope, refusal: Refusal) -> Grading {
+    Grading {
+        verdict: Verdict::Forbidden,
+        diagnostic: Some(Diagnostic::Forbidden { refusal }),
+        groups: score_groups(problem, &[], scope),
+        ..empty_grading(problem, scope)
+    }
+}
+
 /// Checks that do not need a database: size, NUL bytes, statement count and kinds.
 /// Returns the byte ranges of the non-empty statements.
 fn vet(sql: &str, kind: Kind) -> Result<Vec<Range<usize>>, Refusal> {
     if sql.len() > MAX_SQL_BYTES {
-        return Err(Refusal::TooLong { bytes: sql.len(), limit: MAX_SQL_BYTES });
+        return Err(Refusal::TooLong {
+            bytes: sql.len(),
+            limit: MAX_SQL_BYTES,
+        });
     }
     if let Some(offset) = sql.find('\0') {
         return Err(Refusal::NulByte { offset });
@@ -213,10 +287,14 @@ fn vet(sql: &str, kind: Kind) -> Result<Vec<Range<usize>>, Refusal> {
         };
         let allowed: &[&str] = match kind {
             Kind::Select => &["SELECT", "WITH", "VALUES"],
-            Kind::Dml => &["SELECT", "WITH", "VALUES", "INSERT", "UPDATE", "DELETE", "REPLACE"],
+            Kind::Dml => &[
+                "SELECT", "WITH", "VALUES", "INSERT", "UPDATE", "DELETE", "REPLACE",
+            ],
         };
         if !allowed.iter().any(|k| k.eq_ignore_ascii_case(&keyword)) {
-            return Err(Refusal::Statement { keyword: keyword.to_ascii_uppercase() });
+            return Err(Refusal::Statement {
+                keyword: keyword.to_ascii_uppercase(),
+            });
         }
         statements.push(range);
     }
@@ -243,7 +321,10 @@ fn first_keyword(sql: &str) -> Option<String> {
             break;
         }
     }
-    let word: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
     match (word.is_empty(), rest.chars().next()) {
         (false, _) => Some(word),
         (true, Some(c)) => Some(c.to_string()),
@@ -288,28 +369,48 @@ fn run_dataset(
         Err(Failure::Refused(refusal)) => return Err(Diagnostic::Forbidden { refusal }),
         Err(Failure::Compile { message, offset }) => {
             let (line, column) = line_column(sql, offset);
-            return Err(Diagnostic::SqlError { message, line, column });
+            return Err(Diagnostic::SqlError {
+                message,
+                line,
+                column,
+            });
         }
         Err(Failure::Runtime { message, offset }) => {
             let line = line_column(sql, offset).0;
-            (Verdict::RuntimeError, Some(Detail::RuntimeError { message, line }))
+            (
+                Verdict::RuntimeError,
+                Some(Detail::RuntimeError { message, line }),
+            )
         }
         Err(Failure::TimeLimit { by_wall }) => (
             Verdict::TimeLimitExceeded,
-            Some(Detail::TimeLimit { steps: run.steps, limit: problem.limits.steps, by_wall_clock: by_wall }),
+            Some(Detail::TimeLimit {
+                steps: run.steps,
+                limit: problem.limits.steps,
+                by_wall_clock: by_wall,
+            }),
         ),
         Err(Failure::OutputLimit { rows, bytes }) => (
             Verdict::OutputLimitExceeded,
-            Some(Detail::OutputLimit { rows, row_limit: spec.output_row_cap, bytes }),
+            Some(Detail::OutputLimit {
+                rows,
+                row_limit: spec.output_row_cap,
+                bytes,
+            }),
         ),
         Ok(output) => {
             let mismatch = match (&dataset.expected, &output) {
-                (Expected::Rows(e), Output::Rows(a)) => compare::compare_result(e, a, &problem.compare),
+                (Expected::Rows(e), Output::Rows(a)) => {
+                    compare::compare_result(e, a, &problem.compare)
+                }
                 (Expected::Tables(e), Output::Tables(a)) => {
                     compare::compare_tables(&problem.check_tables, e, a, &problem.compare)
                 }
                 // A loaded problem's expected results always match its kind.
-                _ => Some(Mismatch::ColumnCount { expected: 0, actual: 0 }),
+                _ => Some(Mismatch::ColumnCount {
+                    expected: 0,
+                    actual: 0,
+                }),
             };
             if sample {
                 outcome.produced = Some(match output {
@@ -337,9 +438,15 @@ fn score_groups(problem: &Problem, outcomes: &[DatasetOutcome], scope: Scope) ->
         .iter()
         .map(|g| {
             let passed = g.datasets.iter().all(|name| {
-                outcomes.iter().any(|o| &o.name == name && o.verdict == Verdict::Accepted)
+                outcomes
+                    .iter()
+                    .any(|o| &o.name == name && o.verdict == Verdict::Accepted)
             });
-            GroupScore { name: g.name.clone(), points: g.points, earned: if passed { g.points } else { 0 } }
+            GroupScore {
+                name: g.name.clone(),
+                points: g.points,
+                earned: if passed { g.points } else { 0 },
+            }
         })
         .collect()
 }
@@ -389,7 +496,10 @@ mod tests {
 
     #[test]
     fn first_keyword_skips_comments_and_semicolons() {
-        assert_eq!(first_keyword("  -- hi\n /* x */ select 1").as_deref(), Some("select"));
+        assert_eq!(
+            first_keyword("  -- hi\n /* x */ select 1").as_deref(),
+            Some("select")
+        );
         assert_eq!(first_keyword(";; PRAGMA x").as_deref(), Some("PRAGMA"));
         assert_eq!(first_keyword(" -- only a comment"), None);
         assert_eq!(first_keyword("(SELECT 1)").as_deref(), Some("("));
@@ -397,11 +507,28 @@ mod tests {
 
     #[test]
     fn vet_counts_statements_and_refuses_other_kinds() {
-        assert_eq!(vet("SELECT 1; -- done\n", Kind::Select).map(|s| s.len()), Ok(1));
-        assert_eq!(vet("SELECT 1; SELECT 2", Kind::Select), Err(Refusal::MultipleStatements { count: 2 }));
+        assert_eq!(
+            vet("SELECT 1; -- done\n", Kind::Select).map(|s| s.len()),
+            Ok(1)
+        );
+        assert_eq!(
+            vet("SELECT 1; SELECT 2", Kind::Select),
+            Err(Refusal::MultipleStatements { count: 2 })
+        );
         assert_eq!(vet("-- nothing", Kind::Select), Err(Refusal::Empty));
-        assert_eq!(vet("VACUUM INTO '/tmp/x'", Kind::Dml), Err(Refusal::Statement { keyword: "VACUUM".into() }));
-        assert_eq!(vet("UPDATE t SET a = 1; DELETE FROM t", Kind::Dml).map(|s| s.len()), Ok(2));
-        assert_eq!(vet("SELECT 1\0; DROP TABLE t", Kind::Select), Err(Refusal::NulByte { offset: 8 }));
+        assert_eq!(
+            vet("VACUUM INTO '/tmp/x'", Kind::Dml),
+            Err(Refusal::Statement {
+                keyword: "VACUUM".into()
+            })
+        );
+        assert_eq!(
+            vet("UPDATE t SET a = 1; DELETE FROM t", Kind::Dml).map(|s| s.len()),
+            Ok(2)
+        );
+        assert_eq!(
+            vet("SELECT 1\0; DROP TABLE t", Kind::Select),
+            Err(Refusal::NulByte { offset: 8 })
+        );
     }
 }

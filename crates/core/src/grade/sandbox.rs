@@ -73,11 +73,22 @@ pub(crate) enum Failure {
     Refused(Refusal),
     /// SQLite could not prepare the statement (syntax, unknown column …): the same on every
     /// dataset, since it depends only on the schema. `offset` is a byte offset into the SQL.
-    Compile { message: String, offset: usize },
+    Compile {
+        message: String,
+        offset: usize,
+    },
     /// Failed while running: depends on the data. `offset`: where the statement starts.
-    Runtime { message: String, offset: usize },
-    TimeLimit { by_wall: bool },
-    OutputLimit { rows: u64, bytes: u64 },
+    Runtime {
+        message: String,
+        offset: usize,
+    },
+    TimeLimit {
+        by_wall: bool,
+    },
+    OutputLimit {
+        rows: u64,
+        bytes: u64,
+    },
 }
 
 pub(crate) struct Run {
@@ -104,7 +115,10 @@ pub(crate) fn run(spec: &Spec<'_>, sql: &str, statements: &[Range<usize>]) -> Ru
         Ok(conn) => conn,
         Err(e) => {
             return Run {
-                result: Err(Failure::Runtime { message: format!("cannot open the exam database: {e}"), offset: 0 }),
+                result: Err(Failure::Runtime {
+                    message: format!("cannot open the exam database: {e}"),
+                    offset: 0,
+                }),
                 steps: 0,
                 wall: started.elapsed(),
             };
@@ -137,7 +151,10 @@ pub(crate) fn run(spec: &Spec<'_>, sql: &str, statements: &[Range<usize>]) -> Ru
     );
     let mut steps = 0;
     let result = match installed {
-        Err(e) => Err(Failure::Runtime { message: e.to_string(), offset: 0 }),
+        Err(e) => Err(Failure::Runtime {
+            message: e.to_string(),
+            offset: 0,
+        }),
         Ok(()) => with_watchdog(&conn, wall, &budget, || {
             execute(&conn, spec, sql, statements, &refusal, &budget, &mut steps)
         }),
@@ -146,15 +163,21 @@ pub(crate) fn run(spec: &Spec<'_>, sql: &str, statements: &[Range<usize>]) -> Ru
     let result = match result {
         Ok(None) => {
             let _ = conn.progress_handler(0, None::<fn() -> bool>);
-            read_tables(&conn, spec.check_tables).map(Output::Tables).map_err(|e| Failure::Runtime {
-                message: e.to_string(),
-                offset: 0,
-            })
+            read_tables(&conn, spec.check_tables)
+                .map(Output::Tables)
+                .map_err(|e| Failure::Runtime {
+                    message: e.to_string(),
+                    offset: 0,
+                })
         }
         Ok(Some(rows)) => Ok(Output::Rows(rows)),
         Err(f) => Err(f),
     };
-    Run { result, steps, wall: started.elapsed() }
+    Run {
+        result,
+        steps,
+        wall: started.elapsed(),
+    }
 }
 
 /// Opens the hardened connection on a fresh copy of the image.
@@ -163,8 +186,11 @@ fn open(spec: &Spec<'_>, refusal: Arc<Mutex<Option<Refusal>>>) -> rusqlite::Resu
     HEAP.call_once(|| {
         set_hard_heap_limit(HEAP_LIMIT_BYTES);
     });
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut conn = Connection::open_in_memory_with_flags_and_vfs(flags, fixed_clock_vfs(spec.now_unix_ms))?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn =
+        Connection::open_in_memory_with_flags_and_vfs(flags, fixed_clock_vfs(spec.now_unix_ms))?;
     configure(&conn, spec.triggers, spec.views)?;
     let read_only = spec.kind == Kind::Select;
     conn.deserialize_read_exact(MAIN_DB, spec.image, spec.image.len(), read_only)?;
@@ -204,7 +230,12 @@ pub(crate) fn configure(conn: &Connection, triggers: bool, views: bool) -> rusql
 /// Interrupts the connection if `f` is still running after `wall`: the backstop for work
 /// that takes no VM steps (a huge sort, one enormous printf), where the progress handler
 /// never runs.
-fn with_watchdog<T>(conn: &Connection, wall: Duration, budget: &Budget, f: impl FnOnce() -> T) -> T {
+fn with_watchdog<T>(
+    conn: &Connection,
+    wall: Duration,
+    budget: &Budget,
+    f: impl FnOnce() -> T,
+) -> T {
     let handle = conn.get_interrupt_handle();
     let (done, wait) = mpsc::channel::<()>();
     std::thread::scope(|scope| {
@@ -273,10 +304,17 @@ impl From<rusqlite::Error> for StepError {
 }
 
 /// Steps a statement to the end, keeping its rows when `keep` (within the caps).
-fn collect(stmt: &mut rusqlite::Statement<'_>, keep: bool, row_cap: u64) -> Result<Option<ResultSet>, StepError> {
-    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+fn collect(
+    stmt: &mut rusqlite::Statement<'_>,
+    keep: bool,
+    row_cap: u64,
+) -> Result<Option<ResultSet>, StepError> {
+    let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let width = columns.len();
-    let mut out = ResultSet { columns, rows: Vec::new() };
+    let mut out = ResultSet {
+        columns,
+        rows: Vec::new(),
+    };
     let mut bytes = 0u64;
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next()? {
@@ -291,7 +329,10 @@ fn collect(stmt: &mut rusqlite::Statement<'_>, keep: bool, row_cap: u64) -> Resu
         }
         out.rows.push(cells);
         if out.rows.len() as u64 > row_cap || bytes > OUTPUT_BYTE_LIMIT {
-            return Err(StepError::OutputLimit { rows: out.rows.len() as u64, bytes });
+            return Err(StepError::OutputLimit {
+                rows: out.rows.len() as u64,
+                bytes,
+            });
         }
     }
     Ok(keep.then_some(out))
@@ -306,7 +347,10 @@ fn compile_failure(e: rusqlite::Error, start: usize) -> Failure {
         rusqlite::Error::SqliteFailure(_, Some(msg)) if msg.contains("virtual table") => {
             Failure::Refused(Refusal::VirtualTable)
         }
-        other => Failure::Compile { message: sqlite_message(&other), offset: start },
+        other => Failure::Compile {
+            message: sqlite_message(&other),
+            offset: start,
+        },
     }
 }
 
@@ -316,14 +360,17 @@ fn runtime_failure(e: StepError, budget: &Budget, start: usize) -> Failure {
         StepError::Sqlite(e) => e,
     };
     match e.sqlite_error_code() {
-        Some(ErrorCode::OperationInterrupted) => {
-            Failure::TimeLimit { by_wall: !budget.over_steps.load(Ordering::Relaxed) }
-        }
+        Some(ErrorCode::OperationInterrupted) => Failure::TimeLimit {
+            by_wall: !budget.over_steps.load(Ordering::Relaxed),
+        },
         Some(ErrorCode::OutOfMemory) => Failure::Runtime {
             message: "out of memory (the grader's memory limit was reached)".into(),
             offset: start,
         },
-        _ => Failure::Runtime { message: sqlite_message(&e), offset: start },
+        _ => Failure::Runtime {
+            message: sqlite_message(&e),
+            offset: start,
+        },
     }
 }
 
@@ -337,15 +384,23 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
 }
 
 /// The full contents of each table, in declared column order.
-pub(crate) fn read_tables(conn: &Connection, tables: &[String]) -> rusqlite::Result<Vec<ResultSet>> {
+pub(crate) fn read_tables(
+    conn: &Connection,
+    tables: &[String],
+) -> rusqlite::Result<Vec<ResultSet>> {
     tables
         .iter()
         .map(|table| {
-            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))?;
-            let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+            let mut stmt =
+                conn.prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))?;
+            let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
             let width = columns.len();
             let rows = stmt
-                .query_map([], |row| (0..width).map(|i| row.get_ref(i).map(Cell::from_sqlite)).collect())?
+                .query_map([], |row| {
+                    (0..width)
+                        .map(|i| row.get_ref(i).map(Cell::from_sqlite))
+                        .collect()
+                })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(ResultSet { columns, rows })
         })

@@ -166,7 +166,11 @@ pub(crate) struct CompareToml {
 impl Settings {
     /// This problem's settings over the pack's defaults over the built-in ones; `path`
     /// names the file for errors.
-    pub(crate) fn resolve(&self, pack: &Settings, path: &Path) -> Result<(String, Limits, Compare)> {
+    pub(crate) fn resolve(
+        &self,
+        pack: &Settings,
+        path: &Path,
+    ) -> Result<(String, Limits, Compare)> {
         let now = self
             .now
             .clone()
@@ -183,7 +187,11 @@ impl Settings {
         let (c, pc) = (&self.compare, &pack.compare);
         let compare = Compare {
             order: c.order.or(pc.order).unwrap_or(d.order),
-            order_by: c.order_by.clone().or_else(|| pc.order_by.clone()).unwrap_or_default(),
+            order_by: c
+                .order_by
+                .clone()
+                .or_else(|| pc.order_by.clone())
+                .unwrap_or_default(),
             column_names: c.column_names.or(pc.column_names).unwrap_or(d.column_names),
             numbers: c.numbers.or(pc.numbers).unwrap_or(d.numbers),
             float_abs: c.float_abs.or(pc.float_abs).unwrap_or(d.float_abs),
@@ -192,18 +200,33 @@ impl Settings {
             text_trim: c.text_trim.or(pc.text_trim).unwrap_or(d.text_trim),
         };
         if limits.steps == 0 || limits.wall_ms == 0 || limits.output_rows == 0 {
-            return Err(Error::invalid(path, "limits.steps, limits.wall_ms and limits.output_rows must be positive"));
+            return Err(Error::invalid(
+                path,
+                "limits.steps, limits.wall_ms and limits.output_rows must be positive",
+            ));
         }
-        for (key, value) in [("float_abs", compare.float_abs), ("float_rel", compare.float_rel)] {
+        for (key, value) in [
+            ("float_abs", compare.float_abs),
+            ("float_rel", compare.float_rel),
+        ] {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(Error::invalid(path, format!("compare.{key} must be a finite number ≥ 0, not {value}")));
+                return Err(Error::invalid(
+                    path,
+                    format!("compare.{key} must be a finite number ≥ 0, not {value}"),
+                ));
             }
         }
         if !compare.order_by.is_empty() && compare.order == Order::Ignored {
-            return Err(Error::invalid(path, "compare.order_by needs compare.order = \"required\""));
+            return Err(Error::invalid(
+                path,
+                "compare.order_by needs compare.order = \"required\"",
+            ));
         }
         if compare.order_by.contains(&0) {
-            return Err(Error::invalid(path, "compare.order_by lists 1-based column numbers; 0 is not a column"));
+            return Err(Error::invalid(
+                path,
+                "compare.order_by lists 1-based column numbers; 0 is not a column",
+            ));
         }
         Ok((now, limits, compare))
     }

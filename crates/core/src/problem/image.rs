@@ -21,27 +21,48 @@ pub(crate) struct Base {
     pub has_views: bool,
 }
 
-fn setup_connection(now_unix_ms: i64) -> Result<(Connection, Arc<Mutex<Option<String>>>)> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut conn = Connection::open_in_memory_with_flags_and_vfs(flags, fixed_clock_vfs(now_unix_ms))?;
+/// A connection for organizer files, on a copy of `image` if given. The authorizer comes
+/// last: deserializing runs an internal ATTACH it would refuse.
+fn setup_connection(
+    now_unix_ms: i64,
+    image: Option<&[u8]>,
+) -> Result<(Connection, Arc<Mutex<Option<String>>>)> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn =
+        Connection::open_in_memory_with_flags_and_vfs(flags, fixed_clock_vfs(now_unix_ms))?;
     configure(&conn, true, true)?;
+    if let Some(image) = image {
+        conn.deserialize_read_exact(MAIN_DB, image, image.len(), false)?;
+    }
     let refused = Arc::new(Mutex::new(None));
     let slot = refused.clone();
     conn.authorizer(Some(move |ctx: AuthContext<'_>| {
         let why = match ctx.action {
             AuthAction::Function { function_name }
-                if ["random", "randomblob", "load_extension"].iter().any(|f| f.eq_ignore_ascii_case(function_name)) =>
+                if ["random", "randomblob", "load_extension"]
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(function_name)) =>
             {
-                Some(format!("{function_name}() is not allowed: datasets must be deterministic"))
+                Some(format!(
+                    "{function_name}() is not allowed: datasets must be deterministic"
+                ))
             }
-            AuthAction::Attach { .. } | AuthAction::Detach { .. } => Some("ATTACH/DETACH is not allowed".into()),
-            AuthAction::Pragma { pragma_name, .. } => Some(format!("PRAGMA {pragma_name} is not allowed")),
+            AuthAction::Attach { .. } | AuthAction::Detach { .. } => {
+                Some("ATTACH/DETACH is not allowed".into())
+            }
+            AuthAction::Pragma { pragma_name, .. } => {
+                Some(format!("PRAGMA {pragma_name} is not allowed"))
+            }
             _ => None,
         };
         match why {
             None => Authorization::Allow,
             Some(why) => {
-                slot.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(why);
+                slot.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(why);
                 Authorization::Deny
             }
         }
@@ -50,10 +71,20 @@ fn setup_connection(now_unix_ms: i64) -> Result<(Connection, Arc<Mutex<Option<St
 }
 
 /// Runs every statement of a trusted SQL file, naming file, line and column on error.
-fn run_file(conn: &Connection, refused: &Mutex<Option<String>>, path: &Path, sql: &str) -> Result<()> {
+fn run_file(
+    conn: &Connection,
+    refused: &Mutex<Option<String>>,
+    path: &Path,
+    sql: &str,
+) -> Result<()> {
     let at = |offset: usize, message: String| {
         let (line, column) = line_column(sql, offset);
-        Error::Sql { path: path.to_owned(), line, column, message }
+        Error::Sql {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        }
     };
     if let Some(offset) = sql.find('\0') {
         return Err(at(offset, "the file contains a NUL byte".into()));
@@ -92,7 +123,7 @@ fn run_file(conn: &Connection, refused: &Mutex<Option<String>>, path: &Path, sql
 
 /// Runs `schema.sql` on an empty database and describes what it defines.
 pub(crate) fn build_base(path: &Path, schema: &str, now_unix_ms: i64) -> Result<Base> {
-    let (mut conn, refused) = setup_connection(now_unix_ms)?;
+    let (mut conn, refused) = setup_connection(now_unix_ms, None)?;
     run_file(&conn, &refused, path, schema)?;
     conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>)?;
     let mut tables = Vec::new();
@@ -107,28 +138,50 @@ pub(crate) fn build_base(path: &Path, schema: &str, now_unix_ms: i64) -> Result<
         let mut cols = conn.prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")?;
         for (kind, name) in names {
             let columns = cols
-                .query_map([&name], |r| Ok(ColumnInfo { name: r.get(0)?, decl_type: r.get(1)? }))?
+                .query_map([&name], |r| {
+                    Ok(ColumnInfo {
+                        name: r.get(0)?,
+                        decl_type: r.get(1)?,
+                    })
+                })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            tables.push(TableInfo { name, is_view: kind == "view", columns });
+            tables.push(TableInfo {
+                name,
+                is_view: kind == "view",
+                columns,
+            });
         }
     }
     if tables.is_empty() {
         return Err(Error::invalid(path, "the schema defines no table"));
     }
     let count = |kind: &str| -> Result<bool> {
-        let n: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema WHERE type = ?1", [kind], |r| r.get(0))?;
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = ?1",
+            [kind],
+            |r| r.get(0),
+        )?;
         Ok(n > 0)
     };
     let has_triggers = count("trigger")?;
     let has_views = count("view")?;
     let image = conn.serialize(MAIN_DB)?.to_vec();
-    Ok(Base { image, tables, has_triggers, has_views })
+    Ok(Base {
+        image,
+        tables,
+        has_triggers,
+        has_views,
+    })
 }
 
 /// Loads one dataset file on a copy of the base image and returns the resulting image.
-pub(crate) fn build_dataset(base: &[u8], path: &Path, data: &str, now_unix_ms: i64) -> Result<Vec<u8>> {
-    let (mut conn, refused) = setup_connection(now_unix_ms)?;
-    conn.deserialize_read_exact(MAIN_DB, base, base.len(), false)?;
+pub(crate) fn build_dataset(
+    base: &[u8],
+    path: &Path,
+    data: &str,
+    now_unix_ms: i64,
+) -> Result<Vec<u8>> {
+    let (mut conn, refused) = setup_connection(now_unix_ms, Some(base))?;
     run_file(&conn, &refused, path, data)?;
     Ok(conn.serialize(MAIN_DB)?.to_vec())
 }
@@ -147,12 +200,16 @@ pub(crate) fn parse_now(text: &str) -> Option<i64> {
         return None;
     }
     let conn = Connection::open_in_memory().ok()?;
-    let seconds: Option<i64> = conn.query_row("SELECT unixepoch(?1)", [text], |r| r.get(0)).ok()?;
+    let seconds: Option<i64> = conn
+        .query_row("SELECT unixepoch(?1)", [text], |r| r.get(0))
+        .ok()?;
     // SQLite accepts 2025-02-30 and normalizes it; insist on a real date.
     let round_trip: Option<String> = conn
         .query_row("SELECT datetime(?1, 'unixepoch')", [seconds?], |r| r.get(0))
         .ok()?;
-    (round_trip.as_deref() == Some(text)).then(|| seconds.map(|s| s * 1000)).flatten()
+    (round_trip.as_deref() == Some(text))
+        .then(|| seconds.map(|s| s * 1000))
+        .flatten()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::ResultSet;
 
-pub use config::{Compare, ColumnNames, Limits, Numbers, Order, TextCase};
+pub use config::{ColumnNames, Compare, Limits, Numbers, Order, Settings, TextCase};
 pub use source::{
     Expectation, PackSource, Submission, load_problem, load_problem_in_context, read_pack_source,
     submissions,

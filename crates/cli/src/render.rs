@@ -1,0 +1,377 @@
+//! Gradings as text for people, in English or Japanese. The core hands over codes and
+//! values; every sentence a person reads is built here.
+
+use std::fmt::Write;
+
+use sqlexam_core::grade::{
+    Detail, Diagnostic, Difference, Grading, Mismatch, Produced, Refusal, Scope, Verdict,
+};
+use sqlexam_core::problem::Visibility;
+use sqlexam_core::value::{ResultSet, Row};
+
+use crate::lang::Lang;
+
+/// Rows of produced output shown under "run on sample".
+const SHOWN_ROWS: usize = 20;
+
+pub fn verdict(v: Verdict, lang: Lang) -> &'static str {
+    match v {
+        Verdict::Accepted => lang.pick("Accepted", "正解"),
+        Verdict::WrongAnswer => lang.pick("Wrong Answer", "不正解"),
+        Verdict::RuntimeError => lang.pick("Runtime Error", "実行時エラー"),
+        Verdict::TimeLimitExceeded => lang.pick("Time Limit Exceeded", "時間制限超過"),
+        Verdict::OutputLimitExceeded => lang.pick("Output Limit Exceeded", "出力制限超過"),
+        Verdict::Forbidden => lang.pick("Forbidden", "禁止された操作"),
+    }
+}
+
+pub fn refusal(r: &Refusal, lang: Lang) -> String {
+    let en = lang == Lang::En;
+    match r {
+        Refusal::Empty => lang.pick("The query is empty.", "クエリが空です。").into(),
+        Refusal::TooLong { bytes, limit } if en => {
+            format!("The query is {bytes} bytes long; the limit is {limit}.")
+        }
+        Refusal::TooLong { bytes, limit } => {
+            format!("クエリが長すぎます（{bytes} バイト、上限 {limit} バイト）。")
+        }
+        Refusal::NulByte { offset } if en => {
+            format!("The query contains a NUL byte at byte {offset}.")
+        }
+        Refusal::NulByte { offset } => format!("クエリの {offset} バイト目に NUL 文字があります。"),
+        Refusal::InvalidUtf8 { offset } if en => {
+            format!("The query is not valid UTF-8 text (from byte {offset}).")
+        }
+        Refusal::InvalidUtf8 { offset } => {
+            format!("クエリが UTF-8 として正しくありません（{offset} バイト目から）。")
+        }
+        Refusal::MultipleStatements { count } if en => {
+            format!("This problem takes exactly one SQL statement; the query has {count}.")
+        }
+        Refusal::MultipleStatements { count } => {
+            format!("この問題では SQL 文を 1 つだけ書いてください（{count} 文あります）。")
+        }
+        Refusal::Statement { keyword } if en => {
+            format!("{keyword} statements are not allowed in this exam.")
+        }
+        Refusal::Statement { keyword } => format!("この試験では {keyword} 文は使えません。"),
+        Refusal::NotAQuery => lang
+            .pick(
+                "This problem asks for one SELECT query that returns rows and changes nothing.",
+                "この問題では、データを変更せずに行を返す SELECT 文を 1 つ書いてください。",
+            )
+            .into(),
+        Refusal::Write { table } if en => format!("Changing table {table} is not allowed here."),
+        Refusal::Write { table } => format!("ここではテーブル {table} を変更できません。"),
+        Refusal::Pragma { name } if en => format!("PRAGMA {name} is not allowed in this exam."),
+        Refusal::Pragma { name } => format!("この試験では PRAGMA {name} は使えません。"),
+        Refusal::Attach => lang
+            .pick(
+                "ATTACH and DETACH are not allowed in this exam.",
+                "この試験では ATTACH / DETACH は使えません。",
+            )
+            .into(),
+        Refusal::Transaction => lang
+            .pick(
+                "Transactions and savepoints are not allowed in this exam.",
+                "この試験ではトランザクションやセーブポイントは使えません。",
+            )
+            .into(),
+        Refusal::SchemaChange => lang
+            .pick(
+                "Changing the schema (CREATE, DROP, ALTER …) is not allowed in this exam.",
+                "この試験ではスキーマの変更（CREATE、DROP、ALTER など）はできません。",
+            )
+            .into(),
+        Refusal::SchemaTable { name } if en => {
+            format!("SQLite's internal table {name} is not part of this exam.")
+        }
+        Refusal::SchemaTable { name } => format!("SQLite の内部テーブル {name} は使えません。"),
+        Refusal::Table { name } if en => format!("Table {name} is not part of this problem."),
+        Refusal::Table { name } => format!("テーブル {name} はこの問題にはありません。"),
+        Refusal::Function { name } if en => {
+            format!("The function {name}() is not allowed in this exam.")
+        }
+        Refusal::Function { name } => format!("この試験では関数 {name}() は使えません。"),
+        Refusal::VirtualTable => lang
+            .pick(
+                "Virtual tables (json_each, pragma_…, fts …) are not allowed in this exam.",
+                "この試験では仮想テーブル（json_each、pragma_…、fts など）は使えません。",
+            )
+            .into(),
+        Refusal::Other { action } if en => {
+            format!("The operation {action} is not allowed in this exam.")
+        }
+        Refusal::Other { action } => format!("この試験では操作 {action} は使えません。"),
+    }
+}
+
+fn row(r: &Row) -> String {
+    let cells: Vec<String> = r.iter().map(ToString::to_string).collect();
+    format!("({})", cells.join(", "))
+}
+
+fn rows_block(out: &mut String, title: &str, rows: &[Row], total: usize) {
+    let _ = writeln!(out, "    {title}");
+    for r in rows {
+        let _ = writeln!(out, "      {}", row(r));
+    }
+    if total > rows.len() {
+        let _ = writeln!(out, "      … (+{})", total - rows.len());
+    }
+}
+
+fn difference(out: &mut String, d: &Difference, lang: Lang) {
+    let col = d
+        .column
+        .map(|c| lang.pick(" column ", "、列 ").to_owned() + &c.to_string())
+        .unwrap_or_default();
+    let show = |r: &Option<Row>| {
+        r.as_ref()
+            .map_or_else(|| lang.pick("(no row)", "（行なし）").to_owned(), row)
+    };
+    let _ = match lang {
+        Lang::En => writeln!(
+            out,
+            "    First difference at row {}{col}: expected {} but got {}",
+            d.row,
+            show(&d.expected),
+            show(&d.actual)
+        ),
+        Lang::Ja => writeln!(
+            out,
+            "    最初の違い: {} 行目{col}　期待値 {}　実際 {}",
+            d.row,
+            show(&d.expected),
+            show(&d.actual)
+        ),
+    };
+}
+
+fn mismatch(out: &mut String, m: &Mismatch, lang: Lang) {
+    match m {
+        Mismatch::ColumnCount { expected, actual } => {
+            let _ = match lang {
+                Lang::En => writeln!(out, "    Expected {expected} columns, got {actual}."),
+                Lang::Ja => writeln!(
+                    out,
+                    "    列数が違います（期待 {expected} 列、実際 {actual} 列）。"
+                ),
+            };
+        }
+        Mismatch::ColumnNames { expected, actual } => {
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "    Column names differ: expected {}, got {}.",
+                    expected.join(", "),
+                    actual.join(", ")
+                ),
+                Lang::Ja => writeln!(
+                    out,
+                    "    列名が違います（期待 {}、実際 {}）。",
+                    expected.join(", "),
+                    actual.join(", ")
+                ),
+            };
+        }
+        Mismatch::Rows {
+            table,
+            expected_rows,
+            actual_rows,
+            missing_count,
+            extra_count,
+            missing,
+            extra,
+            first_difference,
+        } => {
+            let table = table
+                .as_deref()
+                .map(|t| format!("[{t}] "))
+                .unwrap_or_default();
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "    {table}Expected {expected_rows} rows, got {actual_rows}: {missing_count} missing, {extra_count} extra."
+                ),
+                Lang::Ja => writeln!(
+                    out,
+                    "    {table}期待 {expected_rows} 行、実際 {actual_rows} 行（不足 {missing_count} 行、余分 {extra_count} 行）。"
+                ),
+            };
+            if !missing.is_empty() {
+                rows_block(
+                    out,
+                    lang.pick("Missing rows:", "不足している行:"),
+                    missing,
+                    *missing_count,
+                );
+            }
+            if !extra.is_empty() {
+                rows_block(
+                    out,
+                    lang.pick("Extra rows:", "余分な行:"),
+                    extra,
+                    *extra_count,
+                );
+            }
+            if let Some(d) = first_difference {
+                difference(out, d, lang);
+            }
+        }
+        Mismatch::Order { first_difference } => {
+            let _ = writeln!(
+                out,
+                "    {}",
+                lang.pick(
+                    "The rows are right but in the wrong order.",
+                    "行は正しいですが、順序が違います。"
+                )
+            );
+            difference(out, first_difference, lang);
+        }
+    }
+}
+
+fn detail(out: &mut String, d: &Detail, lang: Lang) {
+    match d {
+        Detail::Mismatch { mismatch: m } => mismatch(out, m, lang),
+        Detail::RuntimeError { message, line } => {
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "    SQLite error (statement at line {line}): {message}"
+                ),
+                Lang::Ja => writeln!(out, "    SQLite のエラー（{line} 行目の文）: {message}"),
+            };
+        }
+        Detail::TimeLimit {
+            steps,
+            limit,
+            by_wall_clock,
+        } => {
+            let _ = match (lang, by_wall_clock) {
+                (Lang::En, false) => writeln!(
+                    out,
+                    "    Stopped after {steps} of {limit} allowed SQLite steps."
+                ),
+                (Lang::Ja, false) => writeln!(
+                    out,
+                    "    SQLite の実行ステップが上限（{limit}）を超えたため中断しました（{steps}）。"
+                ),
+                (Lang::En, true) => writeln!(out, "    Stopped by the wall-clock limit."),
+                (Lang::Ja, true) => writeln!(out, "    実行時間の上限に達したため中断しました。"),
+            };
+        }
+        Detail::OutputLimit {
+            rows,
+            row_limit,
+            bytes,
+        } => {
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "    The result grew past the limit ({rows} rows, {bytes} bytes; at most {row_limit} rows)."
+                ),
+                Lang::Ja => writeln!(
+                    out,
+                    "    結果が上限を超えました（{rows} 行、{bytes} バイト。上限 {row_limit} 行）。"
+                ),
+            };
+        }
+    }
+}
+
+fn grid(out: &mut String, r: &ResultSet) {
+    let _ = writeln!(out, "    | {} |", r.columns.join(" | "));
+    for cells in r.rows.iter().take(SHOWN_ROWS) {
+        let cells: Vec<String> = cells.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "    | {} |", cells.join(" | "));
+    }
+    if r.rows.len() > SHOWN_ROWS {
+        let _ = writeln!(out, "    … (+{})", r.rows.len() - SHOWN_ROWS);
+    }
+}
+
+/// The whole report of one grading.
+pub fn grading(g: &Grading, lang: Lang) -> String {
+    let mut out = String::new();
+    let head = verdict(g.verdict, lang);
+    let _ = if g.scope == Scope::All {
+        writeln!(
+            out,
+            "{head} — {} / {} {}",
+            g.score,
+            g.max_score,
+            lang.pick("points", "点")
+        )
+    } else {
+        writeln!(
+            out,
+            "{head} {}",
+            lang.pick("(sample datasets only)", "（サンプルのみ）")
+        )
+    };
+    match &g.diagnostic {
+        Some(Diagnostic::Forbidden { refusal: r }) => {
+            let _ = writeln!(out, "  {}", refusal(r, lang));
+        }
+        Some(Diagnostic::SqlError {
+            message,
+            line,
+            column,
+        }) => {
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "  SQLite error at line {line}, column {column}: {message}"
+                ),
+                Lang::Ja => writeln!(out, "  SQLite のエラー（{line} 行 {column} 列）: {message}"),
+            };
+        }
+        None => {}
+    }
+    let width = g.datasets.iter().map(|d| d.name.len()).max().unwrap_or(0);
+    for d in &g.datasets {
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:24} {:>12} {} {:>8.1} ms",
+            d.name,
+            verdict(d.verdict, lang),
+            d.steps,
+            lang.pick("steps", "ステップ"),
+            d.wall_ms
+        );
+        if let Some(detail_) = &d.detail {
+            detail(&mut out, detail_, lang);
+        }
+        if d.visibility == Visibility::Sample && d.verdict != Verdict::Accepted {
+            match &d.produced {
+                Some(Produced::Rows(r)) => {
+                    let _ = writeln!(out, "    {}", lang.pick("Your result:", "あなたの結果:"));
+                    grid(&mut out, r);
+                }
+                Some(Produced::Tables(_)) | None => {}
+            }
+        }
+    }
+    if !g.groups.is_empty() {
+        let groups: Vec<String> = g
+            .groups
+            .iter()
+            .map(|s| format!("{} {}/{}", s.name, s.earned, s.points))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            lang.pick("Groups:", "グループ:"),
+            groups.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  SQLite {} · grader {}",
+        g.sqlite_version, g.grader_version
+    );
+    out
+}

@@ -1,0 +1,29 @@
+//! Integration tests of sqlexam-core against the fixture pack in tests/data/company.
+#![allow(clippy::unwrap_used)] // tests and benches: a panic is the failure report
+
+mod format;
+mod grading;
+mod hostile;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use sqlexam_core::problem::{Problem, load_problem_in_context};
+
+pub fn data(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(path)
+}
+
+/// The select fixture: departments with their staff count (LEFT JOIN, zero counts).
+pub fn dept_count() -> &'static Problem {
+    static P: OnceLock<Problem> = OnceLock::new();
+    P.get_or_init(|| load_problem_in_context(&data("company/dept-count")).expect("fixture loads"))
+}
+
+/// The DML fixture: a 10 % raise for department 2.
+pub fn raise() -> &'static Problem {
+    static P: OnceLock<Problem> = OnceLock::new();
+    P.get_or_init(|| load_problem_in_context(&data("company/raise")).expect("fixture loads"))
+}

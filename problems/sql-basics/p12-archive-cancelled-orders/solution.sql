@@ -1,0 +1,13 @@
+INSERT INTO archived_orders (order_id, customer_id, ordered_at, total)
+SELECT o.order_id, o.customer_id, o.ordered_at, COALESCE(SUM(oi.quantity * oi.unit_price), 0)
+FROM orders AS o
+LEFT JOIN order_items AS oi ON oi.order_id = o.order_id
+WHERE o.status = 'cancelled' AND o.ordered_at < '2025-01-01 00:00:00'
+GROUP BY o.order_id, o.customer_id, o.ordered_at;
+
+DELETE FROM order_items
+WHERE order_id IN (SELECT order_id FROM orders
+                   WHERE status = 'cancelled' AND ordered_at < '2025-01-01 00:00:00');
+
+DELETE FROM orders
+WHERE status = 'cancelled' AND ordered_at < '2025-01-01 00:00:00';

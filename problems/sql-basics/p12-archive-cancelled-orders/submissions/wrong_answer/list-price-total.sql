@@ -1,0 +1,11 @@
+-- Computes the total from the products' list prices instead of the unit prices charged.
+INSERT INTO archived_orders (order_id, customer_id, ordered_at, total)
+SELECT o.order_id, o.customer_id, o.ordered_at, COALESCE(SUM(oi.quantity * p.price), 0)
+FROM orders o
+LEFT JOIN order_items oi ON oi.order_id = o.order_id
+LEFT JOIN products p ON p.product_id = oi.product_id
+WHERE o.status = 'cancelled' AND o.ordered_at < '2025-01-01'
+GROUP BY o.order_id;
+DELETE FROM order_items
+WHERE order_id IN (SELECT order_id FROM orders WHERE status = 'cancelled' AND ordered_at < '2025-01-01');
+DELETE FROM orders WHERE status = 'cancelled' AND ordered_at < '2025-01-01';
