@@ -62,10 +62,10 @@ pub fn run(dirs: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
         if dir.join("pack.toml").is_file() {
             let pack = read_pack_source(dir)?;
             for problem_dir in &pack.problem_dirs {
-                problems.push(check_problem(problem_dir, Some(&pack.defaults)));
+                problems.push(check_problem(problem_dir, Some(&pack.defaults)).0);
             }
         } else if dir.join("problem.toml").is_file() {
-            problems.push(check_problem(dir, None));
+            problems.push(check_problem(dir, None).0);
         } else {
             anyhow::bail!(
                 "{}: neither a pack source (pack.toml) nor a problem (problem.toml)",
@@ -89,7 +89,8 @@ pub fn run(dirs: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn check_problem(dir: &Path, defaults: Option<&Settings>) -> ProblemReport {
+/// Checks one problem folder; the loaded problem comes back too when it loaded.
+pub fn check_problem(dir: &Path, defaults: Option<&Settings>) -> (ProblemReport, Option<Problem>) {
     let mut report = ProblemReport {
         dir: dir.to_owned(),
         id: dir
@@ -113,7 +114,7 @@ fn check_problem(dir: &Path, defaults: Option<&Settings>) -> ProblemReport {
         Ok(p) => p,
         Err(e) => {
             report.error = Some(e.to_string());
-            return report;
+            return (report, None);
         }
     };
     let (problem, subs) = problem;
@@ -160,7 +161,7 @@ fn check_problem(dir: &Path, defaults: Option<&Settings>) -> ProblemReport {
             .push("no submissions/accepted besides the reference".into());
     }
     report.ok = report.submissions.iter().all(|s| s.ok);
-    report
+    (report, Some(problem))
 }
 
 fn check_submission(problem: &Problem, path: &Path, expect: Expectation) -> SubmissionReport {
@@ -229,7 +230,7 @@ fn round_up_2_digits(n: u64) -> u64 {
     n.div_ceil(unit) * unit
 }
 
-fn human(report: &Report) -> String {
+pub fn human(report: &Report) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     for p in &report.problems {

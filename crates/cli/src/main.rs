@@ -1,28 +1,34 @@
 //! The `sqlexam` command. Exit codes (docs/cli.md): 0 success / Accepted; 1 the thing
-//! checked failed (a verdict other than Accepted, a failed problem check); 2 usage error;
-//! 3 bad input (a problem source or query file that cannot be used); 4 internal error.
+//! checked failed (a verdict other than Accepted, a failed problem check, a refused pack
+//! under `pack verify`); 2 usage error; 3 bad input (a problem source, pack, key or query
+//! file that cannot be used); 4 internal error.
 #![forbid(unsafe_code)]
 
 mod check;
+mod home;
+mod keys;
 mod lang;
+mod pack;
 mod render;
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use sqlexam_core::grade::{Scope, Verdict, grade_bytes};
-use sqlexam_core::problem::load_problem_in_context;
+use sqlexam_core::pack::PackError;
+use sqlexam_core::problem::{Problem, load_problem_in_context};
 
+use home::Home;
 use lang::Lang;
 
 #[derive(Parser)]
 #[command(
     name = "sqlexam",
     version,
-    about = "Offline SQL exams: write problems, grade queries against SQLite"
+    about = "Offline SQL exams: write problems, build signed packs, grade queries against SQLite"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,12 +42,33 @@ enum Command {
         #[command(subcommand)]
         command: ProblemCommand,
     },
-    /// Grade one query against a problem source folder.
+    /// Build, verify and inspect signed problem packs.
+    Pack {
+        #[command(subcommand)]
+        command: PackCommand,
+    },
+    /// Organizer signing keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// The keys this machine trusts to sign packs (SQLEXAM_HOME or ~/.config/sqlexam).
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
+    /// Grade one query against a problem folder, or a problem of a pack file.
     Grade {
-        /// The problem folder (inside a pack source, the pack's [defaults] apply).
+        /// A problem folder (inside a pack source, the pack's [defaults] apply) or a pack file.
         problem: PathBuf,
         /// A file with the query, or - for standard input.
         query: PathBuf,
+        /// With a pack file: the id of the problem to grade.
+        #[arg(long = "problem")]
+        problem_id: Option<String>,
+        /// With a sealed pack file: the start code.
+        #[arg(long)]
+        start_code: Option<String>,
         /// Run only the sample datasets (no score), as "run on sample" in the app.
         #[arg(long)]
         samples: bool,
@@ -68,40 +95,212 @@ enum ProblemCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Check a pack source, then build one signed (and, with --start-code, sealed) pack file.
+    Build {
+        /// The pack source folder (holding pack.toml).
+        source: PathBuf,
+        /// The organizer's signing key (from `sqlexam key gen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// An endorsement of the signing key by a trusted key (repeatable).
+        #[arg(long = "endorsement")]
+        endorsements: Vec<PathBuf>,
+        /// Seal the pack: nothing but the manifest is readable without this code.
+        #[arg(long)]
+        start_code: Option<String>,
+        /// Start of the validity window (RFC 3339, e.g. 2026-12-01T00:00:00Z).
+        #[arg(long)]
+        not_before: String,
+        /// End of the validity window (RFC 3339).
+        #[arg(long)]
+        not_after: String,
+        /// The creation time written in the manifest (default: --not-before), so builds
+        /// are reproducible.
+        #[arg(long)]
+        created: Option<String>,
+        /// The pack file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a pack: signature, trust path, validity window, version, every entry.
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a pack holds; a sealed pack shows only its public part without the code.
+    Inspect {
+        file: PathBuf,
+        #[arg(long)]
+        start_code: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Generate an Ed25519 signing key (mode 0600) and its public key beside it.
+    Gen {
+        /// The private key file to write, e.g. organizer.key (the public key goes to
+        /// organizer.pub.pem).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Endorse another key to sign packs until a date (key rotation).
+    Endorse {
+        /// The endorsing (trusted) key.
+        #[arg(long)]
+        key: PathBuf,
+        /// The public key being endorsed.
+        #[arg(long)]
+        subject: PathBuf,
+        /// Until when (RFC 3339).
+        #[arg(long)]
+        until: String,
+        /// A name for the endorsed key, shown to verifiers.
+        #[arg(long, default_value = "signing key")]
+        name: String,
+        /// The endorsement file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrustCommand {
+    /// Trust a public key to sign packs and endorse signing keys.
+    Add {
+        key: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List trusted and revoked keys.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop trusting a key.
+    Remove { key_id: String },
+    /// Revoke a key: packs it signed, and keys it endorsed, are refused from now on.
+    Revoke {
+        key: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("sqlexam: {e:#}");
-            // A problem source or query file we cannot use is bad input (3); anything else
-            // is our fault (4).
-            if e.downcast_ref::<sqlexam_core::Error>().is_some()
+            // Input we cannot use is bad input (3); anything else is our fault (4).
+            let bad_input = e.downcast_ref::<sqlexam_core::Error>().is_some()
+                || e.downcast_ref::<PackError>().is_some()
                 || e.downcast_ref::<std::io::Error>().is_some()
-            {
-                ExitCode::from(3)
-            } else {
-                ExitCode::from(4)
-            }
+                || e.downcast_ref::<serde_json::Error>().is_some()
+                || e.downcast_ref::<BadInput>().is_some();
+            ExitCode::from(if bad_input { 3 } else { 4 })
         }
     }
 }
+
+/// An argument or file that cannot be used, described by its message.
+#[derive(Debug)]
+struct BadInput(String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Problem {
             command: ProblemCommand::Check { dirs, json },
         } => check::run(&dirs, json),
+        Command::Pack { command } => {
+            let home = Home::locate()?;
+            match command {
+                PackCommand::Build {
+                    source,
+                    key,
+                    endorsements,
+                    start_code,
+                    not_before,
+                    not_after,
+                    created,
+                    out,
+                } => pack::build_pack(&pack::BuildArgs {
+                    source: &source,
+                    key: &key,
+                    endorsements: &endorsements,
+                    start_code: start_code.as_deref(),
+                    not_before: &not_before,
+                    not_after: &not_after,
+                    created: created.as_deref(),
+                    out: &out,
+                })
+                .map_err(bad_input),
+                PackCommand::Verify { file, json } => pack::verify_cmd(&home, &file, json),
+                PackCommand::Inspect {
+                    file,
+                    start_code,
+                    json,
+                } => {
+                    pack::inspect_cmd(&home, &file, start_code.as_deref(), json).map_err(bad_input)
+                }
+            }
+        }
+        Command::Key { command } => match command {
+            KeyCommand::Gen { out, force } => keys::generate(&out, force)
+                .map_err(bad_input)
+                .map(|()| ExitCode::SUCCESS),
+            KeyCommand::Endorse {
+                key,
+                subject,
+                until,
+                name,
+                out,
+            } => keys::endorse(&key, &subject, &until, &name, &out)
+                .map_err(bad_input)
+                .map(|()| ExitCode::SUCCESS),
+        },
+        Command::Trust { command } => {
+            let home = Home::locate()?;
+            match command {
+                TrustCommand::Add { key, name } => keys::trust_add(&home, &key, name.as_deref()),
+                TrustCommand::List { json } => keys::trust_list(&home, json),
+                TrustCommand::Remove { key_id } => keys::trust_remove(&home, &key_id),
+                TrustCommand::Revoke { key, name } => {
+                    keys::trust_revoke(&home, &key, name.as_deref())
+                }
+            }
+            .map_err(bad_input)
+            .map(|()| ExitCode::SUCCESS)
+        }
         Command::Grade {
             problem,
             query,
+            problem_id,
+            start_code,
             samples,
             lang,
             json,
         } => {
             let lang = lang.unwrap_or_else(Lang::from_env);
             let sql = read_query(&query)?;
-            let problem = load_problem_in_context(&problem)?;
+            let problem = load_for_grading(&problem, problem_id.as_deref(), start_code.as_deref())?;
             let scope = if samples { Scope::Samples } else { Scope::All };
             let grading = grade_bytes(&problem, &sql, scope);
             if json {
@@ -116,6 +315,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// Errors from commands that read user files are bad input unless they are already typed.
+fn bad_input(e: anyhow::Error) -> anyhow::Error {
+    if e.downcast_ref::<sqlexam_core::Error>().is_some() || e.downcast_ref::<PackError>().is_some()
+    {
+        e
+    } else {
+        let message = format!("{e:#}");
+        anyhow::Error::new(BadInput(message))
+    }
+}
+
+/// A problem folder, or problem `id` of a pack file (verified and, if sealed, opened).
+fn load_for_grading(
+    path: &Path,
+    id: Option<&str>,
+    start_code: Option<&str>,
+) -> anyhow::Result<Problem> {
+    if path.is_dir() {
+        if id.is_some() {
+            bail!(BadInput(format!(
+                "{}: --problem is for pack files; this is a problem folder",
+                path.display()
+            )));
+        }
+        return Ok(load_problem_in_context(path)?);
+    }
+    let home = Home::locate()?;
+    let pack = pack::open_file(&home, path, start_code)?;
+    let ids: Vec<&str> = pack.problems.iter().map(|p| p.id.as_str()).collect();
+    let Some(id) = id else {
+        bail!(BadInput(format!(
+            "{}: say which problem with --problem (one of: {})",
+            path.display(),
+            ids.join(", ")
+        )));
+    };
+    let known = ids.join(", ");
+    pack.problems
+        .into_iter()
+        .find(|p| p.id == id)
+        .with_context(|| {
+            BadInput(format!(
+                "{}: no problem {id:?} (the pack has: {known})",
+                path.display()
+            ))
+        })
 }
 
 fn read_query(path: &PathBuf) -> anyhow::Result<Vec<u8>> {

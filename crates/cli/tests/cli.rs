@@ -192,3 +192,256 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs sqlexam with its state in `home`.
+fn sqlexam_in(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sqlexam"))
+        .args(args)
+        .env("LANG", "C")
+        .env("SQLEXAM_HOME", home)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout(o)
+}
+
+#[test]
+fn an_organizer_builds_signs_seals_and_a_venue_verifies_and_grades() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = (tmp.path().join("home"), tmp.path());
+    let key = dir.join("org.key");
+    let text = ok(&sqlexam_in(
+        &home,
+        &["key", "gen", "--out", key.to_str().unwrap()],
+    ));
+    assert!(text.starts_with("key id "), "{text}");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let public = dir.join("org.pub.pem");
+    assert!(
+        sqlexam_in(&home, &["key", "gen", "--out", key.to_str().unwrap()])
+            .status
+            .code()
+            == Some(3),
+        "no silent overwrite"
+    );
+
+    let pack = dir.join("company.sqlexam");
+    let source = repo().join("crates/core/tests/data/company");
+    let build = |extra: &[&str]| {
+        let mut args = vec![
+            "pack",
+            "build",
+            source.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--not-before",
+            "2020-01-01T00:00:00Z",
+            "--not-after",
+            "2099-01-01T00:00:00Z",
+            "--out",
+            pack.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        sqlexam_in(&home, &args)
+    };
+    assert!(ok(&build(&["--start-code", "ROOM-7-2026"])).contains("sealed"));
+
+    // Not trusted yet: refused by key id.
+    let refused = sqlexam_in(&home, &["pack", "verify", pack.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stdout(&refused).contains("not trusted"),
+        "{}",
+        stdout(&refused)
+    );
+
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "trust",
+            "add",
+            public.to_str().unwrap(),
+            "--name",
+            "Test organizer",
+        ],
+    ));
+    assert!(ok(&sqlexam_in(&home, &["trust", "list"])).contains("Test organizer"));
+    let info = ok(&sqlexam_in(
+        &home,
+        &["pack", "inspect", pack.to_str().unwrap()],
+    ));
+    assert!(
+        info.contains("sealed: the problems stay hidden") && !info.contains("dept-count"),
+        "{info}"
+    );
+    let wrong = sqlexam_in(
+        &home,
+        &[
+            "pack",
+            "inspect",
+            pack.to_str().unwrap(),
+            "--start-code",
+            "ROOM-7-2025",
+        ],
+    );
+    assert_eq!(wrong.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("start code is wrong"));
+    let open = ok(&sqlexam_in(
+        &home,
+        &[
+            "pack",
+            "inspect",
+            pack.to_str().unwrap(),
+            "--start-code",
+            "room-7-2026",
+        ],
+    ));
+    assert!(
+        open.contains("dept-count") && open.contains("raise"),
+        "{open}"
+    );
+
+    let (_q, q) = query(
+        "SELECT d.name, COUNT(e.id) FROM dept d LEFT JOIN emp e ON e.dept_id = d.id GROUP BY d.id",
+    );
+    let graded = ok(&sqlexam_in(
+        &home,
+        &[
+            "grade",
+            pack.to_str().unwrap(),
+            &q,
+            "--problem",
+            "dept-count",
+            "--start-code",
+            "ROOM72026",
+        ],
+    ));
+    assert!(graded.starts_with("Accepted — 100 / 100"), "{graded}");
+
+    // A bit flipped in the middle of the file: refused with a reason.
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    let bad = dir.join("bad.sqlexam");
+    std::fs::write(&bad, bytes).unwrap();
+    let refused = sqlexam_in(&home, &["pack", "verify", bad.to_str().unwrap(), "--json"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["code"].as_str().is_some_and(|c| !c.is_empty()));
+
+    // Revoking the key refuses its packs by name.
+    ok(&sqlexam_in(
+        &home,
+        &["trust", "revoke", public.to_str().unwrap()],
+    ));
+    let revoked = sqlexam_in(&home, &["pack", "verify", pack.to_str().unwrap()]);
+    assert!(
+        stdout(&revoked).contains("Test organizer") && stdout(&revoked).contains("revoked"),
+        "{}",
+        stdout(&revoked)
+    );
+}
+
+#[test]
+fn pack_build_refuses_a_source_whose_data_misses_a_wrong_query() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let source = tmp.path().join("company");
+    copy_dir(&repo().join("crates/core/tests/data/company"), &source);
+    std::fs::write(
+        source.join("dept-count/submissions/wrong_answer/not-really.sql"),
+        "SELECT d.name, COUNT(e.id) FROM dept d LEFT JOIN emp e ON d.id = e.dept_id GROUP BY d.name, d.id",
+    )
+    .unwrap();
+    let key = repo().join("keys/demo/demo-organizer.key");
+    let out = tmp.path().join("x.sqlexam");
+    let o = sqlexam_in(
+        &home,
+        &[
+            "pack",
+            "build",
+            source.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--not-before",
+            "2020-01-01T00:00:00Z",
+            "--not-after",
+            "2099-01-01T00:00:00Z",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("problem check failed"));
+    assert!(!out.exists(), "no pack is written");
+}
+
+#[test]
+fn a_venue_refuses_an_older_pack_version_after_a_newer_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let key = repo().join("keys/demo/demo-organizer.key");
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "trust",
+            "add",
+            repo()
+                .join("keys/demo/demo-organizer.pub.pem")
+                .to_str()
+                .unwrap(),
+        ],
+    ));
+    let mut built = Vec::new();
+    for version in ["1.0.0", "1.1.0"] {
+        let source = tmp.path().join(format!("src-{version}"));
+        copy_dir(&repo().join("crates/core/tests/data/company"), &source);
+        let toml = std::fs::read_to_string(source.join("pack.toml"))
+            .unwrap()
+            .replace("1.0.0", version);
+        std::fs::write(source.join("pack.toml"), toml).unwrap();
+        let out = tmp.path().join(format!("{version}.sqlexam"));
+        ok(&sqlexam_in(
+            &home,
+            &[
+                "pack",
+                "build",
+                source.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+                "--not-before",
+                "2020-01-01T00:00:00Z",
+                "--not-after",
+                "2099-01-01T00:00:00Z",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ));
+        built.push(out);
+    }
+    ok(&sqlexam_in(
+        &home,
+        &["pack", "verify", built[1].to_str().unwrap()],
+    ));
+    let old = sqlexam_in(&home, &["pack", "verify", built[0].to_str().unwrap()]);
+    assert_eq!(old.status.code(), Some(1));
+    assert!(
+        stdout(&old).contains("older than version 1.1.0"),
+        "{}",
+        stdout(&old)
+    );
+}

@@ -2,9 +2,12 @@
 //!
 //! `problem` reads problem sources and holds loaded problems (images + expected results);
 //! `grade` runs one candidate submission in a hardened SQLite sandbox and compares results.
+//! `pack` builds, signs, seals and verifies problem packs.
 //! The grader never sees a problem's reference SQL: only the results it produced at load.
 
+pub mod encoding;
 pub mod grade;
+pub mod pack;
 pub mod problem;
 pub mod value;
 

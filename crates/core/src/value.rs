@@ -10,6 +10,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::encoding::{hex_upper, unhex};
+
 /// One cell of a result row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -65,7 +67,7 @@ impl fmt::Display for Cell {
             Cell::Integer(i) => write!(f, "{i}"),
             Cell::Real(r) => write!(f, "{}", real_text(*r)),
             Cell::Text(s) => f.write_str(s),
-            Cell::Blob(b) => write!(f, "X'{}'", hex(b)),
+            Cell::Blob(b) => write!(f, "X'{}'", hex_upper(b)),
         }
     }
 }
@@ -80,20 +82,6 @@ fn real_text(r: f64) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 impl Serialize for Cell {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -103,7 +91,7 @@ impl Serialize for Cell {
             Cell::Text(s) => serializer.serialize_str(s),
             Cell::Blob(b) => {
                 let mut map = serializer.serialize_map(Some(1))?;
-                map.serialize_entry("blob", &hex(b))?;
+                map.serialize_entry("blob", &hex_upper(b))?;
                 map.end()
             }
         }

@@ -11,6 +11,7 @@ use crate::error::{Error, Result, line_column};
 
 /// Resource limits per dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// SQLite VM steps: the deterministic time limit.
     pub steps: u64,
@@ -62,6 +63,7 @@ pub enum TextCase {
 
 /// How a candidate's result is compared with the expected one (docs/problem-format.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Compare {
     pub order: Order,
     /// 1-based key columns when `order` is required; empty means every column, in full.

@@ -3,7 +3,7 @@
 //! the reference produced when the problem was loaded.
 
 mod config;
-mod image;
+pub(crate) mod image;
 pub mod source;
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,7 @@ pub struct Group {
 
 /// A table (or view) of the problem's schema, for the schema browser and the authorizer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TableInfo {
     pub name: String,
     pub is_view: bool,
@@ -67,6 +68,7 @@ pub struct TableInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ColumnInfo {
     pub name: String,
     /// The declared type as written in the schema ("INTEGER", "TEXT", "" …).

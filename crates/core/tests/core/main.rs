@@ -4,6 +4,7 @@
 mod format;
 mod grading;
 mod hostile;
+mod pack;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -1,0 +1,323 @@
+//! Verifying and opening a pack. Order matters: the signer's trust is established and the
+//! manifest's signature checked over its exact bytes before the manifest is parsed; then
+//! every entry is streamed, size-capped and hashed against the manifest; only then, with
+//! the start code if sealed, are contents decrypted and parsed into problems.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::container::Reader;
+use super::contents::{CONTENTS_PATH, from_entries};
+use super::keys::PublicKey;
+use super::ledger::VersionLedger;
+use super::seal::{CIPHER, ITERATIONS, KDF, MAX_ITERATIONS, SealKey};
+use super::trust::{Trust, TrustPath};
+use super::{
+    CLOCK_SKEW, FORMAT, MANIFEST_DOMAIN, MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_MANIFEST_BYTES,
+    MAX_SIGNER_BYTES, MAX_TOTAL_BYTES, Manifest, PackError, SignerFile, sha256, valid_entry_path,
+};
+use crate::encoding::{hex, parse_time, unhex};
+use crate::problem::{Localized, Problem};
+
+/// What a verifier knows and trusts.
+pub struct VerifyOptions<'a> {
+    pub trust: &'a Trust,
+    /// The machine's clock.
+    pub now: OffsetDateTime,
+    /// Versions of packs already accepted here (rollback protection), if kept.
+    pub ledger: Option<&'a VersionLedger>,
+}
+
+/// A pack whose signature, trust, window, version and every entry have been checked.
+pub struct VerifiedPack {
+    pub manifest: Manifest,
+    /// SHA-256 of the signed manifest: identifies the pack's exact contents.
+    pub hash: String,
+    pub trust_path: TrustPath,
+    entries: Vec<(String, Vec<u8>)>,
+}
+
+/// What anyone may see of a pack, sealed or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackInfo {
+    pub id: String,
+    pub version: String,
+    pub title: Localized,
+    pub hash: String,
+    pub signer: String,
+    pub trust_path: TrustPath,
+    pub created: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub sealed: bool,
+    pub entries: usize,
+    pub bytes: u64,
+    pub grader_version: String,
+    pub sqlite_version: String,
+    /// Listed only once the pack is open (unsealed, or with the start code).
+    pub problems: Option<Vec<ProblemSummary>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemSummary {
+    pub id: String,
+    pub title: Localized,
+    pub points: u32,
+    pub datasets: usize,
+}
+
+/// An opened pack: its problems, ready to grade.
+pub struct Pack {
+    pub info: PackInfo,
+    pub problems: Vec<Problem>,
+}
+
+fn manifest_error(msg: impl Into<String>) -> PackError {
+    PackError::Manifest(msg.into())
+}
+
+/// Verifies a pack read from `input`.
+pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedPack, PackError> {
+    let mut reader = Reader::new(input);
+    let signer_bytes = expect(&mut reader, "signer.json", MAX_SIGNER_BYTES)?;
+    let signer: SignerFile = serde_json::from_slice(&signer_bytes)
+        .map_err(|e| PackError::NotAPack(format!("signer.json does not parse: {e}")))?;
+    let signer_key = PublicKey::from_hex(&signer.public_key)
+        .ok_or_else(|| PackError::NotAPack("signer.json holds no Ed25519 public key".into()))?;
+    let trust_path = options
+        .trust
+        .resolve(&signer_key, &signer.endorsements, options.now)?;
+
+    let manifest_bytes = expect(&mut reader, "manifest.json", MAX_MANIFEST_BYTES)?;
+    let signature = expect(&mut reader, "manifest.sig", 64)?;
+    if !signer_key.verify(MANIFEST_DOMAIN, &manifest_bytes, &signature) {
+        return Err(PackError::BadSignature {
+            key_id: signer_key.key_id(),
+        });
+    }
+    // Signed by a trusted key: now the manifest may be parsed.
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| manifest_error(format!("it does not parse: {e}")))?;
+    check_manifest(&manifest, &signer_key, &signer_bytes, options)?;
+
+    let mut entries = Vec::with_capacity(manifest.entries.len());
+    for meta in &manifest.entries {
+        let entry = reader
+            .next(Some(&meta.path), meta.size)?
+            .ok_or_else(|| PackError::Entry {
+                path: meta.path.clone(),
+                what: "is missing: the pack ends before it".into(),
+            })?;
+        if entry.data.len() as u64 != meta.size || hex(&entry.sha256) != meta.sha256 {
+            return Err(PackError::Entry {
+                path: entry.path,
+                what: "does not match the manifest's size and SHA-256".into(),
+            });
+        }
+        entries.push((entry.path, entry.data));
+    }
+    if let Some(extra) = reader.next(None, MAX_ENTRY_BYTES)? {
+        return Err(PackError::Entry {
+            path: extra.path,
+            what: "is not listed in the manifest".into(),
+        });
+    }
+    Ok(VerifiedPack {
+        hash: hex(&sha256(&manifest_bytes)),
+        manifest,
+        trust_path,
+        entries,
+    })
+}
+
+/// The next entry, which must be `name`.
+fn expect<R: Read>(reader: &mut Reader<R>, name: &str, cap: u64) -> Result<Vec<u8>, PackError> {
+    match reader.next(Some(name), cap) {
+        Ok(Some(e)) => Ok(e.data),
+        Ok(None) => Err(PackError::NotAPack(format!("no {name}"))),
+        Err(PackError::Entry { path, .. }) if path != name => Err(PackError::NotAPack(format!(
+            "found entry {path} where {name} belongs"
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+fn check_manifest(
+    m: &Manifest,
+    signer: &PublicKey,
+    signer_bytes: &[u8],
+    o: &VerifyOptions<'_>,
+) -> Result<(), PackError> {
+    if m.format != FORMAT {
+        return Err(manifest_error(format!(
+            "unknown format {:?} (this version reads {FORMAT})",
+            m.format
+        )));
+    }
+    if m.signer != signer.key_id() || m.signer_sha256 != hex(&sha256(signer_bytes)) {
+        return Err(manifest_error(
+            "it names another signer than signer.json holds",
+        ));
+    }
+    let version = semver::Version::parse(&m.version)
+        .map_err(|_| manifest_error(format!("version {:?} is not semver", m.version)))?;
+    let time = |field: &str, text: &str| {
+        parse_time(text)
+            .ok_or_else(|| manifest_error(format!("{field} {text:?} is not an RFC 3339 time")))
+    };
+    let (not_before, not_after) = (
+        time("not_before", &m.not_before)?,
+        time("not_after", &m.not_after)?,
+    );
+    time("created", &m.created)?;
+    if o.now + CLOCK_SKEW < not_before {
+        return Err(PackError::NotYetValid {
+            not_before: m.not_before.clone(),
+        });
+    }
+    if o.now > not_after + CLOCK_SKEW {
+        return Err(PackError::Expired {
+            not_after: m.not_after.clone(),
+        });
+    }
+    if let Some(seen) = o
+        .ledger
+        .and_then(|l| l.highest(&m.id))
+        .filter(|seen| &version < seen)
+    {
+        return Err(PackError::Downgrade {
+            id: m.id.clone(),
+            version: m.version.clone(),
+            seen: seen.to_string(),
+        });
+    }
+    if m.entries.is_empty() || m.entries.len() > MAX_ENTRIES {
+        return Err(manifest_error(format!(
+            "it lists {} entries (1 to {MAX_ENTRIES} allowed)",
+            m.entries.len()
+        )));
+    }
+    let mut total = 0u64;
+    let mut folded = std::collections::HashSet::new();
+    for e in &m.entries {
+        if !valid_entry_path(&e.path)
+            || ["signer.json", "manifest.json", "manifest.sig"].contains(&e.path.as_str())
+        {
+            return Err(manifest_error(format!(
+                "entry name {:?} is not allowed",
+                e.path
+            )));
+        }
+        if !folded.insert(e.path.to_lowercase()) {
+            return Err(manifest_error(format!(
+                "entry {} is listed twice (or differs only in case)",
+                e.path
+            )));
+        }
+        if e.size > MAX_ENTRY_BYTES || e.sha256.len() != 64 || unhex(&e.sha256).is_none() {
+            return Err(manifest_error(format!(
+                "entry {} has an invalid size or hash",
+                e.path
+            )));
+        }
+        if e.sealed != m.seal.is_some() {
+            return Err(manifest_error(format!(
+                "entry {} does not follow the pack's sealing",
+                e.path
+            )));
+        }
+        total += e.size;
+    }
+    if total > MAX_TOTAL_BYTES {
+        return Err(manifest_error(format!(
+            "its entries add up to {total} bytes, more than {MAX_TOTAL_BYTES}"
+        )));
+    }
+    if let Some(s) = &m.seal {
+        let salt_ok = unhex(&s.salt).is_some_and(|b| b.len() == 16);
+        if s.kdf != KDF
+            || s.cipher != CIPHER
+            || !(ITERATIONS..=MAX_ITERATIONS).contains(&s.iterations)
+            || !salt_ok
+        {
+            return Err(manifest_error("its seal parameters are not supported"));
+        }
+    }
+    Ok(())
+}
+
+impl VerifiedPack {
+    pub fn is_sealed(&self) -> bool {
+        self.manifest.seal.is_some()
+    }
+
+    /// The public description (no problem list: that is inside the sealed contents).
+    pub fn info(&self) -> PackInfo {
+        let m = &self.manifest;
+        PackInfo {
+            id: m.id.clone(),
+            version: m.version.clone(),
+            title: m.title.clone(),
+            hash: self.hash.clone(),
+            signer: m.signer.clone(),
+            trust_path: self.trust_path.clone(),
+            created: m.created.clone(),
+            not_before: m.not_before.clone(),
+            not_after: m.not_after.clone(),
+            sealed: self.is_sealed(),
+            entries: m.entries.len(),
+            bytes: m.entries.iter().map(|e| e.size).sum(),
+            grader_version: m.grader.grader_version.clone(),
+            sqlite_version: m.grader.sqlite_version.clone(),
+            problems: None,
+        }
+    }
+
+    /// Opens the pack: decrypts it with `start_code` if it is sealed, and loads its problems.
+    pub fn open(self, start_code: Option<&str>) -> Result<Pack, PackError> {
+        let mut info = self.info();
+        let m = &self.manifest;
+        let plain: Vec<(String, Vec<u8>)> = match &m.seal {
+            None => self.entries,
+            Some(seal) => {
+                let code = start_code.ok_or(PackError::Sealed)?;
+                let salt = unhex(&seal.salt).unwrap_or_default();
+                let key = SealKey::derive(code, &salt, seal.iterations)?;
+                let mut out = Vec::with_capacity(self.entries.len());
+                for (index, (path, data)) in self.entries.into_iter().enumerate() {
+                    match key.open(index, &m.id, &m.version, &path, data) {
+                        Some(plain) => out.push((path, plain)),
+                        // Every entry's bytes were verified, so a failure is the code.
+                        None => return Err(PackError::WrongStartCode),
+                    }
+                }
+                out
+            }
+        };
+        if plain.first().map(|(p, _)| p.as_str()) != Some(CONTENTS_PATH) {
+            return Err(PackError::Contents(format!(
+                "the first entry must be {CONTENTS_PATH}"
+            )));
+        }
+        let by_path: HashMap<&str, &[u8]> = plain
+            .iter()
+            .map(|(p, d)| (p.as_str(), d.as_slice()))
+            .collect();
+        let problems = from_entries(&by_path)?;
+        info.problems = Some(
+            problems
+                .iter()
+                .map(|p| ProblemSummary {
+                    id: p.id.clone(),
+                    title: p.title.clone(),
+                    points: p.points,
+                    datasets: p.datasets.len(),
+                })
+                .collect(),
+        );
+        Ok(Pack { info, problems })
+    }
+}
