@@ -106,7 +106,11 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
 
 /// Verifies a pack file against the trust store and the versions seen, and records its
 /// version as seen.
-pub fn verify_file(home: &Home, path: &Path) -> anyhow::Result<VerifiedPack> {
+pub fn verify_file(
+    home: &Home,
+    path: &Path,
+    start_code: Option<&str>,
+) -> anyhow::Result<VerifiedPack> {
     let trust = home.trust()?;
     let mut ledger = home.ledger()?;
     let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
@@ -114,6 +118,7 @@ pub fn verify_file(home: &Home, path: &Path) -> anyhow::Result<VerifiedPack> {
         trust: &trust,
         now: OffsetDateTime::now_utc(),
         ledger: Some(&ledger),
+        start_code,
     };
     let verified = verify(BufReader::with_capacity(1 << 20, file), &options)
         .with_context(|| format!("{}: refused", path.display()))?;
@@ -125,14 +130,14 @@ pub fn verify_file(home: &Home, path: &Path) -> anyhow::Result<VerifiedPack> {
 
 /// A verified pack, opened (unsealed with `start_code` when sealed).
 pub fn open_file(home: &Home, path: &Path, start_code: Option<&str>) -> anyhow::Result<Pack> {
-    let verified = verify_file(home, path)?;
+    let verified = verify_file(home, path, start_code)?;
     verified
         .open(start_code)
         .with_context(|| format!("{}: cannot open", path.display()))
 }
 
 pub fn verify_cmd(home: &Home, path: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    match verify_file(home, path) {
+    match verify_file(home, path, None) {
         Ok(v) => {
             print_info(&v.info(), json)?;
             Ok(ExitCode::SUCCESS)
@@ -159,7 +164,7 @@ pub fn inspect_cmd(
     start_code: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let verified = verify_file(home, path)?;
+    let verified = verify_file(home, path, start_code)?;
     let info = if verified.is_sealed() && start_code.is_none() {
         verified.info()
     } else {

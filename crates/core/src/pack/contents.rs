@@ -121,15 +121,19 @@ fn bad(msg: impl Into<String>) -> PackError {
     PackError::Contents(msg.into())
 }
 
-/// The problems held by a pack's (verified, unsealed) entries.
-pub(crate) fn from_entries(entries: &HashMap<&str, &[u8]>) -> Result<Vec<Problem>, PackError> {
-    let get = |path: &str| {
-        entries
-            .get(path)
-            .copied()
-            .ok_or_else(|| bad(format!("{path} is missing")))
-    };
-    let contents: ContentsJson = serde_json::from_slice(get(CONTENTS_PATH)?)
+fn get<'a>(entries: &'a HashMap<String, Vec<u8>>, path: &str) -> Result<&'a [u8], PackError> {
+    entries
+        .get(path)
+        .map(Vec::as_slice)
+        .ok_or_else(|| bad(format!("{path} is missing")))
+}
+
+/// The problems held by a pack's (verified, unsealed) entries, by path. Images are moved
+/// out, not copied: they are most of a pack's bytes.
+pub(crate) fn from_entries(
+    mut entries: HashMap<String, Vec<u8>>,
+) -> Result<Vec<Problem>, PackError> {
+    let contents: ContentsJson = serde_json::from_slice(get(&entries, CONTENTS_PATH)?)
         .map_err(|e| bad(format!("{CONTENTS_PATH}: {e}")))?;
     if contents.format != CONTENTS_FORMAT {
         return Err(bad(format!(
@@ -139,8 +143,8 @@ pub(crate) fn from_entries(entries: &HashMap<&str, &[u8]>) -> Result<Vec<Problem
     }
     let mut problems = Vec::new();
     for path in &contents.problems {
-        let meta: ProblemJson =
-            serde_json::from_slice(get(path)?).map_err(|e| bad(format!("{path}: {e}")))?;
+        let meta: ProblemJson = serde_json::from_slice(get(&entries, path)?)
+            .map_err(|e| bad(format!("{path}: {e}")))?;
         let now_unix_ms = parse_now(&meta.now)
             .ok_or_else(|| bad(format!("{path}: now {:?} is not a time", meta.now)))?;
         if meta.datasets.is_empty() {
@@ -160,11 +164,13 @@ pub(crate) fn from_entries(entries: &HashMap<&str, &[u8]>) -> Result<Vec<Problem
         }
         let mut datasets = Vec::new();
         for d in meta.datasets {
-            let image = get(&d.image)?.to_vec();
+            let image = entries
+                .remove(&d.image)
+                .ok_or_else(|| bad(format!("{} is missing", d.image)))?;
             if !image.starts_with(b"SQLite format 3\0") {
                 return Err(bad(format!("{}: not a SQLite database image", d.image)));
             }
-            let expected: Expected = serde_json::from_slice(get(&d.expected)?)
+            let expected: Expected = serde_json::from_slice(get(&entries, &d.expected)?)
                 .map_err(|e| bad(format!("{}: {e}", d.expected)))?;
             let fits = match (&expected, meta.kind) {
                 (Expected::Rows(_), Kind::Select) => true,

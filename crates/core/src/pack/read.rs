@@ -3,7 +3,6 @@
 //! every entry is streamed, size-capped and hashed against the manifest; only then, with
 //! the start code if sealed, are contents decrypted and parsed into problems.
 
-use std::collections::HashMap;
 use std::io::Read;
 
 use serde::Serialize;
@@ -13,7 +12,7 @@ use super::container::Reader;
 use super::contents::{CONTENTS_PATH, from_entries};
 use super::keys::PublicKey;
 use super::ledger::VersionLedger;
-use super::seal::{CIPHER, ITERATIONS, KDF, MAX_ITERATIONS, SealKey};
+use super::seal::{CIPHER, ITERATIONS, KDF, MAX_ITERATIONS, SealKey, normalize_start_code};
 use super::trust::{Trust, TrustPath};
 use super::{
     CLOCK_SKEW, FORMAT, MANIFEST_DOMAIN, MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_MANIFEST_BYTES,
@@ -29,6 +28,9 @@ pub struct VerifyOptions<'a> {
     pub now: OffsetDateTime,
     /// Versions of packs already accepted here (rollback protection), if kept.
     pub ledger: Option<&'a VersionLedger>,
+    /// The start code, when it is already known: the (deliberately slow) key derivation
+    /// then runs on another thread while the entries are verified.
+    pub start_code: Option<&'a str>,
 }
 
 /// A pack whose signature, trust, window, version and every entry have been checked.
@@ -38,6 +40,8 @@ pub struct VerifiedPack {
     pub hash: String,
     pub trust_path: TrustPath,
     entries: Vec<(String, Vec<u8>)>,
+    /// The seal key derived from `VerifyOptions::start_code` (normalized), if any.
+    derived: Option<(String, SealKey)>,
 }
 
 /// What anyone may see of a pack, sealed or not.
@@ -103,6 +107,37 @@ pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedP
         .map_err(|e| manifest_error(format!("it does not parse: {e}")))?;
     check_manifest(&manifest, &signer_key, &signer_bytes, options)?;
 
+    let (entries, derived) = std::thread::scope(|scope| {
+        let kdf = match (&manifest.seal, options.start_code) {
+            (Some(seal), Some(code)) => {
+                let salt = unhex(&seal.salt).unwrap_or_default();
+                let iterations = seal.iterations;
+                Some(scope.spawn(move || {
+                    SealKey::derive(code, &salt, iterations)
+                        .map(|k| (normalize_start_code(code), k))
+                }))
+            }
+            _ => None,
+        };
+        let entries = read_entries(&mut reader, &manifest);
+        let derived = kdf.and_then(|h| h.join().ok()).transpose();
+        (entries, derived)
+    });
+    let (entries, derived) = (entries?, derived?);
+    Ok(VerifiedPack {
+        hash: hex(&sha256(&manifest_bytes)),
+        manifest,
+        trust_path,
+        entries,
+        derived,
+    })
+}
+
+/// Streams every entry the manifest lists, then insists on the end of the archive.
+fn read_entries<R: Read>(
+    reader: &mut Reader<R>,
+    manifest: &Manifest,
+) -> Result<Vec<(String, Vec<u8>)>, PackError> {
     let mut entries = Vec::with_capacity(manifest.entries.len());
     for meta in &manifest.entries {
         let entry = reader
@@ -125,12 +160,7 @@ pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedP
             what: "is not listed in the manifest".into(),
         });
     }
-    Ok(VerifiedPack {
-        hash: hex(&sha256(&manifest_bytes)),
-        manifest,
-        trust_path,
-        entries,
-    })
+    Ok(entries)
 }
 
 /// The next entry, which must be `name`.
@@ -284,8 +314,14 @@ impl VerifiedPack {
             None => self.entries,
             Some(seal) => {
                 let code = start_code.ok_or(PackError::Sealed)?;
-                let salt = unhex(&seal.salt).unwrap_or_default();
-                let key = SealKey::derive(code, &salt, seal.iterations)?;
+                let key = match self.derived {
+                    Some((derived_for, key)) if derived_for == normalize_start_code(code) => key,
+                    _ => SealKey::derive(
+                        code,
+                        &unhex(&seal.salt).unwrap_or_default(),
+                        seal.iterations,
+                    )?,
+                };
                 let mut out = Vec::with_capacity(self.entries.len());
                 for (index, (path, data)) in self.entries.into_iter().enumerate() {
                     match key.open(index, &m.id, &m.version, &path, data) {
@@ -302,11 +338,7 @@ impl VerifiedPack {
                 "the first entry must be {CONTENTS_PATH}"
             )));
         }
-        let by_path: HashMap<&str, &[u8]> = plain
-            .iter()
-            .map(|(p, d)| (p.as_str(), d.as_slice()))
-            .collect();
-        let problems = from_entries(&by_path)?;
+        let problems = from_entries(plain.into_iter().collect())?;
         info.problems = Some(
             problems
                 .iter()

@@ -74,6 +74,7 @@ fn check(bytes: &[u8], trust: &Trust) -> Result<VerifiedPack, PackError> {
             trust,
             now: NOW,
             ledger: None,
+            start_code: None,
         },
     )
 }
@@ -371,6 +372,7 @@ fn packs_outside_their_window_are_refused_with_fifteen_minutes_of_grace() {
                 trust: &trust,
                 now,
                 ledger: None,
+                start_code: None,
             },
         )
     };
@@ -406,6 +408,7 @@ fn an_older_version_than_one_seen_is_refused() {
         trust: &trust,
         now: NOW,
         ledger: Some(&ledger),
+        start_code: None,
     };
     match verify(&pack_with(&options(&key), "1.0.0")[..], &opts) {
         Err(PackError::Downgrade { seen, .. }) => assert_eq!(seen, "1.1.0"),
@@ -456,6 +459,20 @@ fn a_sealed_pack_needs_the_right_start_code_and_shows_only_public_facts_without_
         .unwrap()
         .open(Some("7g4k 2qxm 9p"))
         .unwrap();
+    // With the code known up front, the key is derived while entries stream: same result.
+    let early = VerifyOptions {
+        trust: &trust,
+        now: NOW,
+        ledger: None,
+        start_code: Some("7G4K2QXM9P"),
+    };
+    let v = verify(&bytes[..], &early).unwrap();
+    assert_eq!(v.open(Some("7g4k-2qxm-9p")).unwrap().problems.len(), 2);
+    let v = verify(&bytes[..], &early).unwrap();
+    assert!(matches!(
+        v.open(Some("7G4K2QXM9Q")),
+        Err(PackError::WrongStartCode)
+    ));
     assert_eq!(pack.problems[0].id, "dept-count");
 }
 
