@@ -216,7 +216,7 @@ fn check_submission(problem: &Problem, path: &Path, expect: Expectation) -> Subm
         verdict: g.verdict,
         ok,
         failed,
-        max_steps: g.datasets.iter().map(|d| d.steps).max().unwrap_or(0),
+        max_steps: g.datasets.iter().filter_map(|d| d.steps).max().unwrap_or(0),
         message,
     }
 }

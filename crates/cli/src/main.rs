@@ -302,7 +302,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let sql = read_query(&query)?;
             let problem = load_for_grading(&problem, problem_id.as_deref(), start_code.as_deref())?;
             let scope = if samples { Scope::Samples } else { Scope::All };
-            let grading = grade_bytes(&problem, &sql, scope);
+            // What a candidate would see: no step counts or times from secret datasets.
+            let grading = grade_bytes(&problem, &sql, scope).for_candidate();
             if json {
                 println!("{}", serde_json::to_string_pretty(&grading)?);
             } else {

@@ -333,14 +333,18 @@ pub fn grading(g: &Grading, lang: Lang) -> String {
     }
     let width = g.datasets.iter().map(|d| d.name.len()).max().unwrap_or(0);
     for d in &g.datasets {
+        let figures = match (d.steps, d.wall_ms) {
+            (Some(steps), Some(ms)) => format!(
+                "{steps:>12} {} {ms:>8.1} ms",
+                lang.pick("steps", "ステップ")
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {:width$}  {:24} {:>12} {} {:>8.1} ms",
+            "  {:width$}  {:24} {figures}",
             d.name,
-            verdict(d.verdict, lang),
-            d.steps,
-            lang.pick("steps", "ステップ"),
-            d.wall_ms
+            verdict(d.verdict, lang)
         );
         if let Some(detail_) = &d.detail {
             detail(&mut out, detail_, lang);

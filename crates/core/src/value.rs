@@ -49,13 +49,14 @@ impl Cell {
         }
     }
 
-    /// Bytes this cell holds, for output caps.
-    pub(crate) fn byte_size(&self) -> usize {
-        match self {
-            Cell::Null | Cell::Integer(_) | Cell::Real(_) => 8,
-            Cell::Text(s) => s.len(),
-            Cell::Blob(b) => b.len(),
-        }
+    /// Memory this cell takes (itself and what it owns), for output caps.
+    pub(crate) fn memory_size(&self) -> usize {
+        std::mem::size_of::<Cell>()
+            + match self {
+                Cell::Null | Cell::Integer(_) | Cell::Real(_) => 0,
+                Cell::Text(s) => s.len(),
+                Cell::Blob(b) => b.len(),
+            }
     }
 }
 

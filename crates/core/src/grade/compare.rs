@@ -146,6 +146,33 @@ pub fn compare_tables(
     None
 }
 
+/// Reals in numeric order, with -0.0 = 0.0 (SQLite never produces NaN).
+fn real_cmp(x: f64, y: f64) -> Ordering {
+    x.partial_cmp(&y).unwrap_or_else(|| x.total_cmp(&y))
+}
+
+/// An integer against a real, exactly: `i as f64` rounds above 2^53 and would make the
+/// order intransitive (and the sort panic).
+fn int_real_cmp(i: i64, r: f64) -> Ordering {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if r.is_nan() {
+        return Ordering::Less;
+    }
+    if r >= TWO_63 {
+        return Ordering::Less;
+    }
+    if r < -TWO_63 {
+        return Ordering::Greater;
+    }
+    let whole = r.trunc();
+    // |whole| < 2^63 here, so the cast is exact.
+    match i.cmp(&(whole as i64)) {
+        Ordering::Equal if r > whole => Ordering::Less,
+        Ordering::Equal if r < whole => Ordering::Greater,
+        other => other,
+    }
+}
+
 struct Comparer<'a> {
     rules: &'a Compare,
 }
@@ -162,6 +189,10 @@ impl Comparer<'_> {
     fn floats_equal(&self, a: f64, b: f64) -> bool {
         if a == b {
             return true;
+        }
+        // An infinity is equal only to itself: a tolerance relative to it is infinite.
+        if !a.is_finite() || !b.is_finite() {
+            return false;
         }
         let tolerance = self
             .rules
@@ -196,12 +227,12 @@ impl Comparer<'_> {
         };
         match (a, b) {
             (Cell::Integer(x), Cell::Integer(y)) => x.cmp(y),
-            (Cell::Real(x), Cell::Real(y)) => x.total_cmp(y),
+            (Cell::Real(x), Cell::Real(y)) => real_cmp(*x, *y),
             (Cell::Integer(i), Cell::Real(r)) if self.rules.numbers == Numbers::Numeric => {
-                (*i as f64).total_cmp(r)
+                int_real_cmp(*i, *r)
             }
             (Cell::Real(r), Cell::Integer(i)) if self.rules.numbers == Numbers::Numeric => {
-                r.total_cmp(&(*i as f64))
+                int_real_cmp(*i, *r).reverse()
             }
             (Cell::Text(x), Cell::Text(y)) => self.text(x).cmp(&self.text(y)),
             (Cell::Blob(x), Cell::Blob(y)) => x.cmp(y),
@@ -257,6 +288,25 @@ impl Comparer<'_> {
                 }
                 (None, None) => break,
             }
+        }
+        // Rows equal within float tolerance can sort apart when an earlier column differs
+        // by less than the tolerance; pair what is left directly (small sets only: large
+        // leftovers are genuine differences).
+        if !missing.is_empty() && missing.len() == extra.len() && missing.len() <= 2_000 {
+            let mut unpaired: Vec<Option<&Row>> = extra.iter().map(|r| Some(*r)).collect();
+            missing.retain(|m| {
+                match unpaired
+                    .iter_mut()
+                    .find(|x| x.is_some_and(|x| self.row_eq(m, x)))
+                {
+                    Some(slot) => {
+                        *slot = None;
+                        false
+                    }
+                    None => true,
+                }
+            });
+            extra = unpaired.into_iter().flatten().collect();
         }
         if missing.is_empty() && extra.is_empty() {
             return None;
@@ -504,6 +554,64 @@ mod tests {
         };
         assert!(same(vec![vec![R(100.0)]], vec![vec![R(100.9)]], &relative));
         assert!(!same(vec![vec![R(100.0)]], vec![vec![R(101.1)]], &relative));
+    }
+
+    #[test]
+    fn infinity_equals_only_itself() {
+        let inf = f64::INFINITY;
+        assert!(!same(
+            vec![vec![R(2.5)]],
+            vec![vec![R(inf)]],
+            &Compare::default()
+        ));
+        assert!(!same(
+            vec![vec![I(3)]],
+            vec![vec![R(-inf)]],
+            &Compare::default()
+        ));
+        assert!(same(
+            vec![vec![R(inf)]],
+            vec![vec![R(inf)]],
+            &Compare::default()
+        ));
+    }
+
+    #[test]
+    fn integers_and_reals_beyond_2_pow_53_sort_without_panicking() {
+        let big = 1i64 << 53;
+        let mut rows = Vec::new();
+        for k in 0..60 {
+            rows.push(vec![if k % 2 == 0 {
+                I(big + k)
+            } else {
+                R((big + k) as f64)
+            }]);
+        }
+        let mut reversed = rows.clone();
+        reversed.reverse();
+        reversed.pop();
+        assert!(!same(rows, reversed, &Compare::default()));
+        assert_eq!(
+            int_real_cmp(big + 1, (big + 1) as f64),
+            Ordering::Greater,
+            "2^53+1 > 2^53 as a real"
+        );
+        assert_eq!(int_real_cmp(3, 3.5), Ordering::Less);
+        assert_eq!(int_real_cmp(-3, -3.5), Ordering::Greater);
+        assert_eq!(int_real_cmp(i64::MAX, 9.3e18), Ordering::Less);
+    }
+
+    #[test]
+    fn rows_equal_within_tolerance_match_whatever_order_they_sort_in() {
+        // 0.15 vs 0.15000000000000002 in the first column sorts the pairs apart.
+        let e = vec![vec![R(0.15), t("a")], vec![R(0.15000000000000002), t("b")]];
+        let a = vec![vec![R(0.15000000000000002), t("a")], vec![R(0.15), t("b")]];
+        assert!(same(e, a, &Compare::default()));
+        assert!(same(
+            vec![vec![R(-0.0)], vec![R(0.0)]],
+            vec![vec![R(0.0)], vec![R(-0.0)]],
+            &Compare::default()
+        ));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod authorizer;
 pub mod compare;
 pub(crate) mod sandbox;
+mod split;
 
 use std::ops::Range;
 
@@ -16,9 +17,9 @@ pub use sandbox::{HEAP_LIMIT_BYTES, OUTPUT_BYTE_LIMIT, SQL_LIMITS};
 
 use crate::error::line_column;
 use crate::problem::{Dataset, Expected, Kind, Problem, Visibility};
-use crate::sqlite::statement_ranges;
 use crate::value::ResultSet;
 use sandbox::{Failure, Output, Spec};
+use split::{first_keyword, statement_ranges};
 
 /// Longest submission accepted, in bytes (SQLite's SQL_LENGTH limit is the same).
 pub const MAX_SQL_BYTES: usize = 100_000;
@@ -142,9 +143,10 @@ pub struct DatasetOutcome {
     pub name: String,
     pub visibility: Visibility,
     pub verdict: Verdict,
-    /// SQLite VM steps the submission used on this dataset.
-    pub steps: u64,
-    pub wall_ms: f64,
+    /// SQLite VM steps the submission used on this dataset. `None` on secret datasets in
+    /// the candidate's view: step counts and times can encode hidden data.
+    pub steps: Option<u64>,
+    pub wall_ms: Option<f64>,
     /// Feedback; `None` on secret datasets and when the dataset passed.
     pub detail: Option<Detail>,
     /// The submission's output; only on sample datasets.
@@ -180,6 +182,7 @@ pub struct Grading {
     /// Set when the SQL was refused or does not compile (then no dataset ran).
     pub diagnostic: Option<Diagnostic>,
     pub datasets: Vec<DatasetOutcome>,
+    /// Totals over the datasets whose figures are shown.
     pub steps: u64,
     pub wall_ms: f64,
     pub grader_version: String,
@@ -203,6 +206,8 @@ pub fn grade_bytes(problem: &Problem, sql: &[u8], scope: Scope) -> Grading {
 
 /// Grades `sql` against `problem`. Never fails: every input gets a verdict.
 pub fn grade(problem: &Problem, sql: &str, scope: Scope) -> Grading {
+    // Editors on Windows start files with a byte-order mark; it is not SQL.
+    let sql = sql.strip_prefix('\u{feff}').unwrap_or(sql);
     let mut grading = empty_grading(problem, scope);
     let statements = match vet(sql, problem.kind) {
         Ok(statements) => statements,
@@ -226,8 +231,8 @@ pub fn grade(problem: &Problem, sql: &str, scope: Scope) -> Grading {
                 return grading;
             }
         };
-        grading.steps += outcome.steps;
-        grading.wall_ms += outcome.wall_ms;
+        grading.steps += outcome.steps.unwrap_or(0);
+        grading.wall_ms += outcome.wall_ms.unwrap_or(0.0);
         if grading.verdict == Verdict::Accepted {
             grading.verdict = outcome.verdict;
         }
@@ -236,6 +241,23 @@ pub fn grade(problem: &Problem, sql: &str, scope: Scope) -> Grading {
     grading.groups = score_groups(problem, &grading.datasets, scope);
     grading.score = grading.groups.iter().map(|g| g.earned).sum();
     grading
+}
+
+impl Grading {
+    /// What a candidate may see: secret datasets keep their verdict but lose their step
+    /// count and time (a query can make either depend on hidden data). Organizers and the
+    /// server keep the full grading.
+    pub fn for_candidate(mut self) -> Grading {
+        for d in &mut self.datasets {
+            if d.visibility == Visibility::Secret {
+                d.steps = None;
+                d.wall_ms = None;
+            }
+        }
+        self.steps = self.datasets.iter().filter_map(|d| d.steps).sum();
+        self.wall_ms = self.datasets.iter().filter_map(|d| d.wall_ms).sum();
+        self
+    }
 }
 
 fn empty_grading(problem: &Problem, scope: Scope) -> Grading {
@@ -305,33 +327,6 @@ fn vet(sql: &str, kind: Kind) -> Result<Vec<Range<usize>>, Refusal> {
     }
 }
 
-/// The first word of a statement after white space and comments; `None` if there is none.
-/// Anything that is not a word (a stray `(` or `;`) is returned as itself.
-fn first_keyword(sql: &str) -> Option<String> {
-    let mut rest = sql;
-    loop {
-        rest = rest.trim_start();
-        if let Some(after) = rest.strip_prefix("--") {
-            rest = after.split_once('\n').map_or("", |(_, r)| r);
-        } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = after.split_once("*/").map_or("", |(_, r)| r);
-        } else if let Some(after) = rest.strip_prefix(';') {
-            rest = after;
-        } else {
-            break;
-        }
-    }
-    let word: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
-    match (word.is_empty(), rest.chars().next()) {
-        (false, _) => Some(word),
-        (true, Some(c)) => Some(c.to_string()),
-        (true, None) => None,
-    }
-}
-
 /// Runs one dataset. `Err` carries a data-independent diagnostic that ends the grading.
 fn run_dataset(
     problem: &Problem,
@@ -339,10 +334,16 @@ fn run_dataset(
     sql: &str,
     statements: &[Range<usize>],
 ) -> Result<DatasetOutcome, Diagnostic> {
-    let expected_rows = match &dataset.expected {
-        Expected::Rows(r) => r.rows.len() as u64,
-        Expected::Tables(_) => 0,
-    };
+    // Problem-wide, so an Output Limit verdict on one dataset says nothing about its size.
+    let expected_rows = problem
+        .datasets
+        .iter()
+        .map(|d| match &d.expected {
+            Expected::Rows(r) => r.rows.len() as u64,
+            Expected::Tables(_) => 0,
+        })
+        .max()
+        .unwrap_or(0);
     let spec = Spec {
         image: &dataset.image,
         kind: problem.kind,
@@ -360,8 +361,8 @@ fn run_dataset(
         name: dataset.name.clone(),
         visibility: dataset.visibility,
         verdict: Verdict::Accepted,
-        steps: run.steps,
-        wall_ms: run.wall.as_secs_f64() * 1000.0,
+        steps: Some(run.steps),
+        wall_ms: Some(run.wall.as_secs_f64() * 1000.0),
         detail: None,
         produced: None,
     };
@@ -493,17 +494,6 @@ pub(crate) fn run_reference(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn first_keyword_skips_comments_and_semicolons() {
-        assert_eq!(
-            first_keyword("  -- hi\n /* x */ select 1").as_deref(),
-            Some("select")
-        );
-        assert_eq!(first_keyword(";; PRAGMA x").as_deref(), Some("PRAGMA"));
-        assert_eq!(first_keyword(" -- only a comment"), None);
-        assert_eq!(first_keyword("(SELECT 1)").as_deref(), Some("("));
-    }
 
     #[test]
     fn vet_counts_statements_and_refuses_other_kinds() {

@@ -21,20 +21,24 @@ use crate::value::{Cell, ResultSet};
 /// SQLite's process-wide memory ceiling while grading: a hostile query that allocates past
 /// it fails with "out of memory" instead of taking the machine down.
 pub const HEAP_LIMIT_BYTES: i64 = 512 << 20;
-/// Cell data a result may hold before Output Limit Exceeded.
+/// Memory a collected result may take before Output Limit Exceeded.
 pub const OUTPUT_BYTE_LIMIT: u64 = 64 << 20;
+/// What a row costs beyond its cells (its Vec).
+const ROW_OVERHEAD: u64 = std::mem::size_of::<Vec<Cell>>() as u64;
 /// How often (in VM steps) the progress handler checks the budget.
 const PROGRESS_INTERVAL: u64 = 1_000;
 /// Pages a DML run may add to its database (4 KiB pages: 16 MiB).
 const EXTRA_PAGES: i64 = 4_096;
 
 /// SQLite's run-time limits for candidate SQL, tuned so real exam queries pass (a five-term
-/// UNION, a 30-way CASE, JSON helpers) while hostile ones fail fast. See docs/SECURITY.md.
+/// UNION, a 30-way CASE, JSON helpers) while hostile ones fail fast. LENGTH is small because
+/// some string functions (instr, replace) are quadratic inside one VM step, where neither
+/// the step budget nor an interrupt can stop them. See docs/SECURITY.md.
 pub const SQL_LIMITS: &[(Limit, i32)] = &[
-    (Limit::SQLITE_LIMIT_LENGTH, 4_000_000),
+    (Limit::SQLITE_LIMIT_LENGTH, 100_000),
     (Limit::SQLITE_LIMIT_SQL_LENGTH, 100_000),
     (Limit::SQLITE_LIMIT_COLUMN, 500),
-    (Limit::SQLITE_LIMIT_EXPR_DEPTH, 200),
+    (Limit::SQLITE_LIMIT_EXPR_DEPTH, 1_000),
     (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 50),
     (Limit::SQLITE_LIMIT_VDBE_OP, 100_000),
     (Limit::SQLITE_LIMIT_FUNCTION_ARG, 64),
@@ -322,9 +326,10 @@ fn collect(
             continue;
         }
         let mut cells = Vec::with_capacity(width);
+        bytes += ROW_OVERHEAD;
         for i in 0..width {
             let cell = Cell::from_sqlite(row.get_ref(i)?);
-            bytes += cell.byte_size() as u64;
+            bytes += cell.memory_size() as u64;
             cells.push(cell);
         }
         out.rows.push(cells);

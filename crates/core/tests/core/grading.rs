@@ -19,7 +19,10 @@ fn equivalent_query_is_accepted_with_full_score() {
     assert_eq!(g.verdict, Verdict::Accepted, "{g:#?}");
     assert_eq!((g.score, g.max_score), (100, 100));
     assert_eq!(g.datasets.len(), 4);
-    assert!(g.datasets.iter().all(|d| d.steps > 0));
+    assert!(
+        g.datasets.iter().all(|d| d.steps.is_some_and(|s| s > 0)),
+        "the full grading has every figure"
+    );
 }
 
 #[test]
@@ -46,7 +49,7 @@ fn inner_join_fails_only_the_group_with_an_empty_department() {
 
 #[test]
 fn secret_datasets_give_pass_fail_only() {
-    let g = grade(dept_count(), "SELECT name, 1 FROM dept", Scope::All);
+    let g = grade(dept_count(), "SELECT name, 1 FROM dept", Scope::All).for_candidate();
     for d in &g.datasets {
         if d.visibility == Visibility::Secret {
             assert!(
@@ -54,7 +57,68 @@ fn secret_datasets_give_pass_fail_only() {
                 "{} leaks detail",
                 d.name
             );
+            assert!(
+                d.steps.is_none() && d.wall_ms.is_none(),
+                "{} leaks figures",
+                d.name
+            );
+        } else {
+            assert!(d.steps.is_some());
         }
+    }
+    let sample_steps: u64 = g.datasets.iter().filter_map(|d| d.steps).sum();
+    assert_eq!(g.steps, sample_steps, "totals cover only what is shown");
+}
+
+#[test]
+fn step_counts_can_encode_secret_data_so_candidates_do_not_see_them() {
+    // A reviewer's probe: the step count grows with a hidden salary.
+    let sql = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c \
+               WHERE n < (SELECT salary FROM emp WHERE id = 1)) SELECT 'x', count(*) FROM c";
+    let full = grade(dept_count(), sql, Scope::All);
+    let secret_steps: Vec<u64> = full
+        .datasets
+        .iter()
+        .filter(|d| d.visibility == Visibility::Secret)
+        .filter_map(|d| d.steps)
+        .collect();
+    assert!(
+        secret_steps.windows(2).any(|w| w[0] != w[1]),
+        "the probe does vary with the data"
+    );
+    let seen = full.for_candidate();
+    assert!(
+        seen.datasets
+            .iter()
+            .filter(|d| d.visibility == Visibility::Secret)
+            .all(|d| d.steps.is_none())
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_not_sql() {
+    let g = grade(dept_count(), &format!("\u{feff}{REFERENCE}"), Scope::All);
+    assert_eq!(g.verdict, Verdict::Accepted);
+}
+
+#[test]
+fn math_functions_are_available() {
+    let sql = "SELECT name, floor(2.7) + ceil(0.2) + sqrt(4) + pow(2, 2) + mod(7, 5) - 9 FROM dept";
+    let g = grade(dept_count(), sql, Scope::Samples);
+    match &g.datasets[0].produced {
+        Some(Produced::Rows(r)) => assert_eq!(r.rows[0][1], Cell::Real(2.0), "{r:?}"),
+        other => panic!("math functions failed: {other:?} {:?}", g.diagnostic),
+    }
+}
+
+#[test]
+fn local_time_does_not_depend_on_the_machine() {
+    // SQLite is built without localtime: the modifiers give NULL on every machine.
+    let sql = "SELECT datetime('now', 'localtime'), date('now', 'utc') FROM dept";
+    let g = grade(dept_count(), sql, Scope::Samples);
+    match &g.datasets[0].produced {
+        Some(Produced::Rows(r)) => assert_eq!(r.rows[0], vec![Cell::Null, Cell::Null]),
+        other => panic!("{other:?}"),
     }
 }
 

@@ -203,6 +203,24 @@ fn select_cases() -> Vec<(String, Want)> {
             Want::Refused(Refusal::Empty),
         ),
         (s("SELECT * FROM nosuch"), Want::OneOf(&[Rte])),
+        // An infinity must not equal every number under the float tolerance.
+        (
+            s("SELECT d.name, 1e999 FROM dept d LEFT JOIN emp e ON e.dept_id = d.id GROUP BY d.id"),
+            Want::OneOf(&[Wa]),
+        ),
+        // Quadratic inside one VM step: bounded by the 100,000-byte LENGTH limit.
+        (
+            s("SELECT name, instr(hex(zeroblob(800000)), hex(zeroblob(400000)) || '1') FROM dept"),
+            Want::OneOf(&[Rte]),
+        ),
+        (
+            s("SELECT name, instr(hex(zeroblob(49000)), hex(zeroblob(24000)) || '1') FROM dept"),
+            Want::OneOf(&[Wa]),
+        ),
+        (
+            format!("CREATE TRIGGER t {}", ";".repeat(99_000)),
+            statement("CREATE"),
+        ),
     ]
 }
 
@@ -292,11 +310,11 @@ fn check(problem: &Problem, sql: &str, want: &Want, good: &str) {
     }
     // Limits held: no dataset used more than its step budget (checked every 1,000 steps).
     for d in &g.datasets {
+        let steps = d.steps.unwrap_or(0);
         assert!(
-            d.steps <= problem.limits.steps + 2_000,
-            "{label}: {} used {} steps",
-            d.name,
-            d.steps
+            steps <= problem.limits.steps + 2_000,
+            "{label}: {} used {steps} steps",
+            d.name
         );
     }
     // The next grading is unaffected.
@@ -339,7 +357,7 @@ fn invalid_utf8_is_refused_with_its_offset() {
 #[test]
 fn printf_precision_limit_is_compiled_in() {
     // Without SQLITE_PRINTF_PRECISION_LIMIT (from .cargo/config.toml) this is 500,000,000
-    // characters and seconds of work; with it, printf stops at 100,000.
+    // characters (or, under the LENGTH limit, an error); with it, printf stops at 50,000.
     let g = grade(
         dept_count(),
         "SELECT length(printf('%.*c', 500000000, 'x')), 1",
@@ -347,7 +365,7 @@ fn printf_precision_limit_is_compiled_in() {
     );
     match &g.datasets[0].produced {
         Some(sqlexam_core::grade::Produced::Rows(r)) => {
-            assert_eq!(r.rows[0][0], sqlexam_core::value::Cell::Integer(100_000));
+            assert_eq!(r.rows[0][0], sqlexam_core::value::Cell::Integer(50_000));
         }
         other => panic!("expected a result, got {other:?} ({:?})", g.diagnostic),
     }
@@ -372,6 +390,15 @@ fn memory_stays_bounded_under_hostile_load() {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0);
+    // Many empty cells: the output cap counts what they cost in memory, not their text.
+    let wide = format!(
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 200000) SELECT {} FROM r",
+        vec!["''"; 400].join(", ")
+    );
+    assert_eq!(
+        grade(dept_count(), &wide, Scope::All).verdict,
+        Verdict::OutputLimitExceeded
+    );
     // SQLite's heap is capped at 512 MiB; the whole test process must stay well under 1.5 GiB.
     assert!(peak_kib < 1536 * 1024, "peak RSS {peak_kib} KiB");
 }
