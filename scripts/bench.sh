@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 cargo bench --locked -p sqlexam-core --bench grade
+cargo bench --locked -p sqlexam-core --bench pack

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job at this stage: grade sample queries against the starter pack with the CLI.
-# (The desktop app takes this command over once it exists.) Extra arguments go to
-# `sqlexam grade`, e.g. `scripts/run.sh --lang ja`.
+# The main job at this stage: the organizer's and the venue's side of sqlexam with the CLI —
+# grade queries against a starter problem, then build a sealed pack signed by the DEMO key,
+# verify it as a venue would, and grade from it. (The desktop app takes this command over
+# once it exists.) Extra arguments go to `sqlexam grade`, e.g. `scripts/run.sh --lang ja`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -16,3 +17,22 @@ sqlexam grade "$problem" "$problem/submissions/wrong_answer/inner-join.sql" "$@"
 echo
 echo "== sqlexam grade: a correct one"
 sqlexam grade "$problem" "$problem/submissions/accepted/correlated-count.sql" "$@"
+
+# A venue of its own: a throwaway SQLEXAM_HOME that trusts only the demo key.
+venue=$(mktemp -d)
+trap 'rm -rf "$venue"' EXIT
+export SQLEXAM_HOME="$venue/home"
+pack="$venue/sql-basics.sqlexam"
+echo
+echo "== sqlexam pack build (signed by the DEMO key, sealed with start code DEMO-2026-START)"
+sqlexam pack build problems/sql-basics --key keys/demo/demo-organizer.key \
+  --not-before 2026-01-01T00:00:00Z --not-after 2030-01-01T00:00:00Z \
+  --start-code DEMO-2026-START --out "$pack"
+sqlexam trust add keys/demo/demo-organizer.pub.pem --name "DEMO organizer (not for real exams)"
+echo
+echo "== sqlexam pack inspect (no start code: only the public part)"
+sqlexam pack inspect "$pack"
+echo
+echo "== sqlexam grade from the sealed pack, after the start code is announced"
+sqlexam grade "$pack" "$problem/submissions/accepted/correlated-count.sql" \
+  --problem p04-department-headcount --start-code demo-2026-start "$@"
