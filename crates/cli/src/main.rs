@@ -10,6 +10,7 @@ mod keys;
 mod lang;
 mod pack;
 mod render;
+mod session;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use clap::{Parser, Subcommand};
 use sqlexam_core::grade::{Scope, Verdict, grade_bytes};
 use sqlexam_core::pack::PackError;
 use sqlexam_core::problem::{Problem, load_problem_in_context};
+use sqlexam_core::record::ProctorAction;
 
 use home::Home;
 use lang::Lang;
@@ -56,6 +58,14 @@ enum Command {
     Trust {
         #[command(subcommand)]
         command: TrustCommand,
+    },
+    /// Exam sessions on this machine: start, submit, proctor actions, show, verify, export.
+    Session {
+        /// The engine directory (default: $SQLEXAM_HOME, else the platform data directory).
+        #[arg(long, global = true)]
+        dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: SessionCommand,
     },
     /// Grade one query against a problem folder, or a problem of a pack file.
     Grade {
@@ -110,6 +120,11 @@ enum PackCommand {
         /// Seal the pack: nothing but the manifest is readable without this code.
         #[arg(long)]
         start_code: Option<String>,
+        /// The passphrase proctors use for time extensions, ending an exam and resuming
+        /// after a crash (only a salted hash goes into the pack). Without it, a pack allows
+        /// no proctor actions.
+        #[arg(long)]
+        proctor_passphrase: Option<String>,
         /// Start of the validity window (RFC 3339, e.g. 2026-12-01T00:00:00Z).
         #[arg(long)]
         not_before: String,
@@ -138,6 +153,82 @@ enum PackCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum SessionCommand {
+    /// Start a session for a candidate on a pack (verified; unsealed with the start code).
+    Start {
+        #[arg(long)]
+        pack: PathBuf,
+        #[arg(long)]
+        start_code: Option<String>,
+        #[arg(long)]
+        candidate: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Submit a query (file or -) and wait for its verdict.
+    Submit {
+        #[arg(long)]
+        session: String,
+        #[arg(long)]
+        problem: String,
+        query: PathBuf,
+        #[arg(long)]
+        lang: Option<Lang>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A proctor action: extend the time, end the exam, or resume after a crash.
+    Proctor {
+        #[arg(long)]
+        session: String,
+        #[arg(long)]
+        passphrase: String,
+        /// Minutes to add.
+        #[arg(long, conflicts_with_all = ["end", "resume"])]
+        extend: Option<u32>,
+        #[arg(long, conflicts_with = "resume")]
+        end: bool,
+        #[arg(long)]
+        resume: bool,
+    },
+    /// List sessions, candidates, scores and unsynced records (read-only).
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a store (folder or store.sqlite3) or an export: signatures, chains, gaps, forks.
+    Verify {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every record of the store as JSON lines (to --out, or standard output).
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Test harness: submit COUNT copies of a query as fast as possible, printing each id
+    /// as it is accepted (the crash-safety tests kill this with SIGKILL).
+    #[command(hide = true)]
+    Burst {
+        #[arg(long)]
+        pack: PathBuf,
+        #[arg(long)]
+        start_code: Option<String>,
+        #[arg(long)]
+        passphrase: String,
+        #[arg(long)]
+        problem: String,
+        #[arg(long)]
+        count: usize,
+        query: PathBuf,
+    },
+    /// Test harness: open the store (recovering from a crash) and grade what is queued.
+    #[command(hide = true)]
+    Drain,
 }
 
 #[derive(Subcommand)]
@@ -203,6 +294,8 @@ fn main() -> ExitCode {
             eprintln!("sqlexam: {e:#}");
             // Input we cannot use is bad input (3); anything else is our fault (4).
             let bad_input = e.downcast_ref::<sqlexam_core::Error>().is_some()
+                || e.downcast_ref::<sqlexam_core::session::SessionError>()
+                    .is_some()
                 || e.downcast_ref::<PackError>().is_some()
                 || e.downcast_ref::<std::io::Error>().is_some()
                 || e.downcast_ref::<serde_json::Error>().is_some()
@@ -237,6 +330,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     key,
                     endorsements,
                     start_code,
+                    proctor_passphrase,
                     not_before,
                     not_after,
                     created,
@@ -246,6 +340,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     key: &key,
                     endorsements: &endorsements,
                     start_code: start_code.as_deref(),
+                    proctor_passphrase: proctor_passphrase.as_deref(),
                     not_before: &not_before,
                     not_after: &not_after,
                     created: created.as_deref(),
@@ -288,6 +383,83 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             .map_err(bad_input)
             .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Session { dir, command } => {
+            let home = Home::locate()?;
+            let dir = session::engine_dir(dir.as_deref())?;
+            match command {
+                SessionCommand::Start {
+                    pack,
+                    start_code,
+                    candidate,
+                    name,
+                } => session::start(&home, &dir, &pack, start_code.as_deref(), &candidate, &name),
+                SessionCommand::Submit {
+                    session: id,
+                    problem,
+                    query,
+                    lang,
+                    json,
+                } => {
+                    let sql = read_query(&query)?;
+                    let sql = String::from_utf8(sql).map_err(|e| {
+                        BadInput(format!("{}: not UTF-8 text ({e})", query.display()))
+                    })?;
+                    session::submit(
+                        &home,
+                        &dir,
+                        &id,
+                        &problem,
+                        &sql,
+                        lang.unwrap_or_else(Lang::from_env),
+                        json,
+                    )
+                }
+                SessionCommand::Proctor {
+                    session: id,
+                    passphrase,
+                    extend,
+                    end,
+                    resume,
+                } => {
+                    let action = match (extend, end, resume) {
+                        (Some(minutes), false, false) => ProctorAction::Extend { minutes },
+                        (None, true, false) => ProctorAction::End,
+                        (None, false, true) => ProctorAction::Resume,
+                        _ => bail!(BadInput(
+                            "say one of --extend MINUTES, --end or --resume".into()
+                        )),
+                    };
+                    session::proctor(&home, &dir, &id, &passphrase, action)
+                }
+                SessionCommand::Show { json } => session::show(&dir, json),
+                SessionCommand::Verify { path, json } => session::verify(&path, json),
+                SessionCommand::Export { out } => session::export(&dir, out.as_deref()),
+                SessionCommand::Burst {
+                    pack,
+                    start_code,
+                    passphrase,
+                    problem,
+                    count,
+                    query,
+                } => {
+                    let sql = String::from_utf8(read_query(&query)?)
+                        .map_err(|e| BadInput(e.to_string()))?;
+                    session::burst(
+                        &home,
+                        &dir,
+                        &session::Burst {
+                            pack: &pack,
+                            start_code: start_code.as_deref(),
+                            passphrase: &passphrase,
+                            problem: &problem,
+                            sql: &sql,
+                            count,
+                        },
+                    )
+                }
+                SessionCommand::Drain => session::drain(&home, &dir),
+            }
         }
         Command::Grade {
             problem,

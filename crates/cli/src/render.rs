@@ -379,3 +379,32 @@ pub fn grading(g: &Grading, lang: Lang) -> String {
     );
     out
 }
+
+/// A session refusal as a sentence.
+pub fn session_error(e: &sqlexam_core::session::SessionError, lang: Lang) -> String {
+    use sqlexam_core::session::SessionError as E;
+    match e {
+        E::TimeUp => lang
+            .pick("the exam time is over.", "試験時間は終了しました。")
+            .into(),
+        E::Ended => lang
+            .pick(
+                "the exam has ended for this candidate.",
+                "この受験者の試験は終了しています。",
+            )
+            .into(),
+        E::Interrupted => lang
+            .pick(
+                "the exam is paused until a proctor resumes it.",
+                "試験監督者が再開するまで試験は中断しています。",
+            )
+            .into(),
+        E::WrongPassphrase => lang
+            .pick(
+                "the proctor passphrase is wrong.",
+                "試験監督者のパスフレーズが違います。",
+            )
+            .into(),
+        other => other.to_string(),
+    }
+}

@@ -445,3 +445,252 @@ fn a_venue_refuses_an_older_pack_version_after_a_newer_one() {
         stdout(&old)
     );
 }
+
+/// Records of an engine directory, parsed from `session export`.
+fn exported_records(home: &Path, dir: &Path) -> Vec<serde_json::Value> {
+    let out = ok(&sqlexam_in(
+        home,
+        &["session", "--dir", dir.to_str().unwrap(), "export"],
+    ));
+    out.lines()
+        .map(|l| {
+            let line: serde_json::Value = serde_json::from_str(l).unwrap();
+            serde_json::from_str(line["bytes"].as_str().unwrap()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn sigkill_in_a_burst_of_submissions_loses_and_duplicates_nothing() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let dir = tmp.path().join("engine");
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "trust",
+            "add",
+            repo()
+                .join("keys/demo/demo-organizer.pub.pem")
+                .to_str()
+                .unwrap(),
+        ],
+    ));
+    let pack = tmp.path().join("company.sqlexam");
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "pack",
+            "build",
+            repo()
+                .join("crates/core/tests/data/company")
+                .to_str()
+                .unwrap(),
+            "--key",
+            repo()
+                .join("keys/demo/demo-organizer.key")
+                .to_str()
+                .unwrap(),
+            "--not-before",
+            "2020-01-01T00:00:00Z",
+            "--not-after",
+            "2099-01-01T00:00:00Z",
+            "--start-code",
+            "CRASH-TEST-1",
+            "--proctor-passphrase",
+            "proctor secret",
+            "--out",
+            pack.to_str().unwrap(),
+        ],
+    ));
+    let (_q, query) = query(
+        "SELECT d.name, COUNT(e.id) FROM dept d LEFT JOIN emp e ON e.dept_id = d.id GROUP BY d.id",
+    );
+    let mut acked = std::collections::BTreeSet::new();
+    for round in 0..50u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sqlexam"))
+            .args([
+                "session",
+                "--dir",
+                dir.to_str().unwrap(),
+                "burst",
+                "--pack",
+                pack.to_str().unwrap(),
+                "--start-code",
+                "CRASH-TEST-1",
+                "--passphrase",
+                "proctor secret",
+                "--problem",
+                "dept-count",
+                "--count",
+                "40",
+                &query,
+            ])
+            .env("SQLEXAM_HOME", &home)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Kill after a varying number of acknowledged submissions, sometimes a moment later
+        // (mid-grading), sometimes at once (mid-submit).
+        let kill_after = 1 + (round * 7) % 12;
+        let mut seen = 0;
+        while seen < kill_after {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(id) = line.strip_prefix("ack ") {
+                acked.insert(id.parse::<u64>().unwrap());
+                seen += 1;
+            }
+        }
+        if round % 3 == 1 {
+            std::thread::sleep(std::time::Duration::from_millis(round % 20));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // Restart: recovery grades what was accepted but not yet graded.
+        ok(&sqlexam_in(
+            &home,
+            &["session", "--dir", dir.to_str().unwrap(), "drain"],
+        ));
+        let verify = sqlexam_in(
+            &home,
+            &["session", "verify", dir.to_str().unwrap(), "--json"],
+        );
+        let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
+        assert_eq!(
+            report["findings"].as_array().map(Vec::len),
+            Some(0),
+            "round {round}: {report}"
+        );
+        let mut per_submission = std::collections::BTreeMap::<u64, usize>::new();
+        for r in exported_records(&home, &dir) {
+            if r["event"]["kind"] == "submission" {
+                *per_submission
+                    .entry(r["event"]["submission_id"].as_u64().unwrap())
+                    .or_default() += 1;
+            }
+        }
+        for id in &acked {
+            assert_eq!(
+                per_submission.get(id),
+                Some(&1),
+                "round {round}: acknowledged submission {id}"
+            );
+        }
+        assert!(
+            per_submission.values().all(|&n| n == 1),
+            "round {round}: a submission graded twice"
+        );
+    }
+    assert!(acked.len() >= 50);
+}
+
+#[test]
+fn session_verify_names_a_tampered_export_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let dir = tmp.path().join("engine");
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "trust",
+            "add",
+            repo()
+                .join("keys/demo/demo-organizer.pub.pem")
+                .to_str()
+                .unwrap(),
+        ],
+    ));
+    let pack = tmp.path().join("company.sqlexam");
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "pack",
+            "build",
+            repo()
+                .join("crates/core/tests/data/company")
+                .to_str()
+                .unwrap(),
+            "--key",
+            repo()
+                .join("keys/demo/demo-organizer.key")
+                .to_str()
+                .unwrap(),
+            "--not-before",
+            "2020-01-01T00:00:00Z",
+            "--not-after",
+            "2099-01-01T00:00:00Z",
+            "--proctor-passphrase",
+            "proctor secret",
+            "--out",
+            pack.to_str().unwrap(),
+        ],
+    ));
+    let (_q, query) = query("SELECT name, 1 FROM dept");
+    let d = dir.to_str().unwrap();
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "session",
+            "--dir",
+            d,
+            "burst",
+            "--pack",
+            pack.to_str().unwrap(),
+            "--passphrase",
+            "proctor secret",
+            "--problem",
+            "dept-count",
+            "--count",
+            "3",
+            &query,
+        ],
+    ));
+    let shown = ok(&sqlexam_in(&home, &["session", "--dir", d, "show"]));
+    assert!(
+        shown.contains("burst")
+            && shown.contains("3 submissions")
+            && shown.contains("4 records, 4 not synced"),
+        "{shown}"
+    );
+    let export = tmp.path().join("records.jsonl");
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "session",
+            "--dir",
+            d,
+            "export",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        ok(&sqlexam_in(
+            &home,
+            &["session", "verify", export.to_str().unwrap()]
+        ))
+        .contains("every signature verifies")
+    );
+    let text = std::fs::read_to_string(&export).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let edited = [
+        lines[0],
+        &lines[2].replace("wrong_answer", "accepted"),
+        lines[1],
+        lines[3],
+    ]
+    .join("\n");
+    std::fs::write(&export, edited).unwrap();
+    let out = sqlexam_in(&home, &["session", "verify", export.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("seq 3: the signature does not verify"),
+        "{text}"
+    );
+    assert!(text.contains("out of order"), "{text}");
+}

@@ -66,6 +66,8 @@ fn main() {
         key: &key,
         endorsements: Vec::new(),
         start_code: code.map(str::to_owned),
+        exam: Default::default(),
+        proctor_passphrase: None,
         created: now,
         not_before: now - time::Duration::days(1),
         not_after: now + time::Duration::days(1),

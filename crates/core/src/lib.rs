@@ -6,9 +6,12 @@
 //! The grader never sees a problem's reference SQL: only the results it produced at load.
 
 pub mod encoding;
+pub mod fsutil;
 pub mod grade;
 pub mod pack;
 pub mod problem;
+pub mod record;
+pub mod session;
 pub mod value;
 
 mod error;

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::container::Writer;
 use super::contents::to_entries;
+use super::exam::{Exam, ProctorCheck};
 use super::keys::SigningKey;
 use super::seal::{
     CIPHER, ITERATIONS, KDF, MIN_START_CODE, SealKey, derive_salt, normalize_start_code,
@@ -16,7 +17,7 @@ use super::{
     sha256,
 };
 use crate::encoding::{format_time, hex};
-use crate::problem::{Localized, Problem};
+use crate::problem::{ExamRules, Localized, Problem};
 
 pub struct BuildOptions<'a> {
     pub key: &'a SigningKey,
@@ -24,6 +25,10 @@ pub struct BuildOptions<'a> {
     pub endorsements: Vec<Endorsement>,
     /// Seal everything but the manifest with this start code.
     pub start_code: Option<String>,
+    /// Exam duration and clock policy (from `pack.toml`'s `[exam]`).
+    pub exam: ExamRules,
+    /// The passphrase that authorizes proctor actions; only its salted hash is stored.
+    pub proctor_passphrase: Option<String>,
     pub created: OffsetDateTime,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
@@ -43,7 +48,25 @@ pub fn build(
         ));
     }
     let version_text = version.to_string();
-    let plain = to_entries(problems);
+    let proctor = match &options.proctor_passphrase {
+        None => None,
+        Some(p) => {
+            let salt = derive_salt(
+                &options.key.secret_digest(),
+                id,
+                &version_text,
+                b"proctor passphrase",
+            );
+            Some(ProctorCheck::new(p, &salt)?)
+        }
+    };
+    let plain = to_entries(
+        &Exam {
+            rules: options.exam,
+            proctor,
+        },
+        problems,
+    );
     let seal = match &options.start_code {
         None => None,
         Some(code) => {

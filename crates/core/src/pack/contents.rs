@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::PackError;
+use super::exam::Exam;
 use crate::problem::image::parse_now;
 use crate::problem::{
     Compare, Dataset, Expected, Group, Kind, Limits, Localized, Problem, TableInfo, Visibility,
@@ -21,6 +22,7 @@ const CONTENTS_FORMAT: &str = "sqlexam-pack-contents/1";
 #[serde(deny_unknown_fields)]
 struct ContentsJson {
     format: String,
+    exam: Exam,
     /// Paths of each problem's problem.json, in exam order.
     problems: Vec<String>,
 }
@@ -63,7 +65,7 @@ fn json<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// The plaintext entries of a pack holding `problems`, in container order.
-pub(crate) fn to_entries(problems: &[Problem]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn to_entries(exam: &Exam, problems: &[Problem]) -> Vec<(String, Vec<u8>)> {
     let mut entries = Vec::new();
     let mut problem_paths = Vec::new();
     let mut files = Vec::new();
@@ -110,6 +112,7 @@ pub(crate) fn to_entries(problems: &[Problem]) -> Vec<(String, Vec<u8>)> {
         CONTENTS_PATH.to_owned(),
         json(&ContentsJson {
             format: CONTENTS_FORMAT.into(),
+            exam: exam.clone(),
             problems: problem_paths,
         }),
     ));
@@ -132,7 +135,7 @@ fn get<'a>(entries: &'a HashMap<String, Vec<u8>>, path: &str) -> Result<&'a [u8]
 /// out, not copied: they are most of a pack's bytes.
 pub(crate) fn from_entries(
     mut entries: HashMap<String, Vec<u8>>,
-) -> Result<Vec<Problem>, PackError> {
+) -> Result<(Exam, Vec<Problem>), PackError> {
     let contents: ContentsJson = serde_json::from_slice(get(&entries, CONTENTS_PATH)?)
         .map_err(|e| bad(format!("{CONTENTS_PATH}: {e}")))?;
     if contents.format != CONTENTS_FORMAT {
@@ -222,5 +225,8 @@ pub(crate) fn from_entries(
             datasets,
         });
     }
-    Ok(problems)
+    if contents.exam.rules.duration_ms == 0 {
+        return Err(bad(format!("{CONTENTS_PATH}: the exam has no time")));
+    }
+    Ok((contents.exam, problems))
 }

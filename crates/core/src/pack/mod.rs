@@ -9,6 +9,7 @@
 mod build;
 mod container;
 mod contents;
+mod exam;
 mod keys;
 mod ledger;
 mod read;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 pub use build::{BuildOptions, build};
+pub use exam::{Exam, MIN_PASSPHRASE, ProctorCheck};
 pub use keys::{PublicKey, SigningKey};
 pub use ledger::VersionLedger;
 pub use read::{Pack, PackInfo, ProblemSummary, VerifiedPack, VerifyOptions, verify};
@@ -196,6 +198,11 @@ pub(crate) fn valid_entry_path(path: &str) -> bool {
                 && c.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         })
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    crate::encoding::hex(&sha256(bytes))
 }
 
 pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::container::Reader;
 use super::contents::{CONTENTS_PATH, from_entries};
+use super::exam::Exam;
 use super::keys::PublicKey;
 use super::ledger::VersionLedger;
 use super::seal::{CIPHER, ITERATIONS, KDF, MAX_ITERATIONS, SealKey, normalize_start_code};
@@ -73,9 +74,10 @@ pub struct ProblemSummary {
     pub datasets: usize,
 }
 
-/// An opened pack: its problems, ready to grade.
+/// An opened pack: its exam rules and problems, ready to grade.
 pub struct Pack {
     pub info: PackInfo,
+    pub exam: Exam,
     pub problems: Vec<Problem>,
 }
 
@@ -338,7 +340,7 @@ impl VerifiedPack {
                 "the first entry must be {CONTENTS_PATH}"
             )));
         }
-        let problems = from_entries(plain.into_iter().collect())?;
+        let (exam, problems) = from_entries(plain.into_iter().collect())?;
         info.problems = Some(
             problems
                 .iter()
@@ -350,6 +352,10 @@ impl VerifiedPack {
                 })
                 .collect(),
         );
-        Ok(Pack { info, problems })
+        Ok(Pack {
+            info,
+            exam,
+            problems,
+        })
     }
 }

@@ -103,6 +103,57 @@ pub(crate) struct PackToml {
     pub title: Localized,
     #[serde(default)]
     pub defaults: Settings,
+    pub exam: Option<ExamToml>,
+}
+
+/// What happens to the exam clock while the app is closed (docs/problem-format.md, `[exam]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhileClosed {
+    /// The clock stops; reopening needs a proctor's "resume" (no one gains time by closing).
+    Paused,
+    /// The clock keeps running by the wall clock (never backwards); reopening resumes alone.
+    Running,
+}
+
+/// The exam's rules, from `pack.toml`'s `[exam]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExamRules {
+    /// Exam time per candidate, before proctor extensions.
+    pub duration_ms: u64,
+    pub while_closed: WhileClosed,
+}
+
+impl Default for ExamRules {
+    fn default() -> Self {
+        ExamRules {
+            duration_ms: 60 * 60_000,
+            while_closed: WhileClosed::Paused,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExamToml {
+    pub duration_minutes: u32,
+    pub while_closed: Option<WhileClosed>,
+}
+
+impl ExamToml {
+    pub fn rules(&self, path: &Path) -> Result<ExamRules> {
+        if self.duration_minutes == 0 || self.duration_minutes > 24 * 60 {
+            return Err(Error::invalid(
+                path,
+                "exam.duration_minutes must be between 1 and 1440",
+            ));
+        }
+        Ok(ExamRules {
+            duration_ms: u64::from(self.duration_minutes) * 60_000,
+            while_closed: self.while_closed.unwrap_or(WhileClosed::Paused),
+        })
+    }
 }
 
 /// The settings a pack's `[defaults]` and a problem may both set; each unset key falls back.

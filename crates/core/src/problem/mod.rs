@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::ResultSet;
 
-pub use config::{ColumnNames, Compare, Limits, Numbers, Order, Settings, TextCase};
+pub use config::{
+    ColumnNames, Compare, ExamRules, Limits, Numbers, Order, Settings, TextCase, WhileClosed,
+};
 pub use source::{
     Expectation, PackSource, Submission, load_problem, load_problem_in_context, read_pack_source,
     submissions,

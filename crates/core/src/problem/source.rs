@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::config::{PackToml, ProblemToml, Settings, read_toml};
 use super::image::{build_base, build_dataset, parse_now};
-use super::{Dataset, Expected, Group, Kind, Localized, Problem, Visibility};
+use super::{Dataset, ExamRules, Expected, Group, Kind, Localized, Problem, Visibility};
 use crate::error::{Error, Result};
 use crate::grade::run_reference;
 
@@ -22,6 +22,7 @@ pub struct PackSource {
     /// Problem folders in the order candidates see them.
     pub problem_dirs: Vec<PathBuf>,
     pub defaults: Settings,
+    pub exam: ExamRules,
 }
 
 /// What a submission in `submissions/<category>/` must get.
@@ -128,7 +129,12 @@ pub fn read_pack_source(dir: &Path) -> Result<PackSource> {
             ));
         }
     }
+    let exam = match &toml.exam {
+        Some(e) => e.rules(&path)?,
+        None => ExamRules::default(),
+    };
     Ok(PackSource {
+        exam,
         dir: dir.to_owned(),
         id: toml.id,
         version,

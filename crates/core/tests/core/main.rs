@@ -5,6 +5,7 @@ mod format;
 mod grading;
 mod hostile;
 mod pack;
+mod session;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

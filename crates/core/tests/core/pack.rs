@@ -40,6 +40,8 @@ fn options(key: &SigningKey) -> BuildOptions<'_> {
         key,
         endorsements: Vec::new(),
         start_code: None,
+        exam: Default::default(),
+        proctor_passphrase: Some("proctor passphrase".into()),
         created: datetime!(2026-01-01 0:00 UTC),
         not_before: datetime!(2026-01-01 0:00 UTC),
         not_after: datetime!(2027-01-01 0:00 UTC),

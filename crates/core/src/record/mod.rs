@@ -1,0 +1,149 @@
+//! Result records: every graded submission, refusal and proctor action becomes an immutable
+//! record, serialized once to JSON bytes, signed by the device key over exactly those bytes
+//! (with a domain prefix), and chained to the previous record of the same session by hash.
+//! Verification never re-serializes: it checks the stored bytes, then parses them.
+
+mod verify;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use verify::{Finding, parse_export, verify_records};
+
+use crate::encoding::hex;
+use crate::grade::{GroupScore, Verdict};
+use crate::pack::{SigningKey, sha256_hex};
+use crate::problem::WhileClosed;
+
+/// Domain prefix of record signatures.
+pub const RECORD_DOMAIN: &[u8] = b"sqlexam record v1\n";
+pub const FORMAT: &str = "sqlexam-record/1";
+/// `prev` of a session's first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub format: String,
+    /// Key id of the device that wrote (and signed) the record.
+    pub device: String,
+    pub session: String,
+    /// 1, 2, 3 … contiguous per device and session.
+    pub seq: u64,
+    /// Hex SHA-256 of the previous record's bytes ([`GENESIS`] for seq 1).
+    pub prev: String,
+    pub pack: PackRef,
+    pub candidate: String,
+    /// The device's clock when the record was written: informative only.
+    pub wall_time: String,
+    /// Exam time used when the record was written.
+    pub elapsed_ms: u64,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackRef {
+    pub id: String,
+    pub version: String,
+    /// SHA-256 of the pack's signed manifest.
+    pub hash: String,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    SessionStarted {
+        candidate_name: String,
+        /// The device's raw Ed25519 public key (hex): verifies this session's records.
+        device_public_key: String,
+        duration_ms: u64,
+        while_closed: WhileClosed,
+        /// The highest version of each pack this device had accepted (freshness evidence).
+        packs_seen: BTreeMap<String, String>,
+    },
+    Submission {
+        submission_id: u64,
+        problem: String,
+        sql: String,
+        verdict: Verdict,
+        score: u32,
+        max_score: u32,
+        groups: Vec<GroupScore>,
+        /// Each dataset's verdict (no step counts: they could encode secret data).
+        datasets: Vec<DatasetVerdict>,
+        grader_version: String,
+        sqlite_version: String,
+        /// How long grading took on this device.
+        grading_ms: f64,
+    },
+    SubmissionRefused {
+        submission_id: u64,
+        problem: String,
+        sql: String,
+        /// "time_up" or "session_ended".
+        reason: String,
+    },
+    Proctor {
+        action: ProctorAction,
+    },
+    SessionEnded {
+        /// "time_up", "finished" (by the candidate) or "proctor".
+        reason: String,
+    },
+    /// The app reopened a session whose clock kept running while it was closed.
+    Reopened {
+        /// Exam time counted for the time the app was closed.
+        closed_ms: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetVerdict {
+    pub name: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProctorAction {
+    /// More exam time for this candidate.
+    Extend { minutes: u32 },
+    /// End the exam for this candidate now.
+    End,
+    /// Restart the clock of a session interrupted by a crash or close.
+    Resume,
+}
+
+/// A record as stored and sent: its exact bytes, their signature and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRecord {
+    pub bytes: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+impl SignedRecord {
+    /// Serializes `record` once and signs those bytes.
+    pub fn sign(record: &Record, key: &SigningKey) -> SignedRecord {
+        let bytes = serde_json::to_vec(record).unwrap_or_default();
+        let signature = key.sign(RECORD_DOMAIN, &bytes).to_vec();
+        SignedRecord { bytes, signature }
+    }
+
+    /// Hex SHA-256 of the bytes: the next record's `prev`.
+    pub fn hash(&self) -> String {
+        sha256_hex(&self.bytes)
+    }
+
+    /// One line of an export file: `{"bytes": "<the record JSON>", "signature": "<hex>"}`.
+    pub fn to_export_line(&self) -> String {
+        let line = serde_json::json!({
+            "bytes": String::from_utf8_lossy(&self.bytes),
+            "signature": hex(&self.signature),
+        });
+        line.to_string()
+    }
+}

@@ -1,0 +1,71 @@
+//! Time, injected: a monotonic clock measures exam time while the app runs (wall-clock jumps
+//! cannot touch it), the wall clock only measures time while the app was closed under the
+//! "running" policy, and tests drive both by hand.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Instant;
+
+pub trait Clock: Send + Sync {
+    /// Milliseconds on a clock that never jumps (since an arbitrary start).
+    fn monotonic_ms(&self) -> u64;
+    /// The machine's wall clock, Unix milliseconds (it can jump either way).
+    fn wall_ms(&self) -> i64;
+}
+
+/// The real clocks.
+pub struct SystemClock {
+    start: Instant,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock {
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Clock for SystemClock {
+    fn monotonic_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+    fn wall_ms(&self) -> i64 {
+        time::OffsetDateTime::now_utc()
+            .unix_timestamp_nanos()
+            .div_euclid(1_000_000) as i64
+    }
+}
+
+/// A clock moved by hand (tests, simulations).
+#[derive(Default)]
+pub struct ManualClock {
+    monotonic: AtomicU64,
+    wall: AtomicI64,
+}
+
+impl ManualClock {
+    pub fn new(wall_ms: i64) -> ManualClock {
+        ManualClock {
+            monotonic: AtomicU64::new(0),
+            wall: AtomicI64::new(wall_ms),
+        }
+    }
+    /// Time passes: both clocks move.
+    pub fn advance(&self, ms: u64) {
+        self.monotonic.fetch_add(ms, Ordering::SeqCst);
+        self.wall.fetch_add(ms as i64, Ordering::SeqCst);
+    }
+    /// Someone sets the wall clock (forwards or back); monotonic time does not move.
+    pub fn jump_wall(&self, ms: i64) {
+        self.wall.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn monotonic_ms(&self) -> u64 {
+        self.monotonic.load(Ordering::SeqCst)
+    }
+    fn wall_ms(&self) -> i64 {
+        self.wall.load(Ordering::SeqCst)
+    }
+}

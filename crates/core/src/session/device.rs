@@ -1,0 +1,24 @@
+//! The device identity: an Ed25519 key made on first run and kept (mode 0600) beside the
+//! store. The device id is its key id. It proves which machine wrote a record, not that the
+//! machine is honest: the server re-grades.
+
+use std::path::Path;
+
+use super::SessionError;
+use crate::fsutil::write_atomic;
+use crate::pack::SigningKey;
+
+pub(crate) fn load_or_create(path: &Path) -> Result<SigningKey, SessionError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => SigningKey::from_pem(&text).map_err(|e| {
+            SessionError::Damaged(format!("{}: not a device key ({e})", path.display()))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKey::generate().map_err(|e| SessionError::Store(e.to_string()))?;
+            write_atomic(path, key.to_pem().as_bytes(), true)
+                .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
+            Ok(key)
+        }
+        Err(e) => Err(SessionError::Store(format!("{}: {e}", path.display()))),
+    }
+}

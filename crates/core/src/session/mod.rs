@@ -1,0 +1,1353 @@
+//! The exam session engine: a candidate's sessions, their exam clock, drafts, the grading
+//! queue and the signed record chain, all in one durable store. No Tauri, no network: the
+//! app is a view over this, the sync client consumes its outbox.
+//!
+//! Grading never runs on the caller's thread: `submit` stores the submission and returns its
+//! id; one worker thread claims exactly one submission at a time under a lease that outlasts
+//! the grader's time limit, grades it, and writes its record in the same transaction that
+//! marks it done — so a crash at any point leads to exactly one record after restart.
+
+mod clock;
+mod device;
+mod store;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+
+use crate::encoding::{format_time, hex};
+use crate::grade::{Grading, Scope, Verdict, grade};
+use crate::pack::{Exam, PackInfo, SigningKey, Trust, VerifyOptions, VersionLedger, verify};
+use crate::problem::{Problem, WhileClosed};
+use crate::record::{
+    DatasetVerdict, Event, Finding, PackRef, ProctorAction, Record, SignedRecord, verify_records,
+};
+use store::{Claim, Store};
+
+/// How often the running exam time is written to the store.
+const CHECKPOINT_MS: u64 = 5_000;
+
+/// Why an engine operation failed. Messages are sentences; `code()` is for translation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    #[error("the session store cannot be used: {0}")]
+    Store(String),
+    #[error("the session store is damaged and was not changed: {0}")]
+    Damaged(String),
+    #[error("the session store has been tampered with and was not changed: {0}")]
+    Tampered(String),
+    #[error("the pack was refused: {0}")]
+    Pack(String),
+    #[error("no session {0}")]
+    NoSession(String),
+    #[error("no problem {0} in this exam")]
+    NoProblem(String),
+    #[error("the exam time is over: submissions are no longer accepted")]
+    TimeUp,
+    #[error("the exam has ended for this candidate")]
+    Ended,
+    #[error("the exam is paused until a proctor resumes it")]
+    Interrupted,
+    #[error("the proctor passphrase is wrong")]
+    WrongPassphrase,
+    #[error("this pack allows no proctor actions (it was built without a proctor passphrase)")]
+    NoProctor,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl SessionError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::Store(_) => "store",
+            SessionError::Damaged(_) => "store_damaged",
+            SessionError::Tampered(_) => "store_tampered",
+            SessionError::Pack(_) => "pack",
+            SessionError::NoSession(_) => "no_session",
+            SessionError::NoProblem(_) => "no_problem",
+            SessionError::TimeUp => "time_up",
+            SessionError::Ended => "ended",
+            SessionError::Interrupted => "interrupted",
+            SessionError::WrongPassphrase => "wrong_passphrase",
+            SessionError::NoProctor => "no_proctor",
+            SessionError::Invalid(_) => "invalid",
+        }
+    }
+}
+
+fn store_err(e: rusqlite::Error) -> SessionError {
+    SessionError::Store(e.to_string())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    Running,
+    /// The app closed or crashed under the "paused" policy: a proctor must resume.
+    Interrupted,
+    Ended,
+}
+
+impl SessionState {
+    fn parse(s: &str) -> SessionState {
+        match s {
+            "running" => SessionState::Running,
+            "interrupted" => SessionState::Interrupted,
+            _ => SessionState::Ended,
+        }
+    }
+}
+
+/// A session as the UI shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub pack: PackRef,
+    pub title: crate::problem::Localized,
+    pub candidate_id: String,
+    pub candidate_name: String,
+    pub state: SessionState,
+    pub elapsed_ms: u64,
+    pub duration_ms: u64,
+    pub remaining_ms: u64,
+    pub score: u32,
+    pub max_score: u32,
+    pub problems: Vec<ProblemStatus>,
+    /// Records not yet acknowledged by a server.
+    pub unsynced: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemStatus {
+    pub id: String,
+    pub title: crate::problem::Localized,
+    pub points: u32,
+    pub best_score: u32,
+    pub submissions: usize,
+    /// The verdict of the best submission, if any was graded.
+    pub best_verdict: Option<Verdict>,
+}
+
+/// A submission and, once graded, its verdict (from its record).
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionView {
+    pub id: u64,
+    pub session: String,
+    pub problem: String,
+    pub sql: String,
+    pub elapsed_ms: u64,
+    /// "queued", "grading" or "done".
+    pub state: String,
+    pub verdict: Option<Verdict>,
+    pub score: Option<u32>,
+}
+
+/// What the engine tells its subscribers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EngineEvent {
+    /// A submission was graded and its record written. The grading is the candidate's view.
+    Graded {
+        session: String,
+        submission: u64,
+        grading: Box<Grading>,
+    },
+    /// A run on the sample datasets finished (no record).
+    SampleRun {
+        session: String,
+        run: u64,
+        grading: Box<Grading>,
+    },
+    /// The session ended (time up, finished, or a proctor).
+    SessionEnded { session: String, reason: String },
+}
+
+/// A record waiting for a server's acknowledgement.
+#[derive(Debug, Clone)]
+pub struct OutboxRecord {
+    pub session: String,
+    pub seq: u64,
+    pub record: SignedRecord,
+}
+
+struct LoadedPack {
+    info: PackInfo,
+    exam: Exam,
+    problems: Vec<Problem>,
+}
+
+/// The in-memory part of a running session's clock: exam time = `base` + monotonic time
+/// since `mono_at_base`.
+struct RunningClock {
+    base: u64,
+    mono_at_base: u64,
+    checkpointed_mono: u64,
+}
+
+struct SampleJob {
+    session: String,
+    problem: String,
+    sql: String,
+    run: u64,
+}
+
+struct Inner {
+    dir: PathBuf,
+    store: Mutex<Store>,
+    device: SigningKey,
+    trust: Trust,
+    clock: Arc<dyn Clock>,
+    /// This process's identity as a queue worker.
+    owner: String,
+    packs: Mutex<HashMap<String, Arc<LoadedPack>>>,
+    running: Mutex<HashMap<String, RunningClock>>,
+    samples: Mutex<VecDeque<SampleJob>>,
+    wake: Condvar,
+    in_flight: AtomicUsize,
+    next_run: AtomicU64,
+    shutdown: AtomicBool,
+    subscribers: Mutex<Vec<mpsc::Sender<EngineEvent>>>,
+}
+
+/// The engine over one store directory.
+pub struct Engine {
+    inner: Arc<Inner>,
+    worker: Option<JoinHandle<()>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn random_hex(bytes: usize) -> String {
+    use ring::rand::SecureRandom;
+    let mut buf = vec![0u8; bytes];
+    // The system random source does not fail on supported platforms; a zeroed id would
+    // still be unique enough within one store.
+    let _ = ring::rand::SystemRandom::new().fill(&mut buf);
+    hex(&buf)
+}
+
+/// Where an installation keeps its store: `$SQLEXAM_HOME` if set (tests, portable
+/// installs), else the platform's data directory (`~/.local/share/sqlexam` on Linux).
+pub fn default_dir() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("SQLEXAM_HOME").filter(|h| !h.is_empty()) {
+        return Some(PathBuf::from(home));
+    }
+    directories::ProjectDirs::from("", "", "sqlexam").map(|d| d.data_dir().to_owned())
+}
+
+/// The store file inside an engine directory.
+pub fn store_path(dir: &Path) -> PathBuf {
+    dir.join("store.sqlite3")
+}
+
+impl Engine {
+    /// Opens (or creates) the store in `dir`, checks it, recovers from a crash, and starts
+    /// the grading worker. `trust` decides which packs are accepted.
+    pub fn open(dir: &Path, trust: Trust, clock: Arc<dyn Clock>) -> Result<Engine, SessionError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| SessionError::Store(format!("{}: {e}", dir.display())))?;
+        let device = device::load_or_create(&dir.join("device.key"))?;
+        let store = Store::open(&store_path(dir))?;
+        let (_, findings) = verify_records(
+            &store
+                .all_records()
+                .map_err(store_err)?
+                .into_iter()
+                .map(|r| r.2)
+                .collect::<Vec<_>>(),
+        );
+        if !findings.is_empty() {
+            let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            return Err(SessionError::Tampered(list.join("; ")));
+        }
+        let inner = Arc::new(Inner {
+            dir: dir.to_owned(),
+            store: Mutex::new(store),
+            device,
+            trust,
+            clock,
+            owner: random_hex(8),
+            packs: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::new()),
+            samples: Mutex::new(VecDeque::new()),
+            wake: Condvar::new(),
+            in_flight: AtomicUsize::new(0),
+            next_run: AtomicU64::new(1),
+            shutdown: AtomicBool::new(false),
+            subscribers: Mutex::new(Vec::new()),
+        });
+        inner.recover()?;
+        let worker_inner = inner.clone();
+        let worker = std::thread::Builder::new()
+            .name("sqlexam-grader".into())
+            .spawn(move || worker_inner.work())
+            .map_err(|e| SessionError::Store(format!("cannot start the grading worker: {e}")))?;
+        Ok(Engine {
+            inner,
+            worker: Some(worker),
+        })
+    }
+
+    /// The device id (key id of the device key).
+    pub fn device_id(&self) -> String {
+        self.inner.device.public().key_id()
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> mpsc::Receiver<EngineEvent> {
+        let (tx, rx) = mpsc::channel();
+        lock(&self.inner.subscribers).push(tx);
+        rx
+    }
+
+    /// Starts a session for a candidate on a pack (verified now; unsealed with the code).
+    pub fn start_session(
+        &self,
+        pack_bytes: &[u8],
+        start_code: Option<&str>,
+        candidate_id: &str,
+        candidate_name: &str,
+    ) -> Result<String, SessionError> {
+        self.inner
+            .start_session(pack_bytes, start_code, candidate_id, candidate_name)
+    }
+
+    /// All sessions in the store, newest first.
+    pub fn sessions(&self) -> Result<Vec<SessionView>, SessionError> {
+        let ids: Vec<String> = {
+            let store = lock(&self.inner.store);
+            let mut stmt = store
+                .conn
+                .prepare("SELECT id FROM sessions ORDER BY created_wall_ms DESC")
+                .map_err(store_err)?;
+            stmt.query_map([], |r| r.get(0))
+                .map_err(store_err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(store_err)?
+        };
+        ids.iter().map(|id| self.view(id)).collect()
+    }
+
+    pub fn view(&self, session: &str) -> Result<SessionView, SessionError> {
+        self.inner.tick();
+        self.inner.view(session)
+    }
+
+    /// A problem of the session's exam (statement, tables, sample data …).
+    pub fn problem(&self, session: &str, problem: &str) -> Result<Problem, SessionError> {
+        let pack = self.inner.pack_of(session)?;
+        pack.problems
+            .iter()
+            .find(|p| p.id == problem)
+            .cloned()
+            .ok_or_else(|| SessionError::NoProblem(problem.into()))
+    }
+
+    /// Saves the editor text of a problem (the UI debounces; this just stores).
+    pub fn save_draft(&self, session: &str, problem: &str, text: &str) -> Result<(), SessionError> {
+        self.inner.pack_problem(session, problem)?;
+        lock(&self.inner.store)
+            .conn
+            .execute(
+                "INSERT INTO drafts (session_id, problem, text) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (session_id, problem) DO UPDATE SET text = excluded.text",
+                params![session, problem, text],
+            )
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    /// Every saved draft of a session, by problem.
+    pub fn drafts(&self, session: &str) -> Result<BTreeMap<String, String>, SessionError> {
+        let store = lock(&self.inner.store);
+        let mut stmt = store
+            .conn
+            .prepare("SELECT problem, text FROM drafts WHERE session_id = ?1")
+            .map_err(store_err)?;
+        let rows = stmt
+            .query_map([session], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(store_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+    }
+
+    /// Queues a submission and returns its id at once; the verdict arrives as an event and
+    /// in [`Engine::submission`]. After the exam time, the submission is refused — and the
+    /// refusal is recorded.
+    pub fn submit(&self, session: &str, problem: &str, sql: &str) -> Result<u64, SessionError> {
+        self.inner.submit(session, problem, sql)
+    }
+
+    /// Runs `sql` on the sample datasets only, on the worker; no record. Returns a run id;
+    /// the result arrives as [`EngineEvent::SampleRun`].
+    pub fn run_sample(&self, session: &str, problem: &str, sql: &str) -> Result<u64, SessionError> {
+        self.inner.pack_problem(session, problem)?;
+        let run = self.inner.next_run.fetch_add(1, Ordering::SeqCst);
+        lock(&self.inner.samples).push_back(SampleJob {
+            session: session.into(),
+            problem: problem.into(),
+            sql: sql.into(),
+            run,
+        });
+        self.inner.wake.notify_all();
+        Ok(run)
+    }
+
+    pub fn submission(&self, id: u64) -> Result<Option<SubmissionView>, SessionError> {
+        Ok(self
+            .inner
+            .submissions("WHERE s.id = ?1", params![id])?
+            .into_iter()
+            .next())
+    }
+
+    pub fn submissions(&self, session: &str) -> Result<Vec<SubmissionView>, SessionError> {
+        self.inner
+            .submissions("WHERE s.session_id = ?1", params![session])
+    }
+
+    /// A proctor action, authorized by the pack's proctor passphrase, recorded in the chain.
+    pub fn proctor(
+        &self,
+        session: &str,
+        passphrase: &str,
+        action: ProctorAction,
+    ) -> Result<(), SessionError> {
+        self.inner.proctor(session, passphrase, action)
+    }
+
+    /// The candidate finishes the exam early.
+    pub fn finish(&self, session: &str) -> Result<(), SessionError> {
+        self.inner.end(session, "finished")
+    }
+
+    /// Records not yet acknowledged by a server, oldest first (per session in seq order).
+    pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxRecord>, SessionError> {
+        let store = lock(&self.inner.store);
+        let mut stmt = store
+            .conn
+            .prepare("SELECT session_id, seq, bytes, signature FROM records WHERE acked = 0 ORDER BY rowid LIMIT ?1")
+            .map_err(store_err)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(OutboxRecord {
+                    session: r.get(0)?,
+                    seq: r.get(1)?,
+                    record: SignedRecord {
+                        bytes: store::bytes_at(r, 2)?,
+                        signature: store::bytes_at(r, 3)?,
+                    },
+                })
+            })
+            .map_err(store_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+    }
+
+    /// Marks a session's records up to `seq` as acknowledged by the server.
+    pub fn ack_through(&self, session: &str, seq: u64) -> Result<(), SessionError> {
+        lock(&self.inner.store)
+            .conn
+            .execute(
+                "UPDATE records SET acked = 1 WHERE session_id = ?1 AND seq <= ?2",
+                params![session, seq],
+            )
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    /// Every record in the store, by session and seq.
+    pub fn records(&self) -> Result<Vec<SignedRecord>, SessionError> {
+        Ok(lock(&self.inner.store)
+            .all_records()
+            .map_err(store_err)?
+            .into_iter()
+            .map(|r| r.2)
+            .collect())
+    }
+
+    /// Waits until no submission or sample run is queued or being graded (or `timeout`).
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            let queued: i64 = lock(&self.inner.store)
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM submissions WHERE state != 'done'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap_or(1);
+            if queued == 0
+                && lock(&self.inner.samples).is_empty()
+                && self.inner.in_flight.load(Ordering::SeqCst) == 0
+            {
+                return true;
+            }
+            self.inner.wake.notify_all();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.inner.shutdown.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_all();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+        self.inner.checkpoint_all(true);
+    }
+}
+
+impl Inner {
+    fn now_text(&self) -> String {
+        let wall = self.clock.wall_ms();
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(wall) * 1_000_000)
+            .map(format_time)
+            .unwrap_or_default()
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        lock(&self.subscribers).retain(|s| s.send(event.clone()).is_ok());
+    }
+
+    fn ledger(&self) -> Result<VersionLedger, SessionError> {
+        VersionLedger::open(&self.dir.join("pack-versions.json"))
+            .map_err(|e| SessionError::Store(e.to_string()))
+    }
+
+    fn start_session(
+        &self,
+        bytes: &[u8],
+        code: Option<&str>,
+        candidate_id: &str,
+        name: &str,
+    ) -> Result<String, SessionError> {
+        if candidate_id.trim().is_empty() {
+            return Err(SessionError::Invalid("a candidate id is required".into()));
+        }
+        let mut ledger = self.ledger()?;
+        let now = time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(self.clock.wall_ms()) * 1_000_000,
+        )
+        .map_err(|e| SessionError::Invalid(e.to_string()))?;
+        let options = VerifyOptions {
+            trust: &self.trust,
+            now,
+            ledger: Some(&ledger),
+            start_code: code,
+        };
+        let verified = verify(bytes, &options).map_err(|e| SessionError::Pack(e.to_string()))?;
+        let pack = verified
+            .open(code)
+            .map_err(|e| SessionError::Pack(e.to_string()))?;
+        if let Ok(v) = semver::Version::parse(&pack.info.version) {
+            ledger
+                .record(&pack.info.id, &v)
+                .map_err(|e| SessionError::Store(e.to_string()))?;
+        }
+        let packs_seen: BTreeMap<String, String> = ledger
+            .entries()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let id = random_hex(16);
+        let wall = self.clock.wall_ms();
+        let loaded = Arc::new(LoadedPack {
+            info: pack.info,
+            exam: pack.exam,
+            problems: pack.problems,
+        });
+        {
+            let mut store = lock(&self.store);
+            let tx = store
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(store_err)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO packs (hash, id, version, bytes) VALUES (?1, ?2, ?3, ?4)",
+                params![loaded.info.hash, loaded.info.id, loaded.info.version, bytes],
+            )
+            .map_err(store_err)?;
+            tx.execute(
+                "INSERT INTO sessions (id, pack_hash, start_code, candidate_id, candidate_name, created_wall_ms,
+                 duration_ms, elapsed_ms, checkpoint_wall_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?6, 'running')",
+                params![id, loaded.info.hash, code, candidate_id, name, wall, loaded.exam.rules.duration_ms],
+            )
+            .map_err(store_err)?;
+            let event = Event::SessionStarted {
+                candidate_name: name.into(),
+                device_public_key: self.device.public().to_hex(),
+                duration_ms: loaded.exam.rules.duration_ms,
+                while_closed: loaded.exam.rules.while_closed,
+                packs_seen,
+            };
+            self.append(&tx, &id, 0, event)?;
+            tx.commit().map_err(store_err)?;
+        }
+        lock(&self.packs).insert(loaded.info.hash.clone(), loaded);
+        let mono = self.clock.monotonic_ms();
+        lock(&self.running).insert(
+            id.clone(),
+            RunningClock {
+                base: 0,
+                mono_at_base: mono,
+                checkpointed_mono: mono,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Appends a record to a session's chain inside `tx`; returns its seq.
+    fn append(
+        &self,
+        tx: &rusqlite::Connection,
+        session: &str,
+        elapsed_ms: u64,
+        event: Event,
+    ) -> Result<u64, SessionError> {
+        let (pack_id, version, hash, candidate): (String, String, String, String) = tx
+            .query_row(
+                "SELECT p.id, p.version, p.hash, s.candidate_id FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.id = ?1",
+                [session],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .map_err(|_| SessionError::NoSession(session.into()))?;
+        let (last, prev) = tx
+            .query_row(
+                "SELECT seq, bytes FROM records WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [session],
+                |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+            .map_err(store_err)?
+            .map_or((0, crate::record::GENESIS.to_string()), |(seq, bytes)| {
+                (seq, crate::pack::sha256_hex(&bytes))
+            });
+        let record = Record {
+            format: crate::record::FORMAT.into(),
+            device: self.device.public().key_id(),
+            session: session.into(),
+            seq: last + 1,
+            prev,
+            pack: PackRef {
+                id: pack_id,
+                version,
+                hash,
+            },
+            candidate,
+            wall_time: self.now_text(),
+            elapsed_ms,
+            event,
+        };
+        let signed = SignedRecord::sign(&record, &self.device);
+        Store::insert_record(tx, session, last + 1, &signed).map_err(store_err)?;
+        Ok(last + 1)
+    }
+
+    /// Loads (verifies and opens) the pack a session uses, from the store's copy.
+    fn pack_of(&self, session: &str) -> Result<Arc<LoadedPack>, SessionError> {
+        let (hash, code, created): (String, Option<String>, i64) = lock(&self.store)
+            .conn
+            .query_row(
+                "SELECT pack_hash, start_code, created_wall_ms FROM sessions WHERE id = ?1",
+                [session],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|_| SessionError::NoSession(session.into()))?;
+        if let Some(p) = lock(&self.packs).get(&hash) {
+            return Ok(p.clone());
+        }
+        let bytes: Vec<u8> = lock(&self.store)
+            .conn
+            .query_row("SELECT bytes FROM packs WHERE hash = ?1", [&hash], |r| {
+                r.get(0)
+            })
+            .map_err(store_err)?;
+        // The store is untrusted: verify again, as of the session's start (the window was
+        // checked then; an exam must not die when its pack expires mid-session).
+        let then = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(created) * 1_000_000)
+            .map_err(|e| SessionError::Damaged(e.to_string()))?;
+        let options = VerifyOptions {
+            trust: &self.trust,
+            now: then,
+            ledger: None,
+            start_code: code.as_deref(),
+        };
+        let verified = verify(&bytes[..], &options)
+            .map_err(|e| SessionError::Tampered(format!("the stored pack: {e}")))?;
+        if verified.hash != hash {
+            return Err(SessionError::Tampered(
+                "the stored pack is not the one the session started with".into(),
+            ));
+        }
+        let pack = verified
+            .open(code.as_deref())
+            .map_err(|e| SessionError::Pack(e.to_string()))?;
+        let loaded = Arc::new(LoadedPack {
+            info: pack.info,
+            exam: pack.exam,
+            problems: pack.problems,
+        });
+        lock(&self.packs).insert(hash, loaded.clone());
+        Ok(loaded)
+    }
+
+    fn pack_problem(&self, session: &str, problem: &str) -> Result<Arc<LoadedPack>, SessionError> {
+        let pack = self.pack_of(session)?;
+        if pack.problems.iter().any(|p| p.id == problem) {
+            Ok(pack)
+        } else {
+            Err(SessionError::NoProblem(problem.into()))
+        }
+    }
+
+    fn session_row(&self, session: &str) -> Result<(SessionState, u64, u64), SessionError> {
+        let (state, duration, elapsed): (String, u64, u64) = lock(&self.store)
+            .conn
+            .query_row(
+                "SELECT state, duration_ms, elapsed_ms FROM sessions WHERE id = ?1",
+                [session],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|_| SessionError::NoSession(session.into()))?;
+        Ok((SessionState::parse(&state), duration, elapsed))
+    }
+
+    /// The session's exam time now.
+    fn elapsed(&self, session: &str, stored: u64) -> u64 {
+        match lock(&self.running).get(session) {
+            Some(c) => c.base + self.clock.monotonic_ms().saturating_sub(c.mono_at_base),
+            None => stored,
+        }
+    }
+
+    /// After a restart: sessions that were running were closed or crashed. Under "paused"
+    /// they wait for a proctor; under "running" the closed time counts (never negative).
+    fn recover(&self) -> Result<(), SessionError> {
+        lock(&self.store)
+            .requeue_foreign_claims(&self.owner)
+            .map_err(store_err)?;
+        let running: Vec<(String, u64, u64, i64)> = {
+            let store = lock(&self.store);
+            let mut stmt = store
+                .conn
+                .prepare("SELECT id, elapsed_ms, duration_ms, checkpoint_wall_ms FROM sessions WHERE state = 'running'")
+                .map_err(store_err)?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .map_err(store_err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(store_err)?
+        };
+        for (id, elapsed, duration, checkpoint_wall) in running {
+            let policy = self.pack_of(&id)?.exam.rules.while_closed;
+            let mono = self.clock.monotonic_ms();
+            match policy {
+                WhileClosed::Paused => {
+                    lock(&self.store)
+                        .conn
+                        .execute(
+                            "UPDATE sessions SET state = 'interrupted' WHERE id = ?1",
+                            [&id],
+                        )
+                        .map_err(store_err)?;
+                }
+                WhileClosed::Running => {
+                    let wall = self.clock.wall_ms();
+                    let closed = u64::try_from(wall - checkpoint_wall)
+                        .unwrap_or(0)
+                        .min(duration.saturating_sub(elapsed));
+                    let elapsed = elapsed + closed;
+                    let mut store = lock(&self.store);
+                    let tx = store.conn.transaction().map_err(store_err)?;
+                    tx.execute(
+                        "UPDATE sessions SET elapsed_ms = ?2, checkpoint_wall_ms = ?3 WHERE id = ?1",
+                        params![id, elapsed, wall],
+                    )
+                    .map_err(store_err)?;
+                    self.append(&tx, &id, elapsed, Event::Reopened { closed_ms: closed })?;
+                    tx.commit().map_err(store_err)?;
+                    drop(store);
+                    lock(&self.running).insert(
+                        id,
+                        RunningClock {
+                            base: elapsed,
+                            mono_at_base: mono,
+                            checkpointed_mono: mono,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes running sessions' exam time (every CHECKPOINT_MS, or now if `force`).
+    fn checkpoint_all(&self, force: bool) {
+        let mono = self.clock.monotonic_ms();
+        let wall = self.clock.wall_ms();
+        let mut running = lock(&self.running);
+        for (id, c) in running.iter_mut() {
+            if force || mono.saturating_sub(c.checkpointed_mono) >= CHECKPOINT_MS {
+                let elapsed = c.base + mono.saturating_sub(c.mono_at_base);
+                let ok = lock(&self.store).conn.execute(
+                    "UPDATE sessions SET elapsed_ms = ?2, checkpoint_wall_ms = ?3 WHERE id = ?1 AND state = 'running'",
+                    params![id, elapsed, wall],
+                );
+                if ok.is_ok() {
+                    c.checkpointed_mono = mono;
+                }
+            }
+        }
+    }
+
+    /// Checkpoints and ends sessions whose time is up.
+    fn tick(&self) {
+        self.checkpoint_all(false);
+        let over: Vec<String> = {
+            let running = lock(&self.running);
+            let store = lock(&self.store);
+            running
+                .iter()
+                .filter(|(id, c)| {
+                    let elapsed = c.base + self.clock.monotonic_ms().saturating_sub(c.mono_at_base);
+                    let duration: u64 = store
+                        .conn
+                        .query_row(
+                            "SELECT duration_ms FROM sessions WHERE id = ?1",
+                            [id.as_str()],
+                            |r| r.get(0),
+                        )
+                        .unwrap_or(u64::MAX);
+                    elapsed >= duration
+                })
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        for id in over {
+            let _ = self.end(&id, "time_up");
+        }
+    }
+
+    fn end(&self, session: &str, reason: &str) -> Result<(), SessionError> {
+        let (state, duration, stored) = self.session_row(session)?;
+        if state == SessionState::Ended {
+            return Err(SessionError::Ended);
+        }
+        let elapsed = if reason == "time_up" {
+            duration
+        } else {
+            self.elapsed(session, stored).min(duration)
+        };
+        {
+            let mut store = lock(&self.store);
+            let tx = store
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(store_err)?;
+            tx.execute(
+                "UPDATE sessions SET state = 'ended', elapsed_ms = ?2 WHERE id = ?1",
+                params![session, elapsed],
+            )
+            .map_err(store_err)?;
+            self.append(
+                &tx,
+                session,
+                elapsed,
+                Event::SessionEnded {
+                    reason: reason.into(),
+                },
+            )?;
+            tx.commit().map_err(store_err)?;
+        }
+        lock(&self.running).remove(session);
+        self.emit(EngineEvent::SessionEnded {
+            session: session.into(),
+            reason: reason.into(),
+        });
+        Ok(())
+    }
+
+    fn submit(&self, session: &str, problem: &str, sql: &str) -> Result<u64, SessionError> {
+        self.pack_problem(session, problem)?;
+        self.tick();
+        let (state, _, stored) = self.session_row(session)?;
+        let elapsed = self.elapsed(session, stored);
+        let mut store = lock(&self.store);
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store_err)?;
+        tx.execute(
+            "INSERT INTO submissions (session_id, problem, sql, elapsed_ms, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![session, problem, sql, elapsed, if state == SessionState::Running { "queued" } else { "done" }],
+        )
+        .map_err(store_err)?;
+        let id = tx.last_insert_rowid() as u64;
+        if state != SessionState::Running {
+            let reason = if state == SessionState::Interrupted {
+                "interrupted"
+            } else {
+                "session_ended"
+            };
+            let event = Event::SubmissionRefused {
+                submission_id: id,
+                problem: problem.into(),
+                sql: sql.into(),
+                reason: reason.into(),
+            };
+            let seq = self.append(&tx, session, elapsed, event)?;
+            tx.execute(
+                "UPDATE submissions SET record_seq = ?2 WHERE id = ?1",
+                params![id, seq],
+            )
+            .map_err(store_err)?;
+            tx.commit().map_err(store_err)?;
+            return Err(match state {
+                SessionState::Interrupted => SessionError::Interrupted,
+                _ => SessionError::TimeUp,
+            });
+        }
+        tx.commit().map_err(store_err)?;
+        drop(store);
+        self.wake.notify_all();
+        Ok(id)
+    }
+
+    fn proctor(
+        &self,
+        session: &str,
+        passphrase: &str,
+        action: ProctorAction,
+    ) -> Result<(), SessionError> {
+        let pack = self.pack_of(session)?;
+        let check = pack.exam.proctor.as_ref().ok_or(SessionError::NoProctor)?;
+        if !check.verify(passphrase) {
+            return Err(SessionError::WrongPassphrase);
+        }
+        if action == ProctorAction::End {
+            self.end(session, "proctor")?;
+            // The action itself is in the chain too, after the end it caused.
+            return self.record_action(session, action);
+        }
+        let (state, duration, stored) = self.session_row(session)?;
+        let elapsed = self.elapsed(session, stored);
+        match (&action, state) {
+            (_, SessionState::Ended) => return Err(SessionError::Ended),
+            (ProctorAction::Extend { minutes }, _) => {
+                if *minutes == 0 || *minutes > 24 * 60 {
+                    return Err(SessionError::Invalid(
+                        "an extension is 1 to 1440 minutes".into(),
+                    ));
+                }
+                let duration = duration + u64::from(*minutes) * 60_000;
+                let mut store = lock(&self.store);
+                let tx = store
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(store_err)?;
+                tx.execute(
+                    "UPDATE sessions SET duration_ms = ?2 WHERE id = ?1",
+                    params![session, duration],
+                )
+                .map_err(store_err)?;
+                self.append(&tx, session, elapsed, Event::Proctor { action })?;
+                tx.commit().map_err(store_err)?;
+            }
+            (ProctorAction::Resume, SessionState::Interrupted) => {
+                let mut store = lock(&self.store);
+                let tx = store
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(store_err)?;
+                tx.execute(
+                    "UPDATE sessions SET state = 'running', checkpoint_wall_ms = ?2 WHERE id = ?1",
+                    params![session, self.clock.wall_ms()],
+                )
+                .map_err(store_err)?;
+                self.append(&tx, session, stored, Event::Proctor { action })?;
+                tx.commit().map_err(store_err)?;
+                drop(store);
+                let mono = self.clock.monotonic_ms();
+                lock(&self.running).insert(
+                    session.into(),
+                    RunningClock {
+                        base: stored,
+                        mono_at_base: mono,
+                        checkpointed_mono: mono,
+                    },
+                );
+            }
+            (ProctorAction::Resume, _) => {
+                return Err(SessionError::Invalid(
+                    "the session is not interrupted".into(),
+                ));
+            }
+            (ProctorAction::End, _) => {}
+        }
+        self.wake.notify_all();
+        Ok(())
+    }
+
+    fn record_action(&self, session: &str, action: ProctorAction) -> Result<(), SessionError> {
+        let (_, _, stored) = self.session_row(session)?;
+        let mut store = lock(&self.store);
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store_err)?;
+        self.append(&tx, session, stored, Event::Proctor { action })?;
+        tx.commit().map_err(store_err)
+    }
+
+    fn view(&self, session: &str) -> Result<SessionView, SessionError> {
+        let pack = self.pack_of(session)?;
+        let (state, duration, stored) = self.session_row(session)?;
+        let (candidate_id, candidate_name): (String, String) = lock(&self.store)
+            .conn
+            .query_row(
+                "SELECT candidate_id, candidate_name FROM sessions WHERE id = ?1",
+                [session],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(store_err)?;
+        let elapsed = self.elapsed(session, stored).min(duration);
+        let subs = self.submissions("WHERE s.session_id = ?1", params![session])?;
+        let problems: Vec<ProblemStatus> = pack
+            .problems
+            .iter()
+            .map(|p| {
+                let mine: Vec<&SubmissionView> =
+                    subs.iter().filter(|s| s.problem == p.id).collect();
+                let best = mine
+                    .iter()
+                    .filter(|s| s.verdict.is_some())
+                    .max_by_key(|s| s.score.unwrap_or(0));
+                ProblemStatus {
+                    id: p.id.clone(),
+                    title: p.title.clone(),
+                    points: p.points,
+                    best_score: best.and_then(|s| s.score).unwrap_or(0),
+                    submissions: mine.len(),
+                    best_verdict: best.and_then(|s| s.verdict),
+                }
+            })
+            .collect();
+        let unsynced: i64 = lock(&self.store)
+            .conn
+            .query_row(
+                "SELECT count(*) FROM records WHERE session_id = ?1 AND acked = 0",
+                [session],
+                |r| r.get(0),
+            )
+            .map_err(store_err)?;
+        Ok(SessionView {
+            id: session.into(),
+            pack: PackRef {
+                id: pack.info.id.clone(),
+                version: pack.info.version.clone(),
+                hash: pack.info.hash.clone(),
+            },
+            title: pack.info.title.clone(),
+            candidate_id,
+            candidate_name,
+            state,
+            elapsed_ms: elapsed,
+            duration_ms: duration,
+            remaining_ms: duration.saturating_sub(elapsed),
+            score: problems.iter().map(|p| p.best_score).sum(),
+            max_score: problems.iter().map(|p| p.points).sum(),
+            problems,
+            unsynced: unsynced as usize,
+        })
+    }
+
+    fn submissions(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<SubmissionView>, SessionError> {
+        let store = lock(&self.store);
+        let sql = format!(
+            "SELECT s.id, s.session_id, s.problem, s.sql, s.elapsed_ms, s.state, r.bytes FROM submissions s
+             LEFT JOIN records r ON r.session_id = s.session_id AND r.seq = s.record_seq {filter} ORDER BY s.id"
+        );
+        let mut stmt = store.conn.prepare(&sql).map_err(store_err)?;
+        let rows = stmt
+            .query_map(args, |r| {
+                let bytes: Option<Vec<u8>> = r.get(6)?;
+                let (verdict, score) = match bytes
+                    .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+                    .map(|r| r.event)
+                {
+                    Some(Event::Submission { verdict, score, .. }) => (Some(verdict), Some(score)),
+                    _ => (None, None),
+                };
+                Ok(SubmissionView {
+                    id: r.get(0)?,
+                    session: r.get(1)?,
+                    problem: r.get(2)?,
+                    sql: r.get(3)?,
+                    elapsed_ms: r.get(4)?,
+                    state: r.get(5)?,
+                    verdict,
+                    score,
+                })
+            })
+            .map_err(store_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+    }
+
+    /// The worker: one job at a time, forever.
+    fn work(&self) {
+        while !self.shutdown.load(Ordering::SeqCst) {
+            self.tick();
+            let sample = lock(&self.samples).pop_front();
+            if let Some(job) = sample {
+                self.in_flight.fetch_add(1, Ordering::SeqCst);
+                self.run_sample(job);
+                self.in_flight.fetch_sub(1, Ordering::SeqCst);
+                continue;
+            }
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
+            let claimed = self.claim_and_grade();
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            if claimed {
+                continue;
+            }
+            let guard = lock(&self.samples);
+            if guard.is_empty() && !self.shutdown.load(Ordering::SeqCst) {
+                let _ = self.wake.wait_timeout(guard, Duration::from_millis(500));
+            }
+        }
+    }
+
+    fn run_sample(&self, job: SampleJob) {
+        let Ok(pack) = self.pack_problem(&job.session, &job.problem) else {
+            return;
+        };
+        if let Some(problem) = pack.problems.iter().find(|p| p.id == job.problem) {
+            let grading = grade(problem, &job.sql, Scope::Samples).for_candidate();
+            self.emit(EngineEvent::SampleRun {
+                session: job.session,
+                run: job.run,
+                grading: Box::new(grading),
+            });
+        }
+    }
+
+    /// Claims one submission, grades it and records the verdict. `false` if none waited.
+    fn claim_and_grade(&self) -> bool {
+        let now = self.clock.wall_ms();
+        // The lease must outlast the grader's own limit, or a slow grading is graded twice.
+        let claim = {
+            let mut store = lock(&self.store);
+            match store.claim(&self.owner, now, now + 1) {
+                Ok(Some(c)) => c,
+                _ => return false,
+            }
+        };
+        let Ok(pack) = self.pack_problem(&claim.session, &claim.problem) else {
+            return false;
+        };
+        let Some(problem) = pack.problems.iter().find(|p| p.id == claim.problem) else {
+            return false;
+        };
+        let lease_ms = lease_ms(problem);
+        let _ = lock(&self.store).conn.execute(
+            "UPDATE submissions SET lease_until_ms = ?2 WHERE id = ?1 AND lease_owner = ?3",
+            params![claim.submission, now + lease_ms as i64, self.owner],
+        );
+        let grading = grade(problem, &claim.sql, Scope::All).for_candidate();
+        if let Ok(true) = self.complete(&claim, &grading) {
+            self.emit(EngineEvent::Graded {
+                session: claim.session.clone(),
+                submission: claim.submission,
+                grading: Box::new(grading),
+            });
+        }
+        true
+    }
+
+    /// Writes the record and marks the submission done, in one transaction, only if the
+    /// claim is still ours. `Ok(false)`: someone else holds it now; nothing written.
+    fn complete(&self, claim: &Claim, grading: &Grading) -> Result<bool, SessionError> {
+        let mut store = lock(&self.store);
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store_err)?;
+        let ours: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM submissions WHERE id = ?1 AND state = 'grading' AND lease_owner = ?2 AND attempts = ?3",
+                params![claim.submission, self.owner, claim.attempts],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(store_err)?;
+        if ours.is_none() {
+            return Ok(false);
+        }
+        let event = Event::Submission {
+            submission_id: claim.submission,
+            problem: claim.problem.clone(),
+            sql: claim.sql.clone(),
+            verdict: grading.verdict,
+            score: grading.score,
+            max_score: grading.max_score,
+            groups: grading.groups.clone(),
+            datasets: grading
+                .datasets
+                .iter()
+                .map(|d| DatasetVerdict {
+                    name: d.name.clone(),
+                    verdict: d.verdict,
+                })
+                .collect(),
+            grader_version: grading.grader_version.clone(),
+            sqlite_version: grading.sqlite_version.clone(),
+            grading_ms: grading.datasets.iter().filter_map(|d| d.wall_ms).sum(),
+        };
+        let seq = self.append(&tx, &claim.session, claim.elapsed_ms, event)?;
+        tx.execute(
+            "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1",
+            params![claim.submission, seq],
+        )
+        .map_err(store_err)?;
+        tx.commit().map_err(store_err)?;
+        Ok(true)
+    }
+}
+
+/// A claim's lease: twice the longest the grader can take on this problem (every dataset
+/// at its wall-clock backstop), plus a margin.
+pub(crate) fn lease_ms(problem: &Problem) -> u64 {
+    2 * problem.datasets.len() as u64 * problem.limits.wall_ms + 30_000
+}
+
+/// What `sqlexam session verify` reports about a store or an export.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub records: usize,
+    pub sessions: usize,
+    pub findings: Vec<Finding>,
+}
+
+/// Reads every record of a store file without changing it (read-only; no recovery).
+pub fn read_store_records(path: &Path) -> Result<Vec<SignedRecord>, SessionError> {
+    let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| SessionError::Damaged(format!("{}: {e}", path.display())))?;
+    if check != "ok" {
+        return Err(SessionError::Damaged(format!(
+            "{}: {check}",
+            path.display()
+        )));
+    }
+    let mut stmt = conn
+        .prepare("SELECT bytes, signature FROM records ORDER BY session_id, seq")
+        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(SignedRecord {
+                bytes: store::bytes_at(r, 0)?,
+                signature: store::bytes_at(r, 1)?,
+            })
+        })
+        .map_err(store_err)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+}
+
+/// Verifies records from a store or an export.
+pub fn verify_report(records: &[SignedRecord]) -> VerifyReport {
+    let (good, findings) = verify_records(records);
+    let sessions = good
+        .iter()
+        .map(|r| r.session.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    VerifyReport {
+        records: records.len(),
+        sessions,
+        findings,
+    }
+}
+
+/// One session as `sqlexam session show` lists it, read without changing the store.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionSummary {
+    pub id: String,
+    pub pack_id: String,
+    pub pack_version: String,
+    pub candidate_id: String,
+    pub candidate_name: String,
+    pub state: SessionState,
+    pub elapsed_ms: u64,
+    pub duration_ms: u64,
+    /// Best score per problem, summed, from the verified records.
+    pub score: u32,
+    pub submissions: usize,
+    pub records: usize,
+    pub unsynced: usize,
+}
+
+/// Lists the sessions of a store file read-only (safe while the app has it open).
+pub fn summaries(path: &Path) -> Result<Vec<SessionSummary>, SessionError> {
+    let records = read_store_records(path)?;
+    let (good, _) = verify_records(&records);
+    let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.id, p.id, p.version, s.candidate_id, s.candidate_name, s.state, s.elapsed_ms, s.duration_ms,
+             (SELECT count(*) FROM submissions WHERE session_id = s.id),
+             (SELECT count(*) FROM records WHERE session_id = s.id),
+             (SELECT count(*) FROM records WHERE session_id = s.id AND acked = 0)
+             FROM sessions s JOIN packs p ON p.hash = s.pack_hash ORDER BY s.created_wall_ms",
+        )
+        .map_err(store_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            let state: String = r.get(5)?;
+            Ok(SessionSummary {
+                id: r.get(0)?,
+                pack_id: r.get(1)?,
+                pack_version: r.get(2)?,
+                candidate_id: r.get(3)?,
+                candidate_name: r.get(4)?,
+                state: SessionState::parse(&state),
+                elapsed_ms: r.get(6)?,
+                duration_ms: r.get(7)?,
+                score: 0,
+                submissions: r.get(8)?,
+                records: r.get(9)?,
+                unsynced: r.get(10)?,
+            })
+        })
+        .map_err(store_err)?;
+    let mut out: Vec<SessionSummary> = rows.collect::<rusqlite::Result<_>>().map_err(store_err)?;
+    for s in &mut out {
+        let mut best: BTreeMap<&str, u32> = BTreeMap::new();
+        for r in good.iter().filter(|r| r.session == s.id) {
+            if let Event::Submission { problem, score, .. } = &r.event {
+                let b = best.entry(problem.as_str()).or_default();
+                *b = (*b).max(*score);
+            }
+        }
+        s.score = best.values().sum();
+    }
+    Ok(out)
+}
