@@ -3,7 +3,7 @@
 # Rust itself comes from rustup (Debian's rustc is too old for edition 2024).
 set -euo pipefail
 
-need_rust="1.88"
+need_rust="1.90"
 if ! command -v cargo >/dev/null 2>&1; then
   echo "sqlexam: cargo not found. Install Rust $need_rust or newer with rustup (https://rustup.rs), then run this again." >&2
   exit 1

@@ -67,7 +67,7 @@ fn main() {
         endorsements: Vec::new(),
         start_code: code.map(str::to_owned),
         exam: Default::default(),
-        proctor_passphrase: None,
+        proctor_passphrase: Some("bench passphrase".into()),
         created: now,
         not_before: now - time::Duration::days(1),
         not_after: now + time::Duration::days(1),

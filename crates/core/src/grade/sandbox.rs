@@ -388,6 +388,17 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
     }
 }
 
+/// The contents of tables of a dataset image (organizer data, read on a plain read-only
+/// connection: no candidate SQL runs here).
+pub(crate) fn read_image_tables(
+    image: &[u8],
+    tables: &[String],
+) -> rusqlite::Result<Vec<ResultSet>> {
+    let mut conn = Connection::open_in_memory()?;
+    conn.deserialize_read_exact(MAIN_DB, image, image.len(), true)?;
+    read_tables(&conn, tables)
+}
+
 /// The full contents of each table, in declared column order.
 pub(crate) fn read_tables(
     conn: &Connection,

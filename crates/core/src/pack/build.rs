@@ -47,6 +47,15 @@ pub fn build(
             "not_after must be later than not_before".into(),
         ));
     }
+    if options.exam.while_closed == crate::problem::WhileClosed::Paused
+        && options.proctor_passphrase.is_none()
+    {
+        return Err(PackError::Key(
+            "this exam's clock pauses while the app is closed, and only a proctor can resume it: give a proctor passphrase \
+             (or set while_closed = \"running\" in pack.toml's [exam])"
+                .into(),
+        ));
+    }
     let version_text = version.to_string();
     let proctor = match &options.proctor_passphrase {
         None => None,

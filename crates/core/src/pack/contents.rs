@@ -150,6 +150,15 @@ pub(crate) fn from_entries(
             .map_err(|e| bad(format!("{path}: {e}")))?;
         let now_unix_ms = parse_now(&meta.now)
             .ok_or_else(|| bad(format!("{path}: now {:?} is not a time", meta.now)))?;
+        // Signed, but still bounded: absurd limits must not overflow or stall the grader.
+        if meta.limits.wall_ms > 600_000
+            || meta.limits.steps > 100_000_000_000
+            || meta.datasets.len() > 1_000
+        {
+            return Err(bad(format!(
+                "{path}: limits out of range (wall_ms ≤ 600000, steps ≤ 1e11, ≤ 1000 datasets)"
+            )));
+        }
         if meta.datasets.is_empty() {
             return Err(bad(format!("{path}: the problem has no dataset")));
         }

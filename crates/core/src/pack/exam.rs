@@ -65,7 +65,7 @@ impl ProctorCheck {
             return false;
         };
         self.kdf == "pbkdf2-hmac-sha256"
-            && self.iterations >= ITERATIONS
+            && (ITERATIONS..=super::seal::MAX_ITERATIONS).contains(&self.iterations)
             && ring::pbkdf2::verify(
                 ring::pbkdf2::PBKDF2_HMAC_SHA256,
                 iterations,

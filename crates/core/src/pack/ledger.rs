@@ -43,7 +43,10 @@ impl VersionLedger {
 
     /// Records `version` of `id` if it is newer than what was seen; writes atomically.
     pub fn record(&mut self, id: &str, version: &semver::Version) -> Result<(), PackError> {
-        if self.highest(id).is_some_and(|h| &h >= version) {
+        if self
+            .highest(id)
+            .is_some_and(|h| h.cmp_precedence(version) != std::cmp::Ordering::Less)
+        {
             return Ok(());
         }
         self.seen.insert(id.to_owned(), version.to_string());

@@ -19,11 +19,14 @@ mod trust;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+/// The time type verification takes (re-exported so callers need not depend on `time`).
+pub use time::OffsetDateTime;
+
 pub use build::{BuildOptions, build};
 pub use exam::{Exam, MIN_PASSPHRASE, ProctorCheck};
 pub use keys::{PublicKey, SigningKey};
 pub use ledger::VersionLedger;
-pub use read::{Pack, PackInfo, ProblemSummary, VerifiedPack, VerifyOptions, verify};
+pub use read::{Pack, PackInfo, ProblemSummary, VerifiedPack, VerifyOptions, verify, verify_known};
 pub use seal::normalize_start_code;
 pub use trust::{Anchor, ENDORSEMENT_DOMAIN, Endorsement, Trust, TrustPath};
 

@@ -165,6 +165,43 @@ fn read_entries<R: Read>(
     Ok(entries)
 }
 
+/// Verifies a pack already accepted once (a copy kept by the session engine): it must be
+/// the pack with `expected_hash`, intact and signed by the key its own signer.json names.
+/// Today's trust store is not consulted — the pack was trusted when the session started —
+/// and the validity window is checked as of `then` (the session's start).
+pub fn verify_known(
+    input: &[u8],
+    expected_hash: &str,
+    then: OffsetDateTime,
+    start_code: Option<&str>,
+) -> Result<VerifiedPack, PackError> {
+    let mut reader = Reader::new(input);
+    let signer_bytes = expect(&mut reader, "signer.json", MAX_SIGNER_BYTES)?;
+    let signer: SignerFile = serde_json::from_slice(&signer_bytes)
+        .map_err(|e| PackError::NotAPack(format!("signer.json does not parse: {e}")))?;
+    let key = PublicKey::from_hex(&signer.public_key)
+        .ok_or_else(|| PackError::NotAPack("signer.json holds no Ed25519 public key".into()))?;
+    let trust = Trust {
+        anchors: vec![super::trust::Anchor::new(&key, "the session's pack signer")],
+        revoked: Vec::new(),
+    };
+    let verified = verify(
+        input,
+        &VerifyOptions {
+            trust: &trust,
+            now: then,
+            ledger: None,
+            start_code,
+        },
+    )?;
+    if verified.hash != expected_hash {
+        return Err(PackError::Manifest(
+            "this is not the pack the session started with".into(),
+        ));
+    }
+    Ok(verified)
+}
+
 /// The next entry, which must be `name`.
 fn expect<R: Read>(reader: &mut Reader<R>, name: &str, cap: u64) -> Result<Vec<u8>, PackError> {
     match reader.next(Some(name), cap) {

@@ -189,7 +189,9 @@ impl Trust {
         let body: EndorsementBody = serde_json::from_str(&e.body).map_err(|err| {
             PackError::Manifest(format!("a signed endorsement does not parse: {err}"))
         })?;
-        if body.format != ENDORSEMENT_FORMAT || body.issuer != issuer.key_id {
+        let subject_matches = PublicKey::from_hex(&body.subject_public_key)
+            .is_some_and(|k| k.key_id() == body.subject);
+        if body.format != ENDORSEMENT_FORMAT || body.issuer != issuer.key_id || !subject_matches {
             return Err(PackError::Manifest(
                 "a signed endorsement has an unknown format or issuer".into(),
             ));

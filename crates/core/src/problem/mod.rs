@@ -131,4 +131,65 @@ impl Problem {
     pub fn dataset(&self, name: &str) -> Option<&Dataset> {
         self.datasets.iter().find(|d| d.name == name)
     }
+
+    /// What candidates may see of a sample dataset: every table's rows and the expected
+    /// output. `None` for a secret or unknown dataset.
+    pub fn sample(&self, name: &str) -> Option<SampleData> {
+        let dataset = self
+            .dataset(name)
+            .filter(|d| d.visibility == Visibility::Sample)?;
+        let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
+        let tables = crate::grade::sandbox::read_image_tables(&dataset.image, &names).ok()?;
+        Some(SampleData {
+            name: dataset.name.clone(),
+            tables: names.into_iter().zip(tables).collect(),
+            expected: dataset.expected.clone(),
+        })
+    }
+}
+
+/// Everything a candidate may see of a problem: statement, schema, sample data and
+/// expected sample output — never secret data or results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProblemView {
+    pub id: String,
+    pub title: Localized,
+    pub statement: Localized,
+    pub kind: Kind,
+    pub points: u32,
+    /// Whether row order is graded.
+    pub order_required: bool,
+    pub check_tables: Vec<String>,
+    pub tables: Vec<TableInfo>,
+    pub samples: Vec<SampleData>,
+}
+
+impl Problem {
+    pub fn candidate_view(&self) -> ProblemView {
+        ProblemView {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            statement: self.statement.clone(),
+            kind: self.kind,
+            points: self.points,
+            order_required: self.compare.order == Order::Required,
+            check_tables: self.check_tables.clone(),
+            tables: self.tables.clone(),
+            samples: self
+                .datasets
+                .iter()
+                .filter(|d| d.visibility == Visibility::Sample)
+                .filter_map(|d| self.sample(&d.name))
+                .collect(),
+        }
+    }
+}
+
+/// A sample dataset as the schema browser shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleData {
+    pub name: String,
+    /// (table, contents) in schema order.
+    pub tables: Vec<(String, ResultSet)>,
+    pub expected: Expected,
 }

@@ -54,7 +54,7 @@ pub struct Submission {
 }
 
 /// Pack, problem and dataset names: `a-z`, `0-9`, `-`; 1–64 characters; no leading `-`.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && !name.starts_with('-')
         && name

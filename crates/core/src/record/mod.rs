@@ -66,6 +66,8 @@ pub enum Event {
     },
     Submission {
         submission_id: u64,
+        /// Exam time when the candidate submitted (the record may be written later).
+        submitted_elapsed_ms: u64,
         problem: String,
         sql: String,
         verdict: Verdict,

@@ -44,11 +44,40 @@ pub enum Finding {
         seq: u64,
         after: u64,
     },
+    /// Something other than a proctor action after the session ended.
+    AfterEnd { session: String, seq: u64 },
+    /// The exam clock went back between two records.
+    ClockBack { session: String, seq: u64 },
+    /// A submission id recorded twice.
+    DuplicateSubmission {
+        session: String,
+        seq: u64,
+        submission: u64,
+    },
 }
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Finding::AfterEnd { session, seq } => {
+                write!(
+                    f,
+                    "session {session}, seq {seq}: recorded after the session ended"
+                )
+            }
+            Finding::ClockBack { session, seq } => {
+                write!(f, "session {session}, seq {seq}: the exam clock went back")
+            }
+            Finding::DuplicateSubmission {
+                session,
+                seq,
+                submission,
+            } => {
+                write!(
+                    f,
+                    "session {session}, seq {seq}: submission {submission} is recorded twice"
+                )
+            }
             Finding::Unparsable { index, error } => {
                 write!(f, "record #{index} is not a valid record: {error}")
             }
@@ -188,6 +217,50 @@ pub fn verify_records(input: &[SignedRecord]) -> (Vec<Record>, Vec<Finding>) {
             prev_hash = hash;
             if signature_ok {
                 good.push(record.clone());
+            }
+        }
+        // What the records mean must make sense too.
+        let mut ended_at: Option<u64> = None;
+        let mut clock = 0u64;
+        let mut seen = std::collections::BTreeSet::new();
+        for (_, r, _) in &records {
+            let session = session.clone();
+            // After the end, only proctor actions, refusals, and verdicts of submissions made
+            // before the end may follow.
+            let allowed_after_end = match &r.event {
+                Event::Proctor { .. } | Event::SubmissionRefused { .. } => true,
+                Event::Submission {
+                    submitted_elapsed_ms,
+                    ..
+                } => ended_at.is_some_and(|end| *submitted_elapsed_ms <= end),
+                _ => false,
+            };
+            if ended_at.is_some() && !allowed_after_end {
+                findings.push(Finding::AfterEnd {
+                    session: session.clone(),
+                    seq: r.seq,
+                });
+            }
+            if r.elapsed_ms < clock {
+                findings.push(Finding::ClockBack {
+                    session: session.clone(),
+                    seq: r.seq,
+                });
+            }
+            clock = clock.max(r.elapsed_ms);
+            match &r.event {
+                Event::SessionEnded { .. } => ended_at = Some(r.elapsed_ms),
+                Event::Submission { submission_id, .. }
+                | Event::SubmissionRefused { submission_id, .. }
+                    if !seen.insert(*submission_id) =>
+                {
+                    findings.push(Finding::DuplicateSubmission {
+                        session,
+                        seq: r.seq,
+                        submission: *submission_id,
+                    });
+                }
+                _ => {}
             }
         }
     }

@@ -10,6 +10,9 @@ pub trait Clock: Send + Sync {
     fn monotonic_ms(&self) -> u64;
     /// The machine's wall clock, Unix milliseconds (it can jump either way).
     fn wall_ms(&self) -> i64;
+    /// A clock that never jumps but, unlike `monotonic_ms`, also runs while the machine is
+    /// suspended (`None` where the platform offers none): the difference is suspended time.
+    fn boot_ms(&self) -> Option<u64>;
 }
 
 /// The real clocks.
@@ -34,6 +37,12 @@ impl Clock for SystemClock {
             .unix_timestamp_nanos()
             .div_euclid(1_000_000) as i64
     }
+    /// Linux: /proc/uptime counts from boot, including time suspended (CLOCK_BOOTTIME).
+    fn boot_ms(&self) -> Option<u64> {
+        let text = std::fs::read_to_string("/proc/uptime").ok()?;
+        let seconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+        Some((seconds * 1000.0) as u64)
+    }
 }
 
 /// A clock moved by hand (tests, simulations).
@@ -41,6 +50,7 @@ impl Clock for SystemClock {
 pub struct ManualClock {
     monotonic: AtomicU64,
     wall: AtomicI64,
+    suspended: AtomicU64,
 }
 
 impl ManualClock {
@@ -48,11 +58,17 @@ impl ManualClock {
         ManualClock {
             monotonic: AtomicU64::new(0),
             wall: AtomicI64::new(wall_ms),
+            suspended: AtomicU64::new(0),
         }
     }
     /// Time passes: both clocks move.
     pub fn advance(&self, ms: u64) {
         self.monotonic.fetch_add(ms, Ordering::SeqCst);
+        self.wall.fetch_add(ms as i64, Ordering::SeqCst);
+    }
+    /// The machine sleeps: wall and boot time pass, monotonic time does not.
+    pub fn suspend(&self, ms: u64) {
+        self.suspended.fetch_add(ms, Ordering::SeqCst);
         self.wall.fetch_add(ms as i64, Ordering::SeqCst);
     }
     /// Someone sets the wall clock (forwards or back); monotonic time does not move.
@@ -67,5 +83,8 @@ impl Clock for ManualClock {
     }
     fn wall_ms(&self) -> i64 {
         self.wall.load(Ordering::SeqCst)
+    }
+    fn boot_ms(&self) -> Option<u64> {
+        Some(self.monotonic.load(Ordering::SeqCst) + self.suspended.load(Ordering::SeqCst))
     }
 }

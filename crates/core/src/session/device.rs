@@ -8,11 +8,22 @@ use super::SessionError;
 use crate::fsutil::write_atomic;
 use crate::pack::SigningKey;
 
-pub(crate) fn load_or_create(path: &Path) -> Result<SigningKey, SessionError> {
+/// The device key; created only for a store that has no records yet (a lost key must not
+/// silently start a second identity on an existing chain).
+pub(crate) fn load_or_create(
+    path: &Path,
+    store_has_records: bool,
+) -> Result<SigningKey, SessionError> {
     match std::fs::read_to_string(path) {
         Ok(text) => SigningKey::from_pem(&text).map_err(|e| {
             SessionError::Damaged(format!("{}: not a device key ({e})", path.display()))
         }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && store_has_records => {
+            Err(SessionError::Damaged(format!(
+                "{} is missing, but the store holds records signed by it; restore the key (a new one would break the chain)",
+                path.display()
+            )))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = SigningKey::generate().map_err(|e| SessionError::Store(e.to_string()))?;
             write_atomic(path, key.to_pem().as_bytes(), true)

@@ -32,6 +32,8 @@ use crate::record::{
 };
 use store::{Claim, Store};
 
+/// A suspend shorter than this is not noticed (timer jitter).
+const SUSPEND_MS: u64 = 5_000;
 /// How often the running exam time is written to the store.
 const CHECKPOINT_MS: u64 = 5_000;
 
@@ -61,6 +63,12 @@ pub enum SessionError {
     WrongPassphrase,
     #[error("this pack allows no proctor actions (it was built without a proctor passphrase)")]
     NoProctor,
+    #[error(
+        "the session store {0} is in use by another sqlexam program (the app?); close it first"
+    )]
+    Busy(String),
+    #[error("candidate {0} has already taken this exam on this computer")]
+    AlreadyStarted(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -79,6 +87,8 @@ impl SessionError {
             SessionError::Interrupted => "interrupted",
             SessionError::WrongPassphrase => "wrong_passphrase",
             SessionError::NoProctor => "no_proctor",
+            SessionError::Busy(_) => "store_busy",
+            SessionError::AlreadyStarted(_) => "already_started",
             SessionError::Invalid(_) => "invalid",
         }
     }
@@ -201,6 +211,8 @@ struct SampleJob {
 }
 
 struct Inner {
+    /// Held for the engine's life: the store's exclusive lock.
+    _lock: std::fs::File,
     dir: PathBuf,
     store: Mutex<Store>,
     device: SigningKey,
@@ -216,6 +228,8 @@ struct Inner {
     next_run: AtomicU64,
     shutdown: AtomicBool,
     subscribers: Mutex<Vec<mpsc::Sender<EngineEvent>>>,
+    /// (monotonic, boot) at the last tick, to notice a suspended machine.
+    last_tick: Mutex<Option<(u64, u64)>>,
 }
 
 /// The engine over one store directory.
@@ -257,21 +271,40 @@ impl Engine {
     pub fn open(dir: &Path, trust: Trust, clock: Arc<dyn Clock>) -> Result<Engine, SessionError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| SessionError::Store(format!("{}: {e}", dir.display())))?;
-        let device = device::load_or_create(&dir.join("device.key"))?;
+        // One process per store: recovery would otherwise take another's work away.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock"))
+            .map_err(|e| SessionError::Store(format!("{}: {e}", dir.display())))?;
+        if lock.try_lock().is_err() {
+            return Err(SessionError::Busy(dir.display().to_string()));
+        }
         let store = Store::open(&store_path(dir))?;
-        let (_, findings) = verify_records(
-            &store
-                .all_records()
-                .map_err(store_err)?
-                .into_iter()
-                .map(|r| r.2)
-                .collect::<Vec<_>>(),
-        );
+        let records: Vec<SignedRecord> = store
+            .all_records()
+            .map_err(store_err)?
+            .into_iter()
+            .map(|r| r.2)
+            .collect();
+        let device = device::load_or_create(&dir.join("device.key"), !records.is_empty())?;
+        let (good, findings) = verify_records(&records);
         if !findings.is_empty() {
             let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
             return Err(SessionError::Tampered(list.join("; ")));
         }
+        if let Some(r) = good.iter().find(|r| r.device != device.public().key_id()) {
+            return Err(SessionError::Tampered(format!(
+                "session {} was written by device {}, but this store's device key is {}",
+                r.session,
+                r.device,
+                device.public().key_id()
+            )));
+        }
+        store.check_against_chain(&good)?;
         let inner = Arc::new(Inner {
+            _lock: lock,
             dir: dir.to_owned(),
             store: Mutex::new(store),
             device,
@@ -286,6 +319,7 @@ impl Engine {
             next_run: AtomicU64::new(1),
             shutdown: AtomicBool::new(false),
             subscribers: Mutex::new(Vec::new()),
+            last_tick: Mutex::new(None),
         });
         inner.recover()?;
         let worker_inner = inner.clone();
@@ -352,6 +386,30 @@ impl Engine {
             .find(|p| p.id == problem)
             .cloned()
             .ok_or_else(|| SessionError::NoProblem(problem.into()))
+    }
+
+    /// The most recently started session, if any (what the app resumes after a restart).
+    pub fn latest_session(&self) -> Result<Option<String>, SessionError> {
+        lock(&self.inner.store)
+            .conn
+            .query_row(
+                "SELECT id FROM sessions ORDER BY created_wall_ms DESC, rowid DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(store_err)
+    }
+
+    /// Checks a proctor passphrase against the session's pack, without acting.
+    pub fn check_proctor(&self, session: &str, passphrase: &str) -> Result<(), SessionError> {
+        let pack = self.inner.pack_of(session)?;
+        let check = pack.exam.proctor.as_ref().ok_or(SessionError::NoProctor)?;
+        if check.verify(passphrase) {
+            Ok(())
+        } else {
+            Err(SessionError::WrongPassphrase)
+        }
     }
 
     /// Saves the editor text of a problem (the UI debounces; this just stores).
@@ -553,6 +611,19 @@ impl Inner {
         let pack = verified
             .open(code)
             .map_err(|e| SessionError::Pack(e.to_string()))?;
+        // One sitting per candidate and exam on a machine: a finished candidate must not get
+        // a fresh clock by checking in again.
+        let taken: i64 = lock(&self.store)
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.candidate_id = ?1 AND p.id = ?2",
+                params![candidate_id, pack.info.id],
+                |r| r.get(0),
+            )
+            .map_err(store_err)?;
+        if taken > 0 {
+            return Err(SessionError::AlreadyStarted(candidate_id.into()));
+        }
         if let Ok(v) = semver::Version::parse(&pack.info.version) {
             ledger
                 .record(&pack.info.id, &v)
@@ -569,6 +640,11 @@ impl Inner {
             exam: pack.exam,
             problems: pack.problems,
         });
+        let path = self.pack_path(&loaded.info.hash);
+        if !path.is_file() {
+            crate::fsutil::write_atomic(&path, bytes, false)
+                .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
+        }
         {
             let mut store = lock(&self.store);
             let tx = store
@@ -576,8 +652,8 @@ impl Inner {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(store_err)?;
             tx.execute(
-                "INSERT OR IGNORE INTO packs (hash, id, version, bytes) VALUES (?1, ?2, ?3, ?4)",
-                params![loaded.info.hash, loaded.info.id, loaded.info.version, bytes],
+                "INSERT OR IGNORE INTO packs (hash, id, version) VALUES (?1, ?2, ?3)",
+                params![loaded.info.hash, loaded.info.id, loaded.info.version],
             )
             .map_err(store_err)?;
             tx.execute(
@@ -624,17 +700,24 @@ impl Inner {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .map_err(|_| SessionError::NoSession(session.into()))?;
-        let (last, prev) = tx
+        let last_record = tx
             .query_row(
                 "SELECT seq, bytes FROM records WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
                 [session],
-                |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+                |r| Ok((r.get::<_, u64>(0)?, store::bytes_at(r, 1)?)),
             )
             .optional()
-            .map_err(store_err)?
-            .map_or((0, crate::record::GENESIS.to_string()), |(seq, bytes)| {
-                (seq, crate::pack::sha256_hex(&bytes))
-            });
+            .map_err(store_err)?;
+        let (last, prev, prev_elapsed) = match &last_record {
+            None => (0, crate::record::GENESIS.to_string(), 0),
+            Some((seq, bytes)) => {
+                let elapsed = serde_json::from_slice::<Record>(bytes).map_or(0, |r| r.elapsed_ms);
+                (*seq, crate::pack::sha256_hex(bytes), elapsed)
+            }
+        };
+        // A record's exam time never goes back (a submission graded after a later record
+        // carries its own submit time inside its event).
+        let elapsed_ms = elapsed_ms.max(prev_elapsed);
         let record = Record {
             format: crate::record::FORMAT.into(),
             device: self.device.public().key_id(),
@@ -669,29 +752,16 @@ impl Inner {
         if let Some(p) = lock(&self.packs).get(&hash) {
             return Ok(p.clone());
         }
-        let bytes: Vec<u8> = lock(&self.store)
-            .conn
-            .query_row("SELECT bytes FROM packs WHERE hash = ?1", [&hash], |r| {
-                r.get(0)
-            })
-            .map_err(store_err)?;
-        // The store is untrusted: verify again, as of the session's start (the window was
-        // checked then; an exam must not die when its pack expires mid-session).
+        let path = self.pack_path(&hash);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| SessionError::Pack(format!("{}: {e}", path.display())))?;
+        // The copy is untrusted like the rest of the store: verify it again — against the
+        // signer it was accepted from (today's trust store may have changed since) and as of
+        // the session's start (an exam must not die when its pack expires mid-session).
         let then = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(created) * 1_000_000)
             .map_err(|e| SessionError::Damaged(e.to_string()))?;
-        let options = VerifyOptions {
-            trust: &self.trust,
-            now: then,
-            ledger: None,
-            start_code: code.as_deref(),
-        };
-        let verified = verify(&bytes[..], &options)
-            .map_err(|e| SessionError::Tampered(format!("the stored pack: {e}")))?;
-        if verified.hash != hash {
-            return Err(SessionError::Tampered(
-                "the stored pack is not the one the session started with".into(),
-            ));
-        }
+        let verified = crate::pack::verify_known(&bytes, &hash, then, code.as_deref())
+            .map_err(|e| SessionError::Tampered(format!("{}: {e}", path.display())))?;
         let pack = verified
             .open(code.as_deref())
             .map_err(|e| SessionError::Pack(e.to_string()))?;
@@ -702,6 +772,11 @@ impl Inner {
         });
         lock(&self.packs).insert(hash, loaded.clone());
         Ok(loaded)
+    }
+
+    /// Where the engine keeps its copy of a pack (a file: packs can be larger than a row).
+    fn pack_path(&self, hash: &str) -> PathBuf {
+        self.dir.join("packs").join(format!("{hash}.sqlexam"))
     }
 
     fn pack_problem(&self, session: &str, problem: &str) -> Result<Arc<LoadedPack>, SessionError> {
@@ -751,7 +826,10 @@ impl Inner {
                 .map_err(store_err)?
         };
         for (id, elapsed, duration, checkpoint_wall) in running {
-            let policy = self.pack_of(&id)?.exam.rules.while_closed;
+            // A session whose pack cannot be loaded waits for a proctor; others go on.
+            let policy = self
+                .pack_of(&id)
+                .map_or(WhileClosed::Paused, |p| p.exam.rules.while_closed);
             let mono = self.clock.monotonic_ms();
             match policy {
                 WhileClosed::Paused => {
@@ -812,8 +890,10 @@ impl Inner {
         }
     }
 
-    /// Checkpoints and ends sessions whose time is up.
+    /// Checkpoints, applies the closed-time policy to a suspend, and ends sessions whose
+    /// time is up.
     fn tick(&self) {
+        self.notice_suspend();
         self.checkpoint_all(false);
         let over: Vec<String> = {
             let running = lock(&self.running);
@@ -840,22 +920,83 @@ impl Inner {
         }
     }
 
-    fn end(&self, session: &str, reason: &str) -> Result<(), SessionError> {
-        let (state, duration, stored) = self.session_row(session)?;
-        if state == SessionState::Ended {
-            return Err(SessionError::Ended);
-        }
-        let elapsed = if reason == "time_up" {
-            duration
-        } else {
-            self.elapsed(session, stored).min(duration)
+    /// A machine that slept (lid closed) stopped the monotonic clock: treat the sleep like
+    /// the app being closed — under "paused" the session waits for a proctor, under
+    /// "running" the time counts.
+    fn notice_suspend(&self) {
+        let Some(boot) = self.clock.boot_ms() else {
+            return;
         };
+        let mono = self.clock.monotonic_ms();
+        let previous = lock(&self.last_tick).replace((mono, boot));
+        let Some((last_mono, last_boot)) = previous else {
+            return;
+        };
+        let slept = boot
+            .saturating_sub(last_boot)
+            .saturating_sub(mono.saturating_sub(last_mono));
+        if slept < SUSPEND_MS {
+            return;
+        }
+        let ids: Vec<String> = lock(&self.running).keys().cloned().collect();
+        for id in ids {
+            let policy = self
+                .pack_of(&id)
+                .map_or(WhileClosed::Paused, |p| p.exam.rules.while_closed);
+            match policy {
+                WhileClosed::Running => {
+                    if let Some(c) = lock(&self.running).get_mut(&id) {
+                        c.base += slept;
+                    }
+                }
+                WhileClosed::Paused => {
+                    let elapsed = self.live_elapsed(&id);
+                    lock(&self.running).remove(&id);
+                    if let Some(elapsed) = elapsed {
+                        let _ = lock(&self.store).conn.execute(
+                            "UPDATE sessions SET state = 'interrupted', elapsed_ms = ?2 WHERE id = ?1 AND state = 'running'",
+                            params![id, elapsed],
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn end(&self, session: &str, reason: &str) -> Result<(), SessionError> {
+        self.end_with(session, reason, None)
+    }
+
+    /// Ends a session (and appends `then`, e.g. the proctor action that ended it) in one
+    /// transaction that re-reads the state, so two enders cannot both succeed.
+    fn end_with(
+        &self,
+        session: &str,
+        reason: &str,
+        then: Option<Event>,
+    ) -> Result<(), SessionError> {
+        let live = self.live_elapsed(session);
         {
             let mut store = lock(&self.store);
             let tx = store
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(store_err)?;
+            let (state, duration, stored): (String, u64, u64) = tx
+                .query_row(
+                    "SELECT state, duration_ms, elapsed_ms FROM sessions WHERE id = ?1",
+                    [session],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .map_err(|_| SessionError::NoSession(session.into()))?;
+            if state == "ended" {
+                return Err(SessionError::Ended);
+            }
+            let elapsed = if reason == "time_up" {
+                duration
+            } else {
+                live.unwrap_or(stored).min(duration)
+            };
             tx.execute(
                 "UPDATE sessions SET state = 'ended', elapsed_ms = ?2 WHERE id = ?1",
                 params![session, elapsed],
@@ -869,6 +1010,9 @@ impl Inner {
                     reason: reason.into(),
                 },
             )?;
+            if let Some(event) = then {
+                self.append(&tx, session, elapsed, event)?;
+            }
             tx.commit().map_err(store_err)?;
         }
         lock(&self.running).remove(session);
@@ -879,16 +1023,39 @@ impl Inner {
         Ok(())
     }
 
+    /// A running session's exam time now, from its in-memory clock (`None` if not running).
+    /// Read before taking the store lock: the lock order is `running`, then `store`.
+    fn live_elapsed(&self, session: &str) -> Option<u64> {
+        lock(&self.running)
+            .get(session)
+            .map(|c| c.base + self.clock.monotonic_ms().saturating_sub(c.mono_at_base))
+    }
+
     fn submit(&self, session: &str, problem: &str, sql: &str) -> Result<u64, SessionError> {
         self.pack_problem(session, problem)?;
+        if sql.len() > crate::grade::MAX_SQL_BYTES {
+            return Err(SessionError::Invalid(format!(
+                "the query is {} bytes long; the limit is {}",
+                sql.len(),
+                crate::grade::MAX_SQL_BYTES
+            )));
+        }
         self.tick();
-        let (state, _, stored) = self.session_row(session)?;
-        let elapsed = self.elapsed(session, stored);
+        let live = self.live_elapsed(session);
         let mut store = lock(&self.store);
         let tx = store
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(store_err)?;
+        let (state, stored, duration): (String, u64, u64) = tx
+            .query_row(
+                "SELECT state, elapsed_ms, duration_ms FROM sessions WHERE id = ?1",
+                [session],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|_| SessionError::NoSession(session.into()))?;
+        let state = SessionState::parse(&state);
+        let elapsed = live.unwrap_or(stored).max(stored);
         tx.execute(
             "INSERT INTO submissions (session_id, problem, sql, elapsed_ms, state) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![session, problem, sql, elapsed, if state == SessionState::Running { "queued" } else { "done" }],
@@ -916,9 +1083,16 @@ impl Inner {
             tx.commit().map_err(store_err)?;
             return Err(match state {
                 SessionState::Interrupted => SessionError::Interrupted,
-                _ => SessionError::TimeUp,
+                _ if elapsed >= duration => SessionError::TimeUp,
+                _ => SessionError::Ended,
             });
         }
+        // The clock is persisted with every accepted submission, not only every 5 s.
+        tx.execute(
+            "UPDATE sessions SET elapsed_ms = ?2 WHERE id = ?1",
+            params![session, elapsed],
+        )
+        .map_err(store_err)?;
         tx.commit().map_err(store_err)?;
         drop(store);
         self.wake.notify_all();
@@ -937,9 +1111,8 @@ impl Inner {
             return Err(SessionError::WrongPassphrase);
         }
         if action == ProctorAction::End {
-            self.end(session, "proctor")?;
-            // The action itself is in the chain too, after the end it caused.
-            return self.record_action(session, action);
+            // The action itself is in the chain too, right after the end it caused.
+            return self.end_with(session, "proctor", Some(Event::Proctor { action }));
         }
         let (state, duration, stored) = self.session_row(session)?;
         let elapsed = self.elapsed(session, stored);
@@ -998,17 +1171,6 @@ impl Inner {
         }
         self.wake.notify_all();
         Ok(())
-    }
-
-    fn record_action(&self, session: &str, action: ProctorAction) -> Result<(), SessionError> {
-        let (_, _, stored) = self.session_row(session)?;
-        let mut store = lock(&self.store);
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(store_err)?;
-        self.append(&tx, session, stored, Event::Proctor { action })?;
-        tx.commit().map_err(store_err)
     }
 
     fn view(&self, session: &str) -> Result<SessionView, SessionError> {
@@ -1150,26 +1312,46 @@ impl Inner {
     /// Claims one submission, grades it and records the verdict. `false` if none waited.
     fn claim_and_grade(&self) -> bool {
         let now = self.clock.wall_ms();
-        // The lease must outlast the grader's own limit, or a slow grading is graded twice.
+        // Claimed with a generous lease at once; then, knowing the problem, extended to
+        // twice the grader's worst case. The lease must outlast the grader's own limit, or a
+        // slow grading is graded twice.
         let claim = {
             let mut store = lock(&self.store);
-            match store.claim(&self.owner, now, now + 1) {
+            match store.claim(&self.owner, now, now.saturating_add(CLAIM_LEASE_MS as i64)) {
                 Ok(Some(c)) => c,
                 _ => return false,
             }
         };
-        let Ok(pack) = self.pack_problem(&claim.session, &claim.problem) else {
-            return false;
+        let problem = self
+            .pack_problem(&claim.session, &claim.problem)
+            .ok()
+            .and_then(|pack| {
+                pack.problems
+                    .iter()
+                    .find(|p| p.id == claim.problem)
+                    .cloned()
+            });
+        let Some(problem) = problem else {
+            // Never leave a claim that can never be graded at the head of the queue.
+            self.refuse_claim(&claim, "grading_failed");
+            return true;
         };
-        let Some(problem) = pack.problems.iter().find(|p| p.id == claim.problem) else {
-            return false;
-        };
-        let lease_ms = lease_ms(problem);
+        let lease = lease_ms(&problem).max(CLAIM_LEASE_MS);
         let _ = lock(&self.store).conn.execute(
             "UPDATE submissions SET lease_until_ms = ?2 WHERE id = ?1 AND lease_owner = ?3",
-            params![claim.submission, now + lease_ms as i64, self.owner],
+            params![
+                claim.submission,
+                now.saturating_add(i64::try_from(lease).unwrap_or(i64::MAX)),
+                self.owner
+            ],
         );
-        let grading = grade(problem, &claim.sql, Scope::All).for_candidate();
+        let graded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            grade(&problem, &claim.sql, Scope::All).for_candidate()
+        }));
+        let Ok(grading) = graded else {
+            self.refuse_claim(&claim, "grading_failed");
+            return true;
+        };
         if let Ok(true) = self.complete(&claim, &grading) {
             self.emit(EngineEvent::Graded {
                 session: claim.session.clone(),
@@ -1178,6 +1360,34 @@ impl Inner {
             });
         }
         true
+    }
+
+    /// Ends a claim that cannot be graded with a recorded refusal (so it is not lost and
+    /// does not block the queue).
+    fn refuse_claim(&self, claim: &Claim, reason: &str) {
+        let mut store = lock(&self.store);
+        let Ok(tx) = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+        else {
+            return;
+        };
+        let event = Event::SubmissionRefused {
+            submission_id: claim.submission,
+            problem: claim.problem.clone(),
+            sql: claim.sql.clone(),
+            reason: reason.into(),
+        };
+        let Ok(seq) = self.append(&tx, &claim.session, claim.elapsed_ms, event) else {
+            return;
+        };
+        let done = tx.execute(
+            "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1 AND lease_owner = ?3 AND attempts = ?4",
+            params![claim.submission, seq, self.owner, claim.attempts],
+        );
+        if done == Ok(1) {
+            let _ = tx.commit();
+        }
     }
 
     /// Writes the record and marks the submission done, in one transaction, only if the
@@ -1201,6 +1411,7 @@ impl Inner {
         }
         let event = Event::Submission {
             submission_id: claim.submission,
+            submitted_elapsed_ms: claim.elapsed_ms,
             problem: claim.problem.clone(),
             sql: claim.sql.clone(),
             verdict: grading.verdict,
@@ -1233,8 +1444,14 @@ impl Inner {
 /// A claim's lease: twice the longest the grader can take on this problem (every dataset
 /// at its wall-clock backstop), plus a margin.
 pub(crate) fn lease_ms(problem: &Problem) -> u64 {
-    2 * problem.datasets.len() as u64 * problem.limits.wall_ms + 30_000
+    (problem.datasets.len() as u64)
+        .saturating_mul(problem.limits.wall_ms)
+        .saturating_mul(2)
+        .saturating_add(30_000)
 }
+
+/// The lease a claim gets before its problem is known.
+const CLAIM_LEASE_MS: u64 = 10 * 60_000;
 
 /// What `sqlexam session verify` reports about a store or an export.
 #[derive(Debug, Clone, Serialize)]

@@ -8,14 +8,13 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::SessionError;
-use crate::record::SignedRecord;
+use crate::record::{Event, ProctorAction, Record, SignedRecord};
 
 const SCHEMA_V1: &str = "
 CREATE TABLE packs (
   hash TEXT PRIMARY KEY,
   id TEXT NOT NULL,
-  version TEXT NOT NULL,
-  bytes BLOB NOT NULL
+  version TEXT NOT NULL
 );
 CREATE TABLE sessions (
   id TEXT PRIMARY KEY,
@@ -137,6 +136,64 @@ impl Store {
             "INSERT INTO records (session_id, seq, bytes, signature) VALUES (?1, ?2, ?3, ?4)",
             params![session, seq, record.bytes, record.signature],
         )?;
+        Ok(())
+    }
+
+    /// The sessions table must agree with the verified chain: a session the chain ended must
+    /// not be running again, its time must be what its records allow, and its clock must not
+    /// have gone back. Anything else means the table was edited.
+    pub fn check_against_chain(&self, records: &[Record]) -> Result<(), SessionError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, state, duration_ms, elapsed_ms FROM sessions")
+            .map_err(|e| SessionError::Store(e.to_string()))?;
+        let rows: Vec<(String, String, u64, u64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| SessionError::Store(e.to_string()))?;
+        let tampered =
+            |id: &str, what: &str| Err(SessionError::Tampered(format!("session {id}: {what}")));
+        for (id, state, duration, elapsed) in &rows {
+            let chain: Vec<&Record> = records.iter().filter(|r| &r.session == id).collect();
+            let Some(Event::SessionStarted { duration_ms, .. }) = chain.first().map(|r| &r.event)
+            else {
+                return tampered(id, "its records are missing");
+            };
+            let extended: u64 = chain
+                .iter()
+                .map(|r| match r.event {
+                    Event::Proctor {
+                        action: ProctorAction::Extend { minutes },
+                    } => u64::from(minutes) * 60_000,
+                    _ => 0,
+                })
+                .sum();
+            let ended = chain
+                .iter()
+                .any(|r| matches!(r.event, Event::SessionEnded { .. }));
+            let last_elapsed = chain.iter().map(|r| r.elapsed_ms).max().unwrap_or(0);
+            if ended && state != "ended" {
+                return tampered(
+                    id,
+                    "its records say it ended, but the table says it goes on",
+                );
+            }
+            if *duration != duration_ms + extended {
+                return tampered(id, "its exam time differs from what its records allow");
+            }
+            if *elapsed < last_elapsed {
+                return tampered(id, "its exam clock was set back");
+            }
+        }
+        if let Some(r) = records
+            .iter()
+            .find(|r| !rows.iter().any(|(id, ..)| *id == r.session))
+        {
+            return tampered(
+                &r.session,
+                "records exist for a session the table does not have",
+            );
+        }
         Ok(())
     }
 

@@ -261,7 +261,7 @@ fn proctor_can_end_the_exam_for_a_candidate() {
     engine.proctor(&session, PASS, ProctorAction::End).unwrap();
     assert_eq!(
         engine.submit(&session, "dept-count", GOOD),
-        Err(SessionError::TimeUp)
+        Err(SessionError::Ended)
     );
     let records = records_of(&engine);
     assert!(matches!(&records[1].event, Event::SessionEnded { reason } if reason == "proctor"));
@@ -556,4 +556,142 @@ print("verified", len(lines))
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified 5");
+}
+
+#[test]
+fn an_edited_sessions_table_is_refused_on_open() {
+    let exam = Exam::new();
+    let session = {
+        let engine = exam.engine();
+        let s = engine
+            .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C011", "")
+            .unwrap();
+        engine.proctor(&s, PASS, ProctorAction::End).unwrap();
+        s
+    };
+    tamper(
+        &exam.store(),
+        &format!("UPDATE sessions SET state = 'running', elapsed_ms = 0 WHERE id = '{session}'"),
+    );
+    match Engine::open(exam.dir.path(), trust(), exam.clock.clone()) {
+        Err(SessionError::Tampered(msg)) => assert!(msg.contains("ended"), "{msg}"),
+        other => panic!("an edited table opened: {:?}", other.err()),
+    }
+    let exam = Exam::new();
+    let session = exam
+        .engine()
+        .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C012", "")
+        .unwrap();
+    tamper(
+        &exam.store(),
+        &format!("UPDATE sessions SET duration_ms = duration_ms * 2 WHERE id = '{session}'"),
+    );
+    assert!(matches!(
+        Engine::open(exam.dir.path(), trust(), exam.clock.clone()),
+        Err(SessionError::Tampered(_))
+    ));
+}
+
+#[test]
+fn a_candidate_cannot_check_in_twice_for_the_same_exam() {
+    let exam = Exam::new();
+    let engine = exam.engine();
+    let first = engine
+        .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C013", "")
+        .unwrap();
+    engine.finish(&first).unwrap();
+    assert_eq!(
+        engine
+            .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C013", "")
+            .err(),
+        Some(SessionError::AlreadyStarted("C013".into()))
+    );
+    assert!(
+        engine
+            .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C014", "")
+            .is_ok()
+    );
+}
+
+#[test]
+fn only_one_program_opens_a_store_at_a_time() {
+    let exam = Exam::new();
+    let _engine = exam.engine();
+    assert!(matches!(
+        Engine::open(exam.dir.path(), trust(), exam.clock.clone()),
+        Err(SessionError::Busy(_))
+    ));
+}
+
+#[test]
+fn a_suspended_machine_follows_the_closed_time_policy() {
+    let exam = Exam::new();
+    let engine = exam.engine();
+    let paused = engine
+        .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C015", "")
+        .unwrap();
+    exam.clock.advance(60_000);
+    engine.view(&paused).unwrap();
+    exam.clock.suspend(20 * 60_000); // the lid was closed for 20 minutes
+    let view = engine.view(&paused).unwrap();
+    assert_eq!(
+        (view.state, view.elapsed_ms),
+        (SessionState::Interrupted, 60_000)
+    );
+
+    let exam = Exam::new();
+    let engine = exam.engine();
+    let running = engine
+        .start_session(&pack(WhileClosed::Running), Some("ROOM1234"), "C016", "")
+        .unwrap();
+    exam.clock.advance(60_000);
+    engine.view(&running).unwrap();
+    exam.clock.suspend(20 * 60_000);
+    let view = engine.view(&running).unwrap();
+    assert_eq!(
+        (view.state, view.elapsed_ms),
+        (SessionState::Running, 21 * 60_000)
+    );
+}
+
+#[test]
+fn a_submission_made_before_time_up_is_graded_and_verifies_after_the_end() {
+    let exam = Exam::new();
+    let session = {
+        let engine = exam.engine();
+        let s = engine
+            .start_session(&pack(WhileClosed::Running), Some("ROOM1234"), "C017", "")
+            .unwrap();
+        exam.clock.advance(29 * 60_000);
+        s
+    };
+    // Queue a submission straight into the store as if the app died before grading it,
+    // then let the time run out while the app was closed.
+    tamper(
+        &exam.store(),
+        &format!(
+            "INSERT INTO submissions (session_id, problem, sql, elapsed_ms, state) VALUES ('{session}', 'dept-count', '{GOOD}', 1740000, 'queued')"
+        ),
+    );
+    exam.clock.advance(5 * 60_000);
+    let engine = exam.engine();
+    assert!(engine.wait_idle(Duration::from_secs(60)));
+    let view = engine.view(&session).unwrap();
+    assert_eq!(view.state, SessionState::Ended);
+    let records = records_of(&engine);
+    assert!(
+        records.iter().any(|r| matches!(
+            r.event,
+            Event::Submission {
+                verdict: Verdict::Accepted,
+                ..
+            }
+        )),
+        "{records:?}"
+    );
+    drop(engine);
+    assert!(
+        Engine::open(exam.dir.path(), trust(), exam.clock.clone()).is_ok(),
+        "the chain still verifies on open"
+    );
 }
