@@ -1,8 +1,12 @@
-# Shorthands for the scripts the README's quick start uses; each installs what is missing.
-.PHONY: run test bench
+# Shorthands for the scripts; each installs what is missing.
+.PHONY: run test bench bundle demo-cli
 run:
 	scripts/run.sh
 test:
 	scripts/test.sh
 bench:
 	scripts/bench.sh
+bundle:
+	scripts/bundle.sh
+demo-cli:
+	scripts/demo-cli.sh

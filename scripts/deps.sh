@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs what building and testing sqlexam needs on Debian/Ubuntu, skipping what is there.
+# Installs what building and testing sqlexam needs on Debian/Ubuntu, skipping what is there:
+# apt packages (C toolchain, WebKitGTK for Tauri, Xvfb and the WebDriver for end-to-end
+# tests, CJK fonts, OpenSSL and Python's cryptography for independent checks), Node.js,
+# the UI's npm packages, and tauri-driver.
 # Rust itself comes from rustup (Debian's rustc is too old for edition 2024).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need_rust="1.90"
 if ! command -v cargo >/dev/null 2>&1; then
@@ -19,9 +23,12 @@ for component in rustfmt clippy; do
   fi
 done
 
-# build-essential/pkg-config: the bundled SQLite is C; openssl and python3-cryptography:
-# tests verify signatures with tools that are not ours.
-packages=(build-essential pkg-config openssl python3 python3-cryptography)
+packages=(build-essential pkg-config libssl-dev openssl python3 python3-cryptography
+  libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth dbus fonts-noto-cjk imagemagick)
+node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)
+if [ -z "$node_major" ] || [ "$node_major" -lt 18 ]; then
+  packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,4 +39,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The UI: npm packages from the lockfile (only when they changed), then the build Tauri embeds.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+(cd ui && npm run --silent build >/dev/null)
+
+# tauri-driver drives the app in end-to-end tests (a crates.io build, ~1 minute once).
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  cargo install tauri-driver --version '^2' --locked --quiet
 fi

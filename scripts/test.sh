@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Runs every check CI runs: formatting, clippy, all tests (unit, integration, hostile SQL,
-# the starter pack's `problem check`). Installs what is missing first.
+# Runs every check CI runs: formatting, clippy, docs, the UI's type check, and all tests —
+# unit, integration, hostile SQL, crash safety, the starter pack's `problem check`, and the
+# desktop app end to end in a real window (under Xvfb). Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
 cargo fmt --all -- --check
+(cd ui && npm run --silent typecheck)
 cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p sqlexam-core
-cargo test --workspace --locked
+# One cargo test for everything, so the Tauri stack is built once; the app's window needs a
+# display and a session bus (single-instance).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+NO_AT_BRIDGE=1 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+  cargo test --workspace --locked 2>&1 | tee "$log"
+# One closing line for the whole run (every binary's "test result" lines, added up).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"

@@ -124,6 +124,8 @@ pub enum PackError {
     Truncated { offset: u64 },
     #[error("entry {path}: {what}")]
     Entry { path: String, what: String },
+    #[error("entry {path} was altered: it does not match the signed manifest's size and SHA-256")]
+    Altered { path: String },
     #[error(
         "the manifest signature does not verify: the pack was altered or not signed by key {key_id}"
     )]
@@ -171,6 +173,7 @@ impl PackError {
             PackError::Damaged { .. } => "damaged",
             PackError::Truncated { .. } => "truncated",
             PackError::Entry { .. } => "entry",
+            PackError::Altered { .. } => "altered",
             PackError::BadSignature { .. } => "bad_signature",
             PackError::UntrustedKey { .. } => "untrusted_key",
             PackError::RevokedKey { .. } => "revoked_key",

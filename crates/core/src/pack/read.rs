@@ -149,10 +149,7 @@ fn read_entries<R: Read>(
                 what: "is missing: the pack ends before it".into(),
             })?;
         if entry.data.len() as u64 != meta.size || hex(&entry.sha256) != meta.sha256 {
-            return Err(PackError::Entry {
-                path: entry.path,
-                what: "does not match the manifest's size and SHA-256".into(),
-            });
+            return Err(PackError::Altered { path: entry.path });
         }
         entries.push((entry.path, entry.data));
     }

@@ -88,3 +88,32 @@ impl Clock for ManualClock {
         Some(self.monotonic.load(Ordering::SeqCst) + self.suspended.load(Ordering::SeqCst))
     }
 }
+
+/// The system clock with exam time running `speed` times faster (end-to-end tests of time
+/// running out; the app honours it only in debug builds).
+pub struct ScaledClock {
+    base: SystemClock,
+    speed: u64,
+}
+
+impl ScaledClock {
+    pub fn new(speed: u64) -> ScaledClock {
+        ScaledClock {
+            base: SystemClock::default(),
+            speed: speed.max(1),
+        }
+    }
+}
+
+impl Clock for ScaledClock {
+    fn monotonic_ms(&self) -> u64 {
+        self.base.monotonic_ms().saturating_mul(self.speed)
+    }
+    fn wall_ms(&self) -> i64 {
+        self.base.wall_ms()
+    }
+    /// No suspend detection: scaled time would look like sleeping backwards.
+    fn boot_ms(&self) -> Option<u64> {
+        None
+    }
+}

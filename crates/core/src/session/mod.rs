@@ -21,7 +21,7 @@ use std::time::Duration;
 use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
 
 use crate::encoding::{format_time, hex};
 use crate::grade::{Grading, Scope, Verdict, grade};
@@ -386,6 +386,11 @@ impl Engine {
             .find(|p| p.id == problem)
             .cloned()
             .ok_or_else(|| SessionError::NoProblem(problem.into()))
+    }
+
+    /// Writes every running session's exam time now (the app calls this when it exits).
+    pub fn checkpoint(&self) {
+        self.inner.checkpoint_all(true);
     }
 
     /// The most recently started session, if any (what the app resumes after a restart).

@@ -1,0 +1,346 @@
+//! The commands the UI calls (through ui/src/backend.ts). Each is a few lines over
+//! sqlexam-core, and runs off the main thread (async commands on Tauri's runtime, with the
+//! blocking engine calls in `spawn_blocking`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sqlexam_core::pack::{PackInfo, VerifyOptions, verify};
+use sqlexam_core::problem::ProblemView;
+use sqlexam_core::record::{Event, ProctorAction, Record};
+use sqlexam_core::session::{SessionView, SubmissionView, verify_report};
+use tauri::{Manager, State};
+
+use crate::state::{AppError, AppState, PendingPack, trust};
+
+type Shared<'a> = State<'a, Arc<AppState>>;
+
+/// Runs blocking engine work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    state: &Shared<'_>,
+    f: impl FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let state = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || f(&state))
+        .await
+        .map_err(|e| AppError::new("internal", e.to_string()))?
+}
+
+#[derive(Serialize)]
+pub struct AppStateView {
+    lang: String,
+    demo_pack: bool,
+    pack: Option<PackInfo>,
+    session: Option<SessionView>,
+    device_id: String,
+}
+
+#[tauri::command]
+pub async fn app_state(state: Shared<'_>) -> Result<AppStateView, AppError> {
+    blocking(&state, |s| {
+        let engine = s.engine()?;
+        let session = match s.current_session() {
+            Ok(id) => Some(engine.view(&id)?),
+            Err(_) => None,
+        };
+        Ok(AppStateView {
+            lang: s
+                .settings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .lang
+                .clone(),
+            demo_pack: demo_pack_path().is_some(),
+            pack: s
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .map(|p| p.info.clone()),
+            session,
+            device_id: engine.device_id(),
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_language(state: Shared<'_>, lang: String) -> Result<(), AppError> {
+    if lang != "en" && lang != "ja" {
+        return Err(AppError::new(
+            "invalid",
+            format!("unknown language {lang:?}"),
+        ));
+    }
+    blocking(&state, move |s| {
+        s.settings.lock().unwrap_or_else(|e| e.into_inner()).lang = lang;
+        s.save_settings()
+    })
+    .await
+}
+
+/// Verifies a pack file (signature, trust, window, version) without the start code.
+fn open_file(s: &AppState, path: &std::path::Path) -> Result<PackInfo, AppError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| AppError::new("io", format!("{}: {e}", path.display())))?;
+    let trust = trust();
+    let now = time_now();
+    let verified = verify(
+        &bytes[..],
+        &VerifyOptions {
+            trust: &trust,
+            now,
+            ledger: None,
+            start_code: None,
+        },
+    )?;
+    let info = verified.info();
+    *s.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(PendingPack {
+        bytes,
+        info: info.clone(),
+    });
+    Ok(info)
+}
+
+fn time_now() -> sqlexam_core::pack::OffsetDateTime {
+    sqlexam_core::pack::OffsetDateTime::now_utc()
+}
+
+/// The demo pack, in demo builds: `SQLEXAM_DEMO_PACK` (scripts/run.sh builds it).
+fn demo_pack_path() -> Option<std::path::PathBuf> {
+    if !cfg!(feature = "demo") {
+        return None;
+    }
+    std::env::var_os("SQLEXAM_DEMO_PACK")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_file())
+}
+
+#[tauri::command]
+pub async fn open_pack(state: Shared<'_>, path: String) -> Result<PackInfo, AppError> {
+    blocking(&state, move |s| open_file(s, std::path::Path::new(&path))).await
+}
+
+#[tauri::command]
+pub async fn open_demo_pack(state: Shared<'_>) -> Result<PackInfo, AppError> {
+    let path =
+        demo_pack_path().ok_or_else(|| AppError::new("no_pack", "this build has no demo pack"))?;
+    blocking(&state, move |s| open_file(s, &path)).await
+}
+
+#[tauri::command]
+pub async fn check_in(
+    state: Shared<'_>,
+    candidate_id: String,
+    candidate_name: String,
+    start_code: String,
+) -> Result<SessionView, AppError> {
+    blocking(&state, move |s| {
+        let pending = s.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let pack = pending.ok_or_else(|| AppError::new("no_pack", "open a pack first"))?;
+        let code = Some(start_code.as_str()).filter(|c| !c.trim().is_empty());
+        let started = s.engine()?.start_session(
+            &pack.bytes,
+            code,
+            candidate_id.trim(),
+            candidate_name.trim(),
+        );
+        let id = match started {
+            Ok(id) => id,
+            Err(e) => {
+                // Keep the pack open so the candidate can correct the code.
+                *s.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(pack);
+                return Err(e.into());
+            }
+        };
+        *s.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.clone());
+        Ok(s.engine()?.view(&id)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn session_view(state: Shared<'_>) -> Result<SessionView, AppError> {
+    blocking(&state, |s| Ok(s.engine()?.view(&s.current_session()?)?)).await
+}
+
+#[tauri::command]
+pub async fn problem(state: Shared<'_>, id: String) -> Result<ProblemView, AppError> {
+    blocking(&state, move |s| {
+        Ok(s.engine()?
+            .problem(&s.current_session()?, &id)?
+            .candidate_view())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn drafts(state: Shared<'_>) -> Result<BTreeMap<String, String>, AppError> {
+    blocking(&state, |s| Ok(s.engine()?.drafts(&s.current_session()?)?)).await
+}
+
+#[tauri::command]
+pub async fn save_draft(state: Shared<'_>, problem: String, text: String) -> Result<(), AppError> {
+    blocking(&state, move |s| {
+        Ok(s.engine()?
+            .save_draft(&s.current_session()?, &problem, &text)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn run_sample(state: Shared<'_>, problem: String, sql: String) -> Result<u64, AppError> {
+    blocking(&state, move |s| {
+        Ok(s.engine()?
+            .run_sample(&s.current_session()?, &problem, &sql)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn submit(state: Shared<'_>, problem: String, sql: String) -> Result<u64, AppError> {
+    blocking(&state, move |s| {
+        Ok(s.engine()?.submit(&s.current_session()?, &problem, &sql)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn submissions(
+    state: Shared<'_>,
+    problem: String,
+) -> Result<Vec<SubmissionView>, AppError> {
+    blocking(&state, move |s| {
+        let all = s.engine()?.submissions(&s.current_session()?)?;
+        Ok(all.into_iter().filter(|x| x.problem == problem).collect())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn finish(state: Shared<'_>) -> Result<SessionView, AppError> {
+    blocking(&state, |s| {
+        let id = s.current_session()?;
+        s.engine()?.finish(&id)?;
+        Ok(s.engine()?.view(&id)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn proctor(
+    state: Shared<'_>,
+    passphrase: String,
+    action: ProctorAction,
+) -> Result<SessionView, AppError> {
+    blocking(&state, move |s| {
+        let id = s.current_session()?;
+        s.engine()?.proctor(&id, &passphrase, action)?;
+        Ok(s.engine()?.view(&id)?)
+    })
+    .await
+}
+
+#[derive(Serialize)]
+pub struct RecordRow {
+    seq: u64,
+    kind: String,
+    summary: String,
+    elapsed_ms: u64,
+}
+
+#[derive(Serialize)]
+pub struct RecordsReport {
+    records: Vec<RecordRow>,
+    findings: Vec<String>,
+    device_id: String,
+}
+
+#[tauri::command]
+pub async fn proctor_records(
+    state: Shared<'_>,
+    passphrase: String,
+) -> Result<RecordsReport, AppError> {
+    blocking(&state, move |s| {
+        let engine = s.engine()?;
+        let id = s.current_session()?;
+        engine.check_proctor(&id, &passphrase)?;
+        let signed = engine.records()?;
+        let report = verify_report(&signed);
+        let records = signed
+            .iter()
+            .filter_map(|r| serde_json::from_slice::<Record>(&r.bytes).ok())
+            .filter(|r| r.session == id)
+            .map(|r| RecordRow {
+                seq: r.seq,
+                kind: kind(&r.event).into(),
+                summary: summary(&r.event),
+                elapsed_ms: r.elapsed_ms,
+            })
+            .collect();
+        Ok(RecordsReport {
+            records,
+            findings: report.findings.iter().map(ToString::to_string).collect(),
+            device_id: engine.device_id(),
+        })
+    })
+    .await
+}
+
+fn kind(e: &Event) -> &'static str {
+    match e {
+        Event::SessionStarted { .. } => "session_started",
+        Event::Submission { .. } => "submission",
+        Event::SubmissionRefused { .. } => "submission_refused",
+        Event::Proctor { .. } => "proctor",
+        Event::SessionEnded { .. } => "session_ended",
+        Event::Reopened { .. } => "reopened",
+    }
+}
+
+/// Language-neutral facts (ids, codes, numbers) the UI shows beside the translated kind.
+fn summary(e: &Event) -> String {
+    match e {
+        Event::SessionStarted { candidate_name, .. } => candidate_name.clone(),
+        Event::Submission {
+            problem,
+            verdict,
+            score,
+            max_score,
+            ..
+        } => {
+            format!(
+                "{problem} · {} · {score}/{max_score}",
+                serde_json::to_value(verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )
+        }
+        Event::SubmissionRefused {
+            problem, reason, ..
+        } => format!("{problem} · {reason}"),
+        Event::Proctor { action } => match action {
+            ProctorAction::Extend { minutes } => format!("extend · +{minutes} min"),
+            ProctorAction::End => "end".into(),
+            ProctorAction::Resume => "resume".into(),
+        },
+        Event::SessionEnded { reason } => reason.clone(),
+        Event::Reopened { closed_ms } => format!("{} s", closed_ms / 1000),
+    }
+}
+
+#[tauri::command]
+pub async fn confirm_close<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: Shared<'_>,
+) -> Result<(), AppError> {
+    state.confirm_close();
+    if let Some(window) = app.get_webview_window("main") {
+        window
+            .close()
+            .map_err(|e| AppError::new("internal", e.to_string()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,494 @@
+//! End-to-end tests in a real window: the app under Xvfb, driven through tauri-driver and
+//! WebKitWebDriver. They need a display (`scripts/test.sh` runs the tests under xvfb-run),
+//! `tauri-driver` on the PATH and `WebKitWebDriver` (webkit2gtk-driver); without them they
+//! fail with a message saying what is missing. Screenshots of every screen, in English and
+//! Japanese, go to docs/screenshots/ (the README shows them).
+#![allow(clippy::unwrap_used)] // a panic is the failure report
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use sqlexam_core::pack::{BuildOptions, SigningKey, build};
+use sqlexam_core::problem::{ExamRules, WhileClosed, load_problem, read_pack_source};
+use time::macros::datetime;
+
+const START_CODE: &str = "DEMO-2026-START";
+const PASSPHRASE: &str = "proctor-demo";
+const WRONG: &str = "SELECT d.dept_id, d.name, COUNT(*) FROM departments d JOIN employees e ON e.dept_id = d.dept_id WHERE e.salary >= 300000 GROUP BY d.dept_id";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The sample pack, signed by the DEMO key, as the demo build offers it.
+fn demo_pack(dir: &Path) -> PathBuf {
+    demo_pack_lasting(dir, 90)
+}
+
+/// The sample pack with an exam of `minutes`.
+fn demo_pack_lasting(dir: &Path, minutes: u64) -> PathBuf {
+    let source = read_pack_source(&repo().join("problems/sql-basics")).unwrap();
+    let problems: Vec<_> = source
+        .problem_dirs
+        .iter()
+        .map(|d| load_problem(d, &source.defaults).unwrap())
+        .collect();
+    let key = SigningKey::from_pem(
+        &std::fs::read_to_string(repo().join("keys/demo/demo-organizer.key")).unwrap(),
+    )
+    .unwrap();
+    let options = BuildOptions {
+        key: &key,
+        endorsements: Vec::new(),
+        start_code: Some(START_CODE.into()),
+        exam: ExamRules {
+            duration_ms: minutes * 60_000,
+            while_closed: WhileClosed::Paused,
+        },
+        proctor_passphrase: Some(PASSPHRASE.into()),
+        created: datetime!(2026-01-01 0:00 UTC),
+        not_before: datetime!(2026-01-01 0:00 UTC),
+        not_after: datetime!(2030-01-01 0:00 UTC),
+    };
+    let bytes = build(
+        &source.id,
+        &source.version,
+        &source.title,
+        &problems,
+        &options,
+    )
+    .unwrap();
+    let path = dir.join("sql-basics.sqlexam");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// One app at a time: the app is single-instance, and the tests share one display.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One run of the app: tauri-driver (which starts WebKitWebDriver, which starts the app).
+struct App {
+    client: Client,
+    _driver: Driver,
+}
+
+/// tauri-driver, stopped when dropped — also when a test panics: SIGTERM first, which lets
+/// it stop WebKitWebDriver and the app, then SIGKILL if it lingers.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        for _ in 0..30 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl App {
+    async fn launch(home: &Path, pack: &Path, clock_speed: u64) -> App {
+        let port = free_port();
+        let driver = Driver(
+            Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .env("SQLEXAM_HOME", home)
+            .env("SQLEXAM_DEMO_PACK", pack)
+            .env("SQLEXAM_TEST_CLOCK_SPEED", clock_speed.to_string())
+            .env("LANG", "en_US.UTF-8")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+                .spawn()
+                .expect("tauri-driver is not installed (cargo install tauri-driver --version '^2' --locked)"),
+        );
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": env!("CARGO_BIN_EXE_sqlexam-app") }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if let Ok(client) = ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                let app = App {
+                    client,
+                    _driver: driver,
+                };
+                app.wait_for("[data-testid=lang-en]").await;
+                return app;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!(
+            "could not start a WebDriver session with the app (is there a display? WebKitWebDriver?)"
+        );
+    }
+
+    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    /// Clicks like a user: scrolled into view; retried while the UI re-renders the element.
+    async fn click(&self, css: &str) {
+        let mut last = String::new();
+        for _ in 0..30 {
+            let el = self.wait_for(css).await;
+            let arg = serde_json::to_value(&el).unwrap();
+            let _ = self
+                .client
+                .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+                .await;
+            match el.click().await {
+                Ok(()) => return,
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot click {css}: {last}");
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.wait_for(css).await;
+        // Empty it the way a user would see it emptied (WebKitWebDriver's clear() refuses
+        // some inputs), then type.
+        let arg = serde_json::to_value(&field).unwrap();
+        self.client
+            .execute("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input', {bubbles: true})); arguments[0].focus();", vec![arg])
+            .await
+            .unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.unwrap()
+    }
+
+    /// Waits until the element's text contains `needle`.
+    async fn wait_text(&self, css: &str, needle: &str) -> String {
+        for _ in 0..300 {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = el.text().await
+                && text.contains(needle)
+            {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{css} never showed {needle:?}; it shows {:?}",
+            self.text(css).await
+        );
+    }
+
+    async fn wait_gone(&self, css: &str) {
+        for _ in 0..300 {
+            if self.client.find(Locator::Css(css)).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} did not go away");
+    }
+
+    async fn remaining_ms(&self) -> i64 {
+        let clock = self.wait_for("[data-testid=clock]").await;
+        let value = clock
+            .attr("data-remaining-ms")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("data-remaining-ms = {value:?}"))
+    }
+
+    async fn set_editor(&self, sql: &str) {
+        self.client
+            .execute(
+                "window.__sqlexamEditor.set(arguments[0]); return true;",
+                vec![sql.into()],
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn editor(&self) -> String {
+        let v = self
+            .client
+            .execute("return window.__sqlexamEditor.get();", vec![])
+            .await
+            .unwrap();
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        // The DOM is settled by the caller's waits; give the compositor one frame.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = self.client.screenshot().await.unwrap();
+        let dir = repo().join("docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Screenshots in both languages, with `focus` (if any) scrolled into view.
+    async fn both_languages(&self, name: &str) {
+        self.both_languages_at(name, None).await;
+    }
+
+    async fn both_languages_at(&self, name: &str, focus: Option<&str>) {
+        eprintln!("e2e: screen {name}");
+        for lang in ["ja", "en"] {
+            self.click(&format!("[data-testid=lang-{lang}]")).await;
+            // Switching language re-renders the page: bring the subject back into view.
+            if let Some(css) = focus {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let el = self.wait_for(css).await;
+                let arg = serde_json::to_value(&el).unwrap();
+                let _ = self
+                    .client
+                    .execute("arguments[0].scrollIntoView({block: 'start'});", vec![arg])
+                    .await;
+            }
+            self.screenshot(&format!("{name}-{lang}")).await;
+        }
+    }
+
+    async fn quit(self) {
+        // Closing the session closes the window, and the app exits.
+        let _ = tokio::time::timeout(Duration::from_secs(15), self.client.clone().close()).await;
+        drop(self);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    // A three-minute exam, so that after the restart (with exam time running 20 times
+    // faster) the time runs out within seconds.
+    let pack = demo_pack_lasting(tmp.path(), 3);
+
+    let app = App::launch(&home, &pack, 1).await;
+    // Open the pack.
+    app.click("[data-testid=open-demo]").await;
+    app.wait_text("[data-testid=pack-title]", "SQL basics")
+        .await;
+    app.wait_for("[data-testid=pack-verified]").await;
+    app.both_languages("1-open-pack").await;
+    // Check in.
+    app.fill("[data-testid=candidate-id]", "C-0042").await;
+    app.fill("[data-testid=candidate-name]", "Aoki Hana").await;
+    app.fill("[data-testid=start-code]", "demo 2026 start")
+        .await;
+    app.click("[data-testid=check-in]").await;
+    app.click("[data-testid=problem-p04-department-headcount]")
+        .await;
+    app.wait_text("[data-testid=statement]", "department").await;
+    // Run on the sample.
+    app.set_editor(WRONG).await;
+    app.click("[data-testid=run-sample]").await;
+    app.wait_for("[data-testid=result] table").await;
+    app.both_languages_at("2-exam-run-sample", Some("[data-testid=result]"))
+        .await;
+    // A wrong submission gets row-level feedback on the sample.
+    app.click("[data-testid=submit]").await;
+    app.wait_text("[data-testid=verdict]", "Wrong Answer").await;
+    let feedback = app.text("[data-testid=feedback]").await;
+    assert!(
+        feedback.contains("Legal") || feedback.to_lowercase().contains("missing"),
+        "{feedback}"
+    );
+    app.both_languages_at("3-wrong-answer", Some("[data-testid=result]"))
+        .await;
+    // A correct one is accepted.
+    let correct = std::fs::read_to_string(repo().join(
+        "problems/sql-basics/p04-department-headcount/submissions/accepted/correlated-count.sql",
+    ))
+    .unwrap();
+    app.set_editor(&correct).await;
+    app.click("[data-testid=submit]").await;
+    app.wait_text("[data-testid=verdict]", "Accepted").await;
+    app.wait_text("[data-testid=history]", "Accepted").await;
+    app.both_languages_at("4-accepted", Some("[data-testid=result]"))
+        .await;
+    // A draft, then the app is closed mid-exam.
+    app.set_editor("SELECT 'unfinished draft'").await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await; // the 1 s autosave debounce
+    let remaining_before = app.remaining_ms().await;
+    app.quit().await;
+
+    // Restarted, with exam time running 20 times faster from now on, to reach the end.
+    let app = App::launch(&home, &pack, 20).await;
+    app.wait_for("[data-testid=paused-banner]").await;
+    app.click("[data-testid=problem-p04-department-headcount]")
+        .await;
+    for _ in 0..50 {
+        if app.editor().await == "SELECT 'unfinished draft'" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.editor().await,
+        "SELECT 'unfinished draft'",
+        "the draft survived"
+    );
+    // Closed for seconds, yet no exam time passed (the UI's countdown may lag by a second).
+    let remaining_after = app.remaining_ms().await;
+    assert!(
+        remaining_after + 1_500 >= remaining_before && remaining_after <= remaining_before + 1_500,
+        "remaining {remaining_before} ms before closing, {remaining_after} ms after"
+    );
+    app.both_languages("5-resumed-paused").await;
+    // The proctor resumes and extends the time; then the (fast) clock runs out. (The
+    // proctor dialog is modal, so each language gets its own visit.)
+    for lang in ["ja", "en"] {
+        app.click(&format!("[data-testid=lang-{lang}]")).await;
+        app.click("[data-testid=proctor-open]").await;
+        app.fill("[data-testid=proctor-passphrase]", PASSPHRASE)
+            .await;
+        app.click("[data-testid=proctor-unlock]").await;
+        app.wait_for("[data-testid=proctor-records]").await;
+        app.screenshot(&format!("6-proctor-{lang}")).await;
+        if lang == "ja" {
+            app.click("[data-testid=proctor-close]").await;
+        }
+    }
+    app.click("[data-testid=proctor-resume]").await;
+    app.wait_gone("[data-testid=paused-banner]").await;
+    app.wait_for("[data-testid=proctor-extend]:not([disabled])")
+        .await;
+    let before = app.remaining_ms().await;
+    app.fill("[data-testid=proctor-extend-minutes]", "5").await;
+    app.click("[data-testid=proctor-extend]:not([disabled])")
+        .await;
+    for _ in 0..100 {
+        if app.remaining_ms().await > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.click("[data-testid=proctor-close]").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("[data-testid=end-screen]"))
+        .await
+        .expect("the exam ends when its (extended) time is up");
+    assert!(
+        app.client
+            .find(Locator::Css("[data-testid=submit]"))
+            .await
+            .is_err(),
+        "no submit after time is up"
+    );
+    app.both_languages("7-end").await;
+    app.quit().await;
+
+    // Behind the UI: the chain verifies and the resume and extension are recorded.
+    let records =
+        sqlexam_core::session::read_store_records(&sqlexam_core::session::store_path(&home))
+            .unwrap();
+    let report = sqlexam_core::session::verify_report(&records);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    let text: String = records
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.bytes).into_owned())
+        .collect();
+    assert!(
+        text.contains("\"action\":\"resume\"") && text.contains("\"action\":\"extend\""),
+        "{text}"
+    );
+    assert!(text.contains("\"reason\":\"time_up\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tampered_pack_is_refused_with_its_reason() {
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = demo_pack(tmp.path());
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    let tampered = tmp.path().join("tampered.sqlexam");
+    std::fs::write(&tampered, bytes).unwrap();
+
+    let app = App::launch(&tmp.path().join("home"), &pack, 1).await;
+    app.fill("[data-testid=pack-path]", tampered.to_str().unwrap())
+        .await;
+    app.click("[data-testid=open-path]").await;
+    let error = app.wait_text("[data-testid=pack-error]", " ").await;
+    assert!(
+        error.contains("changed") || error.contains("damaged") || error.contains("altered"),
+        "{error}"
+    );
+    app.both_languages("0-tampered-pack").await;
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_language_switch_changes_every_visible_string() {
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = demo_pack(tmp.path());
+    let app = App::launch(&tmp.path().join("home"), &pack, 1).await;
+    app.click("[data-testid=open-demo]").await;
+    app.wait_for("[data-testid=pack-verified]").await;
+    let english = app.text("body").await;
+    app.click("[data-testid=lang-ja]").await;
+    // Wait for the switch, then compare every visible string.
+    app.wait_text("body", "日本語").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let japanese = app.text("body").await;
+    // Data (titles in both languages, ids, key ids, dates) may stay; UI words may not.
+    for word in [
+        "Open",
+        "Candidate",
+        "Start code",
+        "Check in",
+        "Verified",
+        "Signed",
+        "Valid",
+        "Sealed",
+        "Font",
+    ] {
+        if english.contains(word) {
+            assert!(
+                !japanese.contains(word),
+                "{word:?} is still English after switching:\n{japanese}"
+            );
+        }
+    }
+    assert!(
+        japanese
+            .chars()
+            .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
+        "{japanese}"
+    );
+    app.quit().await;
+}

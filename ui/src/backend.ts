@@ -1,0 +1,133 @@
+// The one module through which the UI talks to the Rust backend (Tauri commands and
+// events). Tests can replace it with a fake. Types mirror the JSON the backend sends;
+// see docs/cli.md (gradings, cells) and docs/record-format.md.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+export type Lang = "en" | "ja";
+export interface Localized { en: string; ja: string }
+/** Every backend error: `code` is stable (translated by the UI), `message` is English detail. */
+export interface AppError { code: string; message: string }
+
+export type Verdict =
+  | "accepted" | "wrong_answer" | "runtime_error"
+  | "time_limit_exceeded" | "output_limit_exceeded" | "forbidden";
+/** NULL → null, INTEGER/REAL → number, TEXT → string, BLOB → {blob: hex}. */
+export type Cell = null | number | string | { blob: string };
+export interface ResultSet { columns: string[]; rows: Cell[][] }
+
+export type TrustPath =
+  | { kind: "anchor"; key_id: string; name: string }
+  | { kind: "endorsed"; key_id: string; name: string; by: string; by_name: string; until: string };
+
+export interface PackInfo {
+  id: string; version: string; title: Localized; hash: string; signer: string;
+  trust_path: TrustPath; created: string; not_before: string; not_after: string;
+  sealed: boolean; entries: number; bytes: number; grader_version: string; sqlite_version: string;
+  problems: null | { id: string; title: Localized; points: number; datasets: number }[];
+}
+
+export type SessionState = "running" | "interrupted" | "ended";
+export interface ProblemStatus {
+  id: string; title: Localized; points: number; best_score: number;
+  submissions: number; best_verdict: Verdict | null;
+}
+export interface SessionView {
+  id: string; pack: { id: string; version: string; hash: string }; title: Localized;
+  candidate_id: string; candidate_name: string; state: SessionState;
+  elapsed_ms: number; duration_ms: number; remaining_ms: number;
+  score: number; max_score: number; problems: ProblemStatus[]; unsynced: number;
+}
+
+export interface Column { name: string; decl_type: string }
+export interface TableInfo { name: string; is_view: boolean; columns: Column[] }
+export type Expected = { rows: ResultSet } | { tables: ResultSet[] };
+export interface SampleData { name: string; tables: [string, ResultSet][]; expected: Expected }
+export interface ProblemDetail {
+  id: string; title: Localized; statement: Localized; kind: "select" | "dml"; points: number;
+  /** Whether row order is graded. */
+  order_required: boolean;
+  check_tables: string[];
+  tables: TableInfo[];
+  samples: SampleData[];
+}
+
+export type Refusal = { code: string; [k: string]: unknown };
+export type Diagnostic =
+  | { kind: "forbidden"; refusal: Refusal }
+  | { kind: "sql_error"; message: string; line: number; column: number };
+export interface Difference { row: number; column: number | null; expected: Cell[] | null; actual: Cell[] | null }
+export type Mismatch =
+  | { kind: "column_count"; expected: number; actual: number }
+  | { kind: "column_names"; expected: string[]; actual: string[] }
+  | { kind: "rows"; table: string | null; expected_rows: number; actual_rows: number;
+      missing_count: number; extra_count: number; missing: Cell[][]; extra: Cell[][];
+      first_difference: Difference | null }
+  | { kind: "order"; first_difference: Difference };
+export type Detail =
+  | { kind: "mismatch"; mismatch: Mismatch }
+  | { kind: "runtime_error"; message: string; line: number }
+  | { kind: "time_limit"; steps: number; limit: number; by_wall_clock: boolean }
+  | { kind: "output_limit"; rows: number; row_limit: number; bytes: number };
+export interface DatasetOutcome {
+  name: string; visibility: "sample" | "secret"; verdict: Verdict;
+  steps: number | null; wall_ms: number | null; detail: Detail | null;
+  produced: null | { rows: ResultSet } | { tables: ResultSet[] };
+}
+export interface Grading {
+  problem: string; scope: "all" | "samples"; verdict: Verdict; score: number; max_score: number;
+  groups: { name: string; points: number; earned: number }[];
+  diagnostic: Diagnostic | null; datasets: DatasetOutcome[];
+  steps: number; wall_ms: number; grader_version: string; sqlite_version: string;
+}
+export interface SubmissionView {
+  id: number; session: string; problem: string; sql: string; elapsed_ms: number;
+  state: "queued" | "grading" | "done"; verdict: Verdict | null; score: number | null;
+}
+export type ProctorAction = { action: "extend"; minutes: number } | { action: "end" } | { action: "resume" };
+export interface RecordRow { seq: number; kind: string; summary: string; elapsed_ms: number }
+export interface RecordsReport { records: RecordRow[]; findings: string[]; device_id: string }
+
+/** What the UI needs at start (events emitted during setup are lost, so it asks). */
+export interface AppState {
+  lang: Lang;
+  /** A demo build ships a sample pack signed by the demo key. */
+  demo_pack: boolean;
+  /** A verified pack waiting for check-in, if any. */
+  pack: PackInfo | null;
+  /** The session on this machine, if one was started (restored after a crash). */
+  session: SessionView | null;
+  device_id: string;
+}
+
+export const backend = {
+  appState: () => invoke<AppState>("app_state"),
+  setLanguage: (lang: Lang) => invoke<void>("set_language", { lang }),
+  openPack: (path: string) => invoke<PackInfo>("open_pack", { path }),
+  openDemoPack: () => invoke<PackInfo>("open_demo_pack"),
+  checkIn: (candidateId: string, candidateName: string, startCode: string) =>
+    invoke<SessionView>("check_in", { candidateId, candidateName, startCode }),
+  sessionView: () => invoke<SessionView>("session_view"),
+  problem: (id: string) => invoke<ProblemDetail>("problem", { id }),
+  drafts: () => invoke<Record<string, string>>("drafts"),
+  saveDraft: (problem: string, text: string) => invoke<void>("save_draft", { problem, text }),
+  runSample: (problem: string, sql: string) => invoke<number>("run_sample", { problem, sql }),
+  submit: (problem: string, sql: string) => invoke<number>("submit", { problem, sql }),
+  submissions: (problem: string) => invoke<SubmissionView[]>("submissions", { problem }),
+  finish: () => invoke<SessionView>("finish"),
+  proctor: (passphrase: string, action: ProctorAction) =>
+    invoke<SessionView>("proctor", { passphrase, action }),
+  proctorRecords: (passphrase: string) => invoke<RecordsReport>("proctor_records", { passphrase }),
+  confirmClose: () => invoke<void>("confirm_close"),
+
+  onGraded: (f: (e: { submission: number; grading: Grading }) => void): Promise<UnlistenFn> =>
+    listen("graded", (e) => f(e.payload as { submission: number; grading: Grading })),
+  onSampleRun: (f: (e: { run: number; grading: Grading }) => void): Promise<UnlistenFn> =>
+    listen("sample-run", (e) => f(e.payload as { run: number; grading: Grading })),
+  onSessionEnded: (f: (e: { reason: string }) => void): Promise<UnlistenFn> =>
+    listen("session-ended", (e) => f(e.payload as { reason: string })),
+  /** The window's close button during an exam: the UI asks, then calls confirmClose(). */
+  onCloseRequested: (f: () => void): Promise<UnlistenFn> => listen("close-requested", () => f()),
+};
+
+export type Backend = typeof backend;

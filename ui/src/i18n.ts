@@ -1,0 +1,516 @@
+// Every sentence the UI shows, in English and Japanese. Screens never hold text of their
+// own: they call t(), and a language switch re-renders them.
+import type { AppError, Lang, Localized, Refusal, Verdict } from "./backend";
+
+type Pair = readonly [en: string, ja: string];
+
+let current: Lang = "en";
+export const getLang = (): Lang => current;
+export const setLang = (lang: Lang): void => {
+  current = lang;
+  document.documentElement.lang = lang;
+};
+const pick = (p: Pair): string => (current === "ja" ? p[1] : p[0]);
+/** A pack's or problem's own text in the current language (falls back to the other one). */
+export const loc = (l: Localized): string => (current === "ja" ? l.ja || l.en : l.en || l.ja);
+
+const S = {
+  app_name: ["SQL Exam", "SQL 試験"],
+  language: ["Language", "言語"],
+  font_smaller: ["Smaller text", "文字を小さく"],
+  font_larger: ["Larger text", "文字を大きく"],
+  proctor: ["Proctor", "試験監督者"],
+  loading: ["Loading…", "読み込み中…"],
+  details: ["Details", "詳細"],
+  cancel: ["Cancel", "キャンセル"],
+  close: ["Close", "閉じる"],
+  yes: ["Yes", "はい"],
+  no: ["No", "いいえ"],
+  required: ["required", "必須"],
+  optional: ["optional", "任意"],
+  start_failed: ["The app could not start.", "アプリを起動できませんでした。"],
+  retry: ["Try again", "再試行"],
+  skip: ["Skip to the main content", "本文へ移動"],
+
+  // Opening a pack
+  open_heading: ["Open the exam pack", "試験パックを開く"],
+  open_intro: [
+    "Open the signed pack file (.sqlexam) the organizer gave you. It is verified before anything is shown.",
+    "主催者から配布された署名付きのパックファイル（.sqlexam）を開きます。内容を表示する前に検証します。",
+  ],
+  open_file: ["Open pack file…", "パックファイルを開く…"],
+  pack_path: ["Path of the pack file", "パックファイルのパス"],
+  open_path: ["Open from path", "パスを指定して開く"],
+  open_demo: ["Open the demo pack", "デモ用パックを開く"],
+  demo_note: [
+    "The demo pack is signed by the public demo key: for practice only.",
+    "デモ用パックは公開されているデモ鍵で署名されています。練習専用です。",
+  ],
+  path_missing: ["Enter the path of a pack file.", "パックファイルのパスを入力してください。"],
+  opening: ["Verifying the pack…", "パックを検証しています…"],
+  verified: ["Verified", "検証済み"],
+  pack_id: ["Pack", "パック"],
+  signer: ["Signed by", "署名"],
+  valid: ["Valid", "有効期間"],
+  sealed: ["Sealed", "封印"],
+  sealed_yes: ["Yes — the start code opens it", "はい — 開始コードで開きます"],
+  problems_count: ["Problems", "問題数"],
+
+  // Check-in
+  checkin_heading: ["Check in", "受付"],
+  candidate_id: ["Candidate ID", "受験番号"],
+  candidate_name: ["Name", "氏名"],
+  start_code: ["Start code", "開始コード"],
+  start_code_help: [
+    "The proctor announces the start code when the exam begins. Spaces, hyphens and letter case do not matter.",
+    "開始コードは試験開始時に試験監督者が発表します。空白・ハイフン・大文字小文字は区別しません。",
+  ],
+  check_in: ["Check in and start the exam", "受付して試験を開始"],
+  checking_in: ["Starting the exam…", "試験を開始しています…"],
+  candidate_id_missing: ["Enter your candidate ID.", "受験番号を入力してください。"],
+  start_code_missing: ["Enter the start code.", "開始コードを入力してください。"],
+
+  // Exam
+  problems: ["Problems", "問題"],
+  total: ["Total", "合計"],
+  st_not_tried: ["Not tried", "未提出"],
+  st_wrong: ["Wrong", "不正解"],
+  st_partial: ["Partial", "部分点"],
+  st_accepted: ["Accepted", "正解"],
+  time_left: ["Time left", "残り時間"],
+  warn_10: ["10 minutes left.", "残り 10 分です。"],
+  warn_1: ["1 minute left! Submit now.", "残り 1 分です。今すぐ提出してください。"],
+  paused: [
+    "Your exam is paused until a proctor resumes it. Your clock is stopped: no time is lost.",
+    "試験監督者が再開するまで試験は中断しています。時計は止まっているため、時間は減りません。",
+  ],
+  tab_statement: ["Problem", "問題文"],
+  tab_schema: ["Schema", "スキーマ"],
+  tab_samples: ["Sample data", "サンプルデータ"],
+  choose_problem: ["Choose a problem from the list.", "一覧から問題を選んでください。"],
+  kind_select: ["Write one SELECT query.", "SELECT 文を 1 つ書いてください。"],
+  kind_dml: [
+    "Write statements that change the data (INSERT, UPDATE, DELETE).",
+    "データを変更する文（INSERT、UPDATE、DELETE）を書いてください。",
+  ],
+  order_graded: ["Row order is graded.", "行の順序も採点されます。"],
+  order_free: ["Row order does not matter.", "行の順序は問いません。"],
+  checked_tables: ["Checked tables", "採点対象のテーブル"],
+  table: ["Table", "テーブル"],
+  view: ["View", "ビュー"],
+  column: ["Column", "列"],
+  type: ["Type", "型"],
+  no_type: ["(no type)", "（型なし）"],
+  input_tables: ["Input tables", "入力テーブル"],
+  expected_output: ["Expected output", "期待される出力"],
+  no_samples: ["This problem has no sample data.", "この問題にはサンプルデータがありません。"],
+  editor: ["SQL editor", "SQL エディター"],
+  run_sample: ["Run on sample", "サンプルで実行"],
+  submit: ["Submit", "提出"],
+  finish: ["Finish exam", "試験を終了する"],
+  finish_confirm: [
+    "Finish the exam now? You cannot submit anything after this.",
+    "試験を終了しますか？終了すると、これ以上提出できません。",
+  ],
+  draft_saved: ["Draft saved", "下書きを保存しました"],
+  draft_saving: ["Saving draft…", "下書きを保存中…"],
+  draft_failed: ["The draft could not be saved", "下書きを保存できませんでした"],
+
+  // Results
+  result: ["Result", "結果"],
+  running: ["Running on the sample data…", "サンプルデータで実行しています…"],
+  grading: ["Grading…", "採点しています…"],
+  sample_only: ["Sample run — not scored", "サンプル実行 — 採点対象外"],
+  submission: ["Submission", "提出"],
+  datasets: ["Datasets", "データセット"],
+  passed: ["passed", "合格"],
+  failed: ["failed", "不合格"],
+  sample: ["sample", "サンプル"],
+  hidden: ["hidden", "非公開"],
+  your_result: ["Your result", "あなたの結果"],
+  expected: ["Expected", "期待される結果"],
+  missing_rows: ["Missing rows — expected but not returned", "不足している行 — 期待されているが返されていない行"],
+  extra_rows: ["Extra rows — returned but not expected", "余分な行 — 期待されていないのに返された行"],
+  wrong_order: ["Right rows, wrong order.", "行は正しいですが、順序が違います。"],
+  wrong_order_hint: [
+    "This problem grades the row order: check your ORDER BY.",
+    "この問題では行の順序も採点されます。ORDER BY を確認してください。",
+  ],
+  no_rows: ["(no rows)", "（行なし）"],
+  no_row: ["(no row)", "（行なし）"],
+  legend_missing: ["highlighted: missing from your result", "強調表示: あなたの結果に不足している行"],
+  legend_extra: ["highlighted: not in the expected output", "強調表示: 期待される出力にない行"],
+  goto_line: ["Go to this place in the editor", "エディターのこの位置へ移動"],
+  groups: ["Score groups", "得点グループ"],
+  refused: ["Your query was not run.", "クエリは実行されませんでした。"],
+  sql_error_hint: [
+    "SQLite could not compile the query. Its message (in English):",
+    "SQLite がクエリを解釈できませんでした。SQLite のメッセージ（英語）:",
+  ],
+  secret_note: [
+    "Hidden datasets show only whether they passed.",
+    "非公開のデータセットは合否のみ表示されます。",
+  ],
+
+  // History
+  history: ["Your submissions", "提出履歴"],
+  no_submissions: ["No submissions yet.", "まだ提出していません。"],
+  h_when: ["Exam time", "経過時間"],
+  h_verdict: ["Verdict", "判定"],
+  h_score: ["Score", "得点"],
+  queued: ["Waiting", "待機中"],
+  load_sql: ["Load into editor", "エディターに読み込む"],
+  load_confirm: [
+    "Replace the text in the editor with this submission?",
+    "エディターの内容をこの提出内容で置き換えますか？",
+  ],
+  load_ok: ["Replace", "置き換える"],
+
+  // End
+  end_time_up: ["Time is up", "試験時間終了"],
+  end_finished: ["Finished", "試験終了"],
+  end_by_proctor: ["The proctor ended the exam.", "試験監督者が試験を終了しました。"],
+  end_intro: [
+    "Your results are saved on this computer. No further submissions are possible. Please wait for the proctor's instructions.",
+    "結果はこのコンピューターに保存されています。これ以上提出することはできません。試験監督者の指示に従ってください。",
+  ],
+  problem: ["Problem", "問題"],
+
+  // Proctor
+  proctor_title: ["Proctor mode", "試験監督者モード"],
+  proctor_intro: [
+    "For the proctor only. Every action is recorded and signed.",
+    "試験監督者専用です。すべての操作は署名付きで記録されます。",
+  ],
+  passphrase: ["Proctor passphrase", "試験監督者のパスフレーズ"],
+  unlock: ["Unlock", "ロック解除"],
+  candidate: ["Candidate", "受験者"],
+  state: ["State", "状態"],
+  state_running: ["Running", "実施中"],
+  state_interrupted: ["Paused", "中断中"],
+  state_ended: ["Ended", "終了"],
+  extend_minutes: ["Minutes to add", "延長する時間（分）"],
+  extend: ["Extend time", "時間を延長"],
+  end_exam: ["End the exam for this candidate", "この受験者の試験を終了"],
+  end_confirm: [
+    "End the exam for this candidate now? Later submissions will be refused.",
+    "この受験者の試験を今すぐ終了しますか？以降の提出は拒否されます。",
+  ],
+  resume: ["Resume the exam", "試験を再開"],
+  records: ["Records on this computer", "このコンピューターの記録"],
+  device: ["Device", "端末"],
+  seq: ["No.", "番号"],
+  kind: ["Kind", "種類"],
+  summary: ["Summary", "内容"],
+  all_verify: ["All records verify.", "すべての記録の検証に成功しました。"],
+  findings: ["Problems found in the records:", "記録に問題が見つかりました:"],
+  resumed: ["The exam was resumed.", "試験を再開しました。"],
+  ended_done: ["The exam was ended.", "試験を終了しました。"],
+  minutes_invalid: ["Enter whole minutes from 1 to 600.", "1〜600 の整数（分）を入力してください。"],
+  passphrase_missing: ["Enter the passphrase.", "パスフレーズを入力してください。"],
+
+  // Closing
+  close_confirm: [
+    "The exam is still running. Close anyway? Your work is saved and the session can be resumed.",
+    "試験はまだ実施中です。閉じますか？作業内容は保存されており、セッションは再開できます。",
+  ],
+  close_anyway: ["Close anyway", "閉じる"],
+  keep_working: ["Keep working", "試験を続ける"],
+} as const satisfies Record<string, Pair>;
+
+export type Key = keyof typeof S;
+export const t = (key: Key): string => pick(S[key]);
+
+const ja = (): boolean => current === "ja";
+const nf = (n: number): string => n.toLocaleString(ja() ? "ja-JP" : "en-US");
+
+export const f = {
+  points: (n: number) => (ja() ? `${nf(n)} 点` : `${nf(n)} ${n === 1 ? "point" : "points"}`),
+  score: (s: number, m: number) => (ja() ? `${nf(s)} / ${nf(m)} 点` : `${nf(s)} / ${nf(m)} points`),
+  rows: (n: number) => (ja() ? `${nf(n)} 行` : `${nf(n)} ${n === 1 ? "row" : "rows"}`),
+  moreRows: (n: number) => (ja() ? `… ほか ${nf(n)} 行` : `… and ${nf(n)} more`),
+  unsynced: (n: number) =>
+    ja()
+      ? n === 0 ? "オフライン — 送信待ちの結果はありません" : `オフライン — ${nf(n)} 件の結果をこのコンピューターに保存済み`
+      : n === 0 ? "Offline — no results waiting to be sent"
+      : `Offline — ${nf(n)} ${n === 1 ? "result" : "results"} stored on this computer`,
+  unsyncedHint: () =>
+    ja()
+      ? "結果はこのコンピューターに署名付きで保存されています。サーバーへの送信はまだ行われません。"
+      : "Results are signed and stored on this computer. Nothing is sent to a server yet.",
+  version: (v: string) => (ja() ? `バージョン ${v}` : `version ${v}`),
+  trustAnchor: (name: string, key: string) =>
+    ja() ? `信頼済みの鍵「${name}」（${key}）` : `trusted key “${name}” (${key})`,
+  trustEndorsed: (name: string, key: string, byName: string, until: string) =>
+    ja()
+      ? `鍵「${name}」（${key}）— 「${byName}」が ${until} まで保証`
+      : `key “${name}” (${key}), endorsed by “${byName}” until ${until}`,
+  window: (a: string, b: string) => `${a} – ${b}`,
+  rowsSummary: (table: string | null, e: number, a: number, miss: number, extra: number) => {
+    const tb = table ? (ja() ? `テーブル ${table}: ` : `Table ${table}: `) : "";
+    return ja()
+      ? `${tb}期待 ${nf(e)} 行、実際 ${nf(a)} 行（不足 ${nf(miss)} 行、余分 ${nf(extra)} 行）。`
+      : `${tb}Expected ${f.rows(e)}, got ${nf(a)}: ${nf(miss)} missing, ${nf(extra)} extra.`;
+  },
+  columnCount: (e: number, a: number) =>
+    ja()
+      ? `列数が違います: ${nf(e)} 列が期待されていますが、あなたのクエリは ${nf(a)} 列を返しました。SELECT 句を確認してください（列の数と順序は採点対象、列名は対象外です）。`
+      : `Wrong number of columns: ${nf(e)} expected, your query returned ${nf(a)}. Check the SELECT list (the number and order of columns count; their names do not).`,
+  columnNames: (e: string[], a: string[]) =>
+    ja()
+      ? `列名が違います（期待: ${e.join(", ")}、実際: ${a.join(", ")}）。`
+      : `Column names differ: expected ${e.join(", ")}, got ${a.join(", ")}.`,
+  firstDiff: (row: number, col: number | null) =>
+    ja()
+      ? `最初の違い: ${nf(row)} 行目${col !== null ? `、${nf(col)} 列目` : ""}`
+      : `First difference at row ${nf(row)}${col !== null ? `, column ${nf(col)}` : ""}`,
+  runtimeError: (line: number) =>
+    ja() ? `SQLite の実行時エラー（${nf(line)} 行目の文）:` : `SQLite error while running the statement at line ${nf(line)}:`,
+  sqlErrorAt: (line: number, col: number) =>
+    ja() ? `${nf(line)} 行 ${nf(col)} 列` : `Line ${nf(line)}, column ${nf(col)}`,
+  timeLimit: (steps: number, limit: number, wall: boolean) =>
+    wall
+      ? ja() ? "実行時間の上限に達したため中断しました。" : "Stopped by the wall-clock time limit."
+      : ja()
+        ? `SQLite の実行ステップが上限（${nf(limit)}）を超えたため中断しました（${nf(steps)}）。`
+        : `Stopped after ${nf(steps)} of ${nf(limit)} allowed SQLite steps. Look for a join or subquery that does far more work than needed.`,
+  outputLimit: (rows: number, limit: number, bytes: number) =>
+    ja()
+      ? `結果が上限を超えました（${nf(rows)} 行、${nf(bytes)} バイト。上限 ${nf(limit)} 行）。`
+      : `The result grew past the limit (${nf(rows)} rows, ${nf(bytes)} bytes; at most ${nf(limit)} rows).`,
+  expectedTable: (name: string) => (ja() ? `${name} の期待される内容` : `Expected contents of ${name}`),
+  yourTable: (name: string) => (ja() ? `あなたの結果: ${name}` : `Your result: ${name}`),
+  sampleName: (name: string) => (ja() ? `サンプル ${name}` : `Sample ${name}`),
+  submissionNo: (id: number) => (ja() ? `提出 #${id}` : `Submission #${id}`),
+  extended: (m: number) => (ja() ? `${nf(m)} 分延長しました。` : `Added ${nf(m)} minutes.`),
+  endedAt: (s: number, m: number) => (ja() ? `合計 ${nf(s)} / ${nf(m)} 点` : `Total ${nf(s)} / ${nf(m)} points`),
+  candidate: (id: string, name: string) => (name ? `${id} — ${name}` : id),
+};
+
+export function verdictName(v: Verdict): string {
+  const names: Record<Verdict, Pair> = {
+    accepted: ["Accepted", "正解"],
+    wrong_answer: ["Wrong Answer", "不正解"],
+    runtime_error: ["Runtime Error", "実行時エラー"],
+    time_limit_exceeded: ["Time Limit Exceeded", "時間制限超過"],
+    output_limit_exceeded: ["Output Limit Exceeded", "出力制限超過"],
+    forbidden: ["Forbidden", "禁止された操作"],
+  };
+  return names[v] ? pick(names[v]) : v;
+}
+
+/** Record kinds of docs/record-format.md; unknown kinds are shown as they are. */
+export function recordKind(kind: string): string {
+  const names: Record<string, Pair> = {
+    session_started: ["Exam started", "試験開始"],
+    submission: ["Submission", "提出"],
+    submission_refused: ["Submission refused", "提出拒否"],
+    proctor: ["Proctor action", "試験監督者の操作"],
+    session_ended: ["Exam ended", "試験終了"],
+    reopened: ["App reopened", "アプリ再起動"],
+  };
+  return names[kind] ? pick(names[kind]) : kind;
+}
+
+/** A refused query as a sentence (refusal codes from docs/cli.md). */
+export function refusalText(r: Refusal): string {
+  const s = (k: string): string => String(r[k] ?? "?");
+  const J = ja();
+  switch (r.code) {
+    case "empty": return J ? "クエリが空です。" : "The query is empty.";
+    case "too_long":
+      return J ? `クエリが長すぎます（${s("bytes")} バイト、上限 ${s("limit")} バイト）。`
+        : `The query is ${s("bytes")} bytes long; the limit is ${s("limit")}.`;
+    case "nul_byte":
+      return J ? `クエリの ${s("offset")} バイト目に NUL 文字があります。` : `The query contains a NUL byte at byte ${s("offset")}.`;
+    case "invalid_utf8":
+      return J ? `クエリが UTF-8 として正しくありません（${s("offset")} バイト目から）。`
+        : `The query is not valid UTF-8 text (from byte ${s("offset")}).`;
+    case "multiple_statements":
+      return J ? `この問題では SQL 文を 1 つだけ書いてください（${s("count")} 文あります）。`
+        : `This problem takes exactly one SQL statement; the query has ${s("count")}.`;
+    case "statement":
+      return J ? `この試験では ${s("keyword")} 文は使えません。` : `${s("keyword")} statements are not allowed in this exam.`;
+    case "not_a_query":
+      return J ? "この問題では、データを変更せずに行を返す SELECT 文を 1 つ書いてください。"
+        : "This problem asks for one SELECT query that returns rows and changes nothing.";
+    case "write":
+      return J ? `ここではテーブル ${s("table")} を変更できません。` : `Changing table ${s("table")} is not allowed here.`;
+    case "pragma":
+      return J ? `この試験では PRAGMA ${s("name")} は使えません。` : `PRAGMA ${s("name")} is not allowed in this exam.`;
+    case "attach":
+      return J ? "この試験では ATTACH / DETACH は使えません。" : "ATTACH and DETACH are not allowed in this exam.";
+    case "transaction":
+      return J ? "この試験ではトランザクションやセーブポイントは使えません。"
+        : "Transactions and savepoints are not allowed in this exam.";
+    case "schema_change":
+      return J ? "この試験ではスキーマの変更（CREATE、DROP、ALTER など）はできません。"
+        : "Changing the schema (CREATE, DROP, ALTER …) is not allowed in this exam.";
+    case "schema_table":
+      return J ? `SQLite の内部テーブル ${s("name")} は使えません。` : `SQLite's internal table ${s("name")} is not part of this exam.`;
+    case "table":
+      return J ? `テーブル ${s("name")} はこの問題にはありません。` : `Table ${s("name")} is not part of this problem.`;
+    case "function":
+      return J ? `この試験では関数 ${s("name")}() は使えません。` : `The function ${s("name")}() is not allowed in this exam.`;
+    case "virtual_table":
+      return J ? "この試験では仮想テーブル（json_each、pragma_…、fts など）は使えません。"
+        : "Virtual tables (json_each, pragma_…, fts …) are not allowed in this exam.";
+    case "other":
+      return J ? `この試験では操作 ${s("action")} は使えません。` : `The operation ${s("action")} is not allowed in this exam.`;
+    default:
+      return J ? `この操作は使えません（${r.code}）。` : `This query was refused (${r.code}).`;
+  }
+}
+
+const ERRORS: Record<string, Pair> = {
+  // Packs (docs/cli.md, `pack verify`)
+  damaged: [
+    "This pack was changed after it was signed. Do not use it; ask the organizer for a new copy.",
+    "このパックは署名後に変更されています。使用せず、主催者に新しいコピーを依頼してください。",
+  ],
+  truncated: [
+    "This pack file is incomplete: it was cut off while being copied or downloaded. Copy it again from the organizer's original.",
+    "このパックファイルは不完全です（コピーまたはダウンロードの途中で途切れています）。主催者の元のファイルからもう一度コピーしてください。",
+  ],
+  entry: [
+    "This pack's files are not the ones its signed list names (missing, extra, moved or too large). Do not use it; ask the organizer for a new copy.",
+    "このパックのファイルが署名済みの一覧と一致しません（不足・余分・順序違い・大きすぎ）。使用せず、主催者に新しいコピーを依頼してください。",
+  ],
+  altered: [
+    "A file in this pack was changed after the pack was signed. Do not use it; ask the organizer for a new copy.",
+    "このパックのファイルが署名後に変更されています。使用せず、主催者に新しいコピーを依頼してください。",
+  ],
+  not_a_pack: [
+    "This file is not a sqlexam pack. Choose the .sqlexam file the organizer gave you.",
+    "このファイルは sqlexam のパックではありません。主催者から配布された .sqlexam ファイルを選んでください。",
+  ],
+  bad_signature: [
+    "The pack's signature does not match its contents: it was altered or damaged. Do not use it; ask the organizer for a new copy.",
+    "パックの署名が内容と一致しません。改ざんまたは破損しています。使用せず、主催者に新しいコピーを依頼してください。",
+  ],
+  untrusted_key: [
+    "This pack is signed by a key this computer does not trust. Ask the proctor to check the venue's trusted keys.",
+    "このパックは、このコンピューターが信頼していない鍵で署名されています。試験監督者に会場の信頼済み鍵を確認してもらってください。",
+  ],
+  revoked_key: [
+    "This pack is signed by a key that has been revoked. Do not use it; tell the organizer.",
+    "このパックは失効した鍵で署名されています。使用せず、主催者に連絡してください。",
+  ],
+  expired_endorsement: [
+    "The endorsement of the key that signed this pack has expired. Ask the organizer for a newly signed pack.",
+    "このパックに署名した鍵の保証期限が切れています。主催者に新しく署名されたパックを依頼してください。",
+  ],
+  not_yet_valid: [
+    "This pack is not valid yet: its exam window has not begun. Check this computer's date and time, or wait until the exam starts.",
+    "このパックはまだ有効期間になっていません。コンピューターの日付と時刻を確認するか、試験開始までお待ちください。",
+  ],
+  expired: [
+    "This pack's validity window is over. Check this computer's date and time, or ask the organizer for a current pack.",
+    "このパックの有効期間は終了しています。コンピューターの日付と時刻を確認するか、主催者に最新のパックを依頼してください。",
+  ],
+  downgrade: [
+    "A newer version of this pack was already used on this computer, so this older one is refused. Use the latest pack from the organizer.",
+    "このコンピューターでは、このパックの新しいバージョンがすでに使われているため、古いバージョンは開けません。主催者から最新のパックを受け取ってください。",
+  ],
+  manifest: [
+    "The pack's description (manifest) is invalid. Ask the organizer for a corrected pack.",
+    "パックの記述（マニフェスト）が正しくありません。主催者に修正したパックを依頼してください。",
+  ],
+  io: [
+    "The pack file could not be read. Check the path and that the file is still there.",
+    "パックファイルを読み込めませんでした。パスが正しいこと、ファイルが存在することを確認してください。",
+  ],
+  sealed: [
+    "This pack is sealed: the start code is needed to open it.",
+    "このパックは封印されています。開くには開始コードが必要です。",
+  ],
+  wrong_start_code: [
+    "The start code is wrong. Check it with the proctor and type it again (spaces, hyphens and letter case do not matter).",
+    "開始コードが違います。試験監督者に確認して、もう一度入力してください（空白・ハイフン・大文字小文字は区別しません）。",
+  ],
+  contents: [
+    "The problems in this pack could not be loaded. Ask the organizer for a corrected pack.",
+    "このパックの問題を読み込めませんでした。主催者に修正したパックを依頼してください。",
+  ],
+  key: ["A signing key could not be read. Call the proctor.", "署名鍵を読み込めませんでした。試験監督者を呼んでください。"],
+  // Sessions
+  store: [
+    "The exam data on this computer could not be read or written. Call the proctor.",
+    "このコンピューターの試験データを読み書きできませんでした。試験監督者を呼んでください。",
+  ],
+  store_damaged: [
+    "The exam data on this computer is damaged. Call the proctor.",
+    "このコンピューターの試験データが破損しています。試験監督者を呼んでください。",
+  ],
+  store_tampered: [
+    "The exam records on this computer were altered. Call the proctor.",
+    "このコンピューターの試験記録が改ざんされています。試験監督者を呼んでください。",
+  ],
+  pack: [
+    "The exam pack could not be used. Call the proctor.",
+    "試験パックを使用できませんでした。試験監督者を呼んでください。",
+  ],
+  no_session: [
+    "No exam has been started on this computer.",
+    "このコンピューターでは試験が開始されていません。",
+  ],
+  no_problem: ["This problem is not part of the exam.", "この問題は試験に含まれていません。"],
+  time_up: [
+    "The exam time is over. Nothing more can be submitted.",
+    "試験時間は終了しました。これ以上提出できません。",
+  ],
+  ended: ["The exam has ended for this candidate.", "この受験者の試験は終了しています。"],
+  interrupted: [
+    "The exam is paused until a proctor resumes it.",
+    "試験監督者が再開するまで試験は中断しています。",
+  ],
+  wrong_passphrase: ["The proctor passphrase is wrong.", "試験監督者のパスフレーズが違います。"],
+  no_proctor: [
+    "This pack has no proctor passphrase, so proctor actions are not available.",
+    "このパックには試験監督者のパスフレーズが設定されていないため、試験監督者の操作は使えません。",
+  ],
+  invalid: ["That input is not valid.", "入力内容が正しくありません。"],
+  no_pack: ["Open a pack before checking in.", "受付の前にパックを開いてください。"],
+  internal: [
+    "Something went wrong inside the app. Tell the proctor; your submitted work is saved.",
+    "アプリ内部でエラーが発生しました。試験監督者に知らせてください。提出済みの内容は保存されています。",
+  ],
+};
+
+/** The translated sentence for a backend error; its English `message` is shown as detail. */
+export function errorText(e: AppError): string {
+  const p = ERRORS[e.code];
+  if (p) return pick(p);
+  return ja() ? `エラーが発生しました（${e.code}）。` : `Something went wrong (${e.code}).`;
+}
+
+/** CodeMirror's own phrases (fold gutter, search panel, completion list …). */
+export function editorPhrases(): Record<string, string> {
+  if (!ja()) return {};
+  return {
+    "Fold line": "折りたたむ", "Unfold line": "展開する", "Folded lines": "行を折りたたみました",
+    "Unfolded lines": "行を展開しました", to: "〜", "folded code": "折りたたまれたコード", unfold: "展開",
+    Find: "検索", Replace: "置換", next: "次へ", previous: "前へ", all: "すべて", "match case": "大文字小文字を区別",
+    "by word": "単語単位", regexp: "正規表現", replace: "置換", "replace all": "すべて置換", close: "閉じる",
+    "current match": "現在の一致", "on line": "行目", "replaced match on line $": "$ 行目の一致を置換しました",
+    "replaced $ matches": "$ 件を置換しました", "Go to line": "行へ移動", go: "移動",
+    "Selection deleted": "選択範囲を削除しました", Completions: "入力候補", "Control character": "制御文字",
+    Diagnostics: "診断", "No diagnostics": "診断はありません",
+  };
+}
+
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(ja() ? "ja-JP" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** H:MM:SS (or M:SS under an hour). */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const mm = String(m).padStart(h > 0 ? 2 : 1, "0");
+  return `${h > 0 ? `${h}:` : ""}${mm}:${String(s).padStart(2, "0")}`;
+}

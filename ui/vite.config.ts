@@ -1,0 +1,15 @@
+import { defineConfig } from "vite";
+
+// Tauri loads dist/ from disk: relative asset URLs, nothing fetched from the network.
+export default defineConfig({
+  base: "./",
+  clearScreen: false,
+  server: { port: 1420, strictPort: true },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2021",
+    // One bundle is fine for a desktop app; CodeMirror alone is past the default warning.
+    chunkSizeWarningLimit: 1500,
+  },
+});
