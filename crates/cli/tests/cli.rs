@@ -452,6 +452,38 @@ fn a_venue_refuses_an_older_pack_version_after_a_newer_one() {
     );
 }
 
+/// Trusts the DEMO key in `home` and builds the company fixture pack signed by it.
+fn demo_pack(home: &Path, out: &Path, extra: &[&str]) {
+    let public = repo().join("keys/demo/demo-organizer.pub.pem");
+    ok(&sqlexam_in(
+        home,
+        &["trust", "add", public.to_str().unwrap()],
+    ));
+    let source = repo().join("crates/core/tests/data/company");
+    let key = repo().join("keys/demo/demo-organizer.key");
+    let mut args = vec![
+        "pack",
+        "build",
+        source.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    args.extend([
+        "--not-before",
+        "2020-01-01T00:00:00Z",
+        "--not-after",
+        "2099-01-01T00:00:00Z",
+    ]);
+    args.extend([
+        "--proctor-passphrase",
+        "proctor secret",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    args.extend_from_slice(extra);
+    ok(&sqlexam_in(home, &args));
+}
+
 /// Records of an engine directory, parsed from `session export`.
 fn exported_records(home: &Path, dir: &Path) -> Vec<serde_json::Value> {
     let out = ok(&sqlexam_in(
@@ -473,44 +505,8 @@ fn sigkill_in_a_burst_of_submissions_loses_and_duplicates_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     let dir = tmp.path().join("engine");
-    ok(&sqlexam_in(
-        &home,
-        &[
-            "trust",
-            "add",
-            repo()
-                .join("keys/demo/demo-organizer.pub.pem")
-                .to_str()
-                .unwrap(),
-        ],
-    ));
     let pack = tmp.path().join("company.sqlexam");
-    ok(&sqlexam_in(
-        &home,
-        &[
-            "pack",
-            "build",
-            repo()
-                .join("crates/core/tests/data/company")
-                .to_str()
-                .unwrap(),
-            "--key",
-            repo()
-                .join("keys/demo/demo-organizer.key")
-                .to_str()
-                .unwrap(),
-            "--not-before",
-            "2020-01-01T00:00:00Z",
-            "--not-after",
-            "2099-01-01T00:00:00Z",
-            "--start-code",
-            "CRASH-TEST-1",
-            "--proctor-passphrase",
-            "proctor secret",
-            "--out",
-            pack.to_str().unwrap(),
-        ],
-    ));
+    demo_pack(&home, &pack, &["--start-code", "CRASH-TEST-1"]);
     let (_q, query) = query(
         "SELECT d.name, COUNT(e.id) FROM dept d LEFT JOIN emp e ON e.dept_id = d.id GROUP BY d.id",
     );
@@ -599,42 +595,8 @@ fn session_verify_names_a_tampered_export_line() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     let dir = tmp.path().join("engine");
-    ok(&sqlexam_in(
-        &home,
-        &[
-            "trust",
-            "add",
-            repo()
-                .join("keys/demo/demo-organizer.pub.pem")
-                .to_str()
-                .unwrap(),
-        ],
-    ));
     let pack = tmp.path().join("company.sqlexam");
-    ok(&sqlexam_in(
-        &home,
-        &[
-            "pack",
-            "build",
-            repo()
-                .join("crates/core/tests/data/company")
-                .to_str()
-                .unwrap(),
-            "--key",
-            repo()
-                .join("keys/demo/demo-organizer.key")
-                .to_str()
-                .unwrap(),
-            "--not-before",
-            "2020-01-01T00:00:00Z",
-            "--not-after",
-            "2099-01-01T00:00:00Z",
-            "--proctor-passphrase",
-            "proctor secret",
-            "--out",
-            pack.to_str().unwrap(),
-        ],
-    ));
+    demo_pack(&home, &pack, &[]);
     let (_q, query) = query("SELECT name, 1 FROM dept");
     let d = dir.to_str().unwrap();
     ok(&sqlexam_in(

@@ -180,6 +180,16 @@ impl Problem {
                 .iter()
                 .filter(|d| d.visibility == Visibility::Sample)
                 .filter_map(|d| self.sample(&d.name))
+                .map(|mut sample| {
+                    // The reference's column names can spell out its expressions
+                    // (`COUNT(e.emp_id)`); unless names are graded, show positions only.
+                    if let (Expected::Rows(rows), ColumnNames::Ignored) =
+                        (&mut sample.expected, self.compare.column_names)
+                    {
+                        rows.columns = (1..=rows.columns.len()).map(|i| format!("#{i}")).collect();
+                    }
+                    sample
+                })
                 .collect(),
         }
     }

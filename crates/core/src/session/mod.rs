@@ -794,15 +794,7 @@ impl Inner {
     }
 
     fn session_row(&self, session: &str) -> Result<(SessionState, u64, u64), SessionError> {
-        let (state, duration, elapsed): (String, u64, u64) = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT state, duration_ms, elapsed_ms FROM sessions WHERE id = ?1",
-                [session],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(|_| SessionError::NoSession(session.into()))?;
-        Ok((SessionState::parse(&state), duration, elapsed))
+        session_clock(&lock(&self.store).conn, session)
     }
 
     /// The session's exam time now.
@@ -987,14 +979,8 @@ impl Inner {
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(store_err)?;
-            let (state, duration, stored): (String, u64, u64) = tx
-                .query_row(
-                    "SELECT state, duration_ms, elapsed_ms FROM sessions WHERE id = ?1",
-                    [session],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .map_err(|_| SessionError::NoSession(session.into()))?;
-            if state == "ended" {
+            let (state, duration, stored) = session_clock(&tx, session)?;
+            if state == SessionState::Ended {
                 return Err(SessionError::Ended);
             }
             let elapsed = if reason == "time_up" {
@@ -1052,14 +1038,7 @@ impl Inner {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(store_err)?;
-        let (state, stored, duration): (String, u64, u64) = tx
-            .query_row(
-                "SELECT state, elapsed_ms, duration_ms FROM sessions WHERE id = ?1",
-                [session],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(|_| SessionError::NoSession(session.into()))?;
-        let state = SessionState::parse(&state);
+        let (state, duration, stored) = session_clock(&tx, session)?;
         let elapsed = live.unwrap_or(stored).max(stored);
         tx.execute(
             "INSERT INTO submissions (session_id, problem, sql, elapsed_ms, state) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1444,6 +1423,22 @@ impl Inner {
         tx.commit().map_err(store_err)?;
         Ok(true)
     }
+}
+
+/// A session's state, duration and stored exam time, read on `conn` (inside a transaction
+/// when the caller is about to act on them).
+fn session_clock(
+    conn: &rusqlite::Connection,
+    session: &str,
+) -> Result<(SessionState, u64, u64), SessionError> {
+    let (state, duration, elapsed): (String, u64, u64) = conn
+        .query_row(
+            "SELECT state, duration_ms, elapsed_ms FROM sessions WHERE id = ?1",
+            [session],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(|_| SessionError::NoSession(session.into()))?;
+    Ok((SessionState::parse(&state), duration, elapsed))
 }
 
 /// A claim's lease: twice the longest the grader can take on this problem (every dataset

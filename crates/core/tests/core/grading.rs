@@ -285,3 +285,18 @@ fn reference_steps_are_recorded_per_dataset() {
     let small = dept_count().dataset("sample/01-small").unwrap();
     assert!(big.reference_steps > 10 * small.reference_steps);
 }
+
+#[test]
+fn the_candidate_view_never_shows_the_references_column_expressions() {
+    let view = dept_count().candidate_view();
+    match &view.samples[0].expected {
+        sqlexam_core::problem::Expected::Rows(r) => assert_eq!(r.columns, ["#1", "#2"]),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        view.samples[0]
+            .tables
+            .iter()
+            .any(|(t, rows)| t == "dept" && rows.rows.len() == 2)
+    );
+}
