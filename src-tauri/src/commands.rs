@@ -61,7 +61,7 @@ async fn app_state_view(state: &Shared<'_>) -> Result<AppStateView, AppError> {
     blocking(state, |s| {
         let engine = s.engine()?;
         let session = match s.current_session() {
-            Ok(id) => Some(engine.view(&id)?),
+            Ok(id) => Some(s.note(&engine.view(&id)?)),
             Err(_) => None,
         };
         Ok(AppStateView {
@@ -175,14 +175,17 @@ pub async fn check_in(
             }
         };
         *s.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.clone());
-        Ok(s.engine()?.view(&id)?)
+        Ok(s.note(&s.engine()?.view(&id)?))
     })
     .await
 }
 
 #[tauri::command]
 pub async fn session_view(state: Shared<'_>) -> Result<SessionView, AppError> {
-    blocking(&state, |s| Ok(s.engine()?.view(&s.current_session()?)?)).await
+    blocking(&state, |s| {
+        Ok(s.note(&s.engine()?.view(&s.current_session()?)?))
+    })
+    .await
 }
 
 #[tauri::command]
@@ -243,7 +246,7 @@ pub async fn finish(state: Shared<'_>) -> Result<SessionView, AppError> {
     blocking(&state, |s| {
         let id = s.current_session()?;
         s.engine()?.finish(&id)?;
-        Ok(s.engine()?.view(&id)?)
+        Ok(s.note(&s.engine()?.view(&id)?))
     })
     .await
 }
@@ -257,7 +260,7 @@ pub async fn proctor(
     blocking(&state, move |s| {
         let id = s.current_session()?;
         s.engine()?.proctor(&id, &passphrase, action)?;
-        Ok(s.engine()?.view(&id)?)
+        Ok(s.note(&s.engine()?.view(&id)?))
     })
     .await
 }

@@ -88,7 +88,7 @@ pub fn run() {
     app.run(|handle, event| {
         // The exam clock is written every few seconds; write it once more on the way out.
         if let tauri::RunEvent::Exit = event
-            && let Ok(engine) = handle.state::<Arc<AppState>>().engine()
+            && let Some(engine) = handle.state::<Arc<AppState>>().engine_if_open()
         {
             engine.checkpoint();
         }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Serialize};
 use sqlexam_core::pack::{PackInfo, Trust};
 use sqlexam_core::session::{
-    Clock, Engine, EngineEvent, ScaledClock, SessionError, SessionState, SystemClock,
+    Clock, Engine, EngineEvent, ScaledClock, SessionError, SessionState, SessionView, SystemClock,
 };
 
 /// Errors cross to the UI as `{code, message}`; the UI translates by code.
@@ -58,6 +58,9 @@ pub struct AppState {
     pub session: Mutex<Option<String>>,
     pub settings: Mutex<Settings>,
     close_confirmed: AtomicBool,
+    /// Whether an exam is under way, kept from the session views and events that pass
+    /// through, so the window's close handler (main thread) needs no database.
+    live: AtomicBool,
 }
 
 /// The keys this build trusts: the pinned anchors (trust/anchors.json, set by whoever
@@ -127,12 +130,22 @@ impl AppState {
             session: Mutex::new(None),
             settings: Mutex::new(settings),
             close_confirmed: AtomicBool::new(false),
+            live: AtomicBool::new(false),
         }
     }
 
     /// Opens the engine (once) and returns its event stream.
     pub fn start(&self) -> Result<Receiver<EngineEvent>, AppError> {
-        let opened = Engine::open(&self.dir, trust(), clock()).map_err(AppError::from);
+        // A panic while opening must not leave every command waiting forever.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Engine::open(&self.dir, trust(), clock())
+        }))
+        .unwrap_or_else(|_| {
+            Err(SessionError::Store(
+                "the exam engine failed to start".into(),
+            ))
+        })
+        .map_err(AppError::from);
         let events = opened.as_ref().map(Engine::subscribe).map_err(Clone::clone);
         if let Ok(engine) = &opened {
             *self.session.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -155,13 +168,24 @@ impl AppState {
             .ok_or_else(|| AppError::new("no_session", "no exam has been started on this computer"))
     }
 
+    /// The engine if it has opened, without waiting (for the main thread).
+    pub fn engine_if_open(&self) -> Option<&Engine> {
+        self.engine.get().and_then(|r| r.as_ref().ok())
+    }
+
+    /// Remembers whether the session a command just reported is under way.
+    pub fn note(&self, view: &SessionView) -> SessionView {
+        self.live
+            .store(view.state != SessionState::Ended, Ordering::SeqCst);
+        view.clone()
+    }
+
+    pub fn session_ended(&self) {
+        self.live.store(false, Ordering::SeqCst);
+    }
+
     pub fn exam_running(&self) -> bool {
-        let Ok(session) = self.current_session() else {
-            return false;
-        };
-        self.engine()
-            .and_then(|e| e.view(&session).map_err(AppError::from))
-            .is_ok_and(|v| v.state != SessionState::Ended)
+        self.live.load(Ordering::SeqCst)
     }
 
     pub fn close_confirmed(&self) -> bool {

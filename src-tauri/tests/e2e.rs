@@ -303,6 +303,12 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     // Check in.
     app.fill("[data-testid=candidate-id]", "C-0042").await;
     app.fill("[data-testid=candidate-name]", "Aoki Hana").await;
+    // A mistyped start code is named as such, and the candidate can correct it.
+    app.fill("[data-testid=start-code]", "demo 2026 stark")
+        .await;
+    app.click("[data-testid=check-in]").await;
+    app.wait_for("[data-testid=checkin-error][data-code=wrong_start_code]")
+        .await;
     app.fill("[data-testid=start-code]", "demo 2026 start")
         .await;
     app.click("[data-testid=check-in]").await;

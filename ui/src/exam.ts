@@ -134,6 +134,8 @@ export class ExamScreen {
     this.renderSidebar();
     this.renderBanners();
     this.renderControls();
+    // While paused for a proctor (or after the end) the clock stands: so does the editor.
+    this.editor.setEditable(state.session?.state === "running");
   }
 
   /** Called every second by the clock. */

@@ -446,6 +446,14 @@ const ERRORS: Record<string, Pair> = {
     "The exam records on this computer were altered. Call the proctor.",
     "このコンピューターの試験記録が改ざんされています。試験監督者を呼んでください。",
   ],
+  already_started: [
+    "This candidate has already taken this exam on this computer. Call the proctor.",
+    "この受験者は、このコンピューターですでにこの試験を受験しています。試験監督者を呼んでください。",
+  ],
+  store_busy: [
+    "The exam data is in use by another sqlexam program on this computer. Close it, then restart the app.",
+    "試験データは、このコンピューター上の別の sqlexam プログラムが使用中です。そのプログラムを閉じてから、アプリを再起動してください。",
+  ],
   pack: [
     "The exam pack could not be used. Call the proctor.",
     "試験パックを使用できませんでした。試験監督者を呼んでください。",

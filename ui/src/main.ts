@@ -176,7 +176,8 @@ async function boot(): Promise<void> {
   skip.textContent = t("skip");
   try {
     await Promise.all([
-      backend.onGraded((e) => exam?.onGraded(e.submission, e.grading)),
+      // A grading may finish after the end: the end screen's scores must include it.
+      backend.onGraded((e) => { exam?.onGraded(e.submission, e.grading); if (state.session) void refresh(); }),
       backend.onSampleRun((e) => exam?.onSampleRun(e.run, e.grading)),
       backend.onSessionEnded((e) => { state.endReason = e.reason; void refresh(); }),
       backend.onCloseRequested(() => void closeRequested()),

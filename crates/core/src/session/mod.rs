@@ -49,6 +49,10 @@ pub enum SessionError {
     Tampered(String),
     #[error("the pack was refused: {0}")]
     Pack(String),
+    /// The pack given to start a session was refused (its code says why: a wrong start
+    /// code, an expired or downgraded pack …).
+    #[error("{0}")]
+    PackRefused(crate::pack::PackError),
     #[error("no session {0}")]
     NoSession(String),
     #[error("no problem {0} in this exam")]
@@ -80,6 +84,7 @@ impl SessionError {
             SessionError::Damaged(_) => "store_damaged",
             SessionError::Tampered(_) => "store_tampered",
             SessionError::Pack(_) => "pack",
+            SessionError::PackRefused(e) => e.code(),
             SessionError::NoSession(_) => "no_session",
             SessionError::NoProblem(_) => "no_problem",
             SessionError::TimeUp => "time_up",
@@ -455,6 +460,11 @@ impl Engine {
     /// the result arrives as [`EngineEvent::SampleRun`].
     pub fn run_sample(&self, session: &str, problem: &str, sql: &str) -> Result<u64, SessionError> {
         self.inner.pack_problem(session, problem)?;
+        match self.inner.session_row(session)?.0 {
+            SessionState::Running => {}
+            SessionState::Interrupted => return Err(SessionError::Interrupted),
+            SessionState::Ended => return Err(SessionError::Ended),
+        }
         let run = self.inner.next_run.fetch_add(1, Ordering::SeqCst);
         lock(&self.inner.samples).push_back(SampleJob {
             session: session.into(),
@@ -612,10 +622,8 @@ impl Inner {
             ledger: Some(&ledger),
             start_code: code,
         };
-        let verified = verify(bytes, &options).map_err(|e| SessionError::Pack(e.to_string()))?;
-        let pack = verified
-            .open(code)
-            .map_err(|e| SessionError::Pack(e.to_string()))?;
+        let verified = verify(bytes, &options).map_err(SessionError::PackRefused)?;
+        let pack = verified.open(code).map_err(SessionError::PackRefused)?;
         // One sitting per candidate and exam on a machine: a finished candidate must not get
         // a fresh clock by checking in again.
         let taken: i64 = lock(&self.store)
