@@ -57,25 +57,8 @@ impl Home {
     }
 }
 
-/// Writes a file through a temporary sibling and a rename, so a crash leaves the old file
-/// or the new one, never half of one. `secret` files get mode 0600.
+/// Writes a file atomically (sqlexam_core::fsutil), naming the file on error.
 pub fn write_atomic(path: &Path, bytes: &[u8], secret: bool) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("{}: cannot create", dir.display()))?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(if secret { 0o600 } else { 0o644 })
-        .open(&tmp)
-        .with_context(|| format!("{}: cannot write", tmp.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
+    sqlexam_core::fsutil::write_atomic(path, bytes, secret)
+        .with_context(|| format!("{}: cannot write", path.display()))
 }

@@ -1473,15 +1473,7 @@ pub struct VerifyReport {
 pub fn read_store_records(path: &Path) -> Result<Vec<SignedRecord>, SessionError> {
     let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
-    let check: String = conn
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
-        .map_err(|e| SessionError::Damaged(format!("{}: {e}", path.display())))?;
-    if check != "ok" {
-        return Err(SessionError::Damaged(format!(
-            "{}: {check}",
-            path.display()
-        )));
-    }
+    store::quick_check(&conn, path)?;
     let mut stmt = conn
         .prepare("SELECT bytes, signature FROM records ORDER BY session_id, seq")
         .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;

@@ -82,15 +82,7 @@ fn db_error(path: &Path, e: rusqlite::Error) -> SessionError {
 impl Store {
     pub fn open(path: &Path) -> Result<Store, SessionError> {
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
-        let check: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| SessionError::Damaged(format!("{}: {e}", path.display())))?;
-        if check != "ok" {
-            return Err(SessionError::Damaged(format!(
-                "{}: {check}",
-                path.display()
-            )));
-        }
+        quick_check(&conn, path)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| db_error(path, e))?;
@@ -270,6 +262,21 @@ impl Store {
 /// and verification (not the reader) is what should object.
 pub(crate) fn bytes_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
     Ok(row.get_ref(i)?.as_bytes()?.to_vec())
+}
+
+/// SQLite's own consistency check; a damaged file is refused, never repaired.
+pub(crate) fn quick_check(conn: &Connection, path: &Path) -> Result<(), SessionError> {
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| SessionError::Damaged(format!("{}: {e}", path.display())))?;
+    if check == "ok" {
+        Ok(())
+    } else {
+        Err(SessionError::Damaged(format!(
+            "{}: {check}",
+            path.display()
+        )))
+    }
 }
 
 #[cfg(test)]
