@@ -287,6 +287,32 @@ export const f = {
   candidate: (id: string, name: string) => (name ? `${id} — ${name}` : id),
 };
 
+/** A record summary from the backend ("problem · verdict · score", "extend · +10 min",
+ * "time_up" …) with its codes translated; ids and numbers stay as they are. */
+export function recordSummary(summary: string): string {
+  const words: Record<string, Pair> = {
+    time_up: ["time is up", "時間切れ"],
+    finished: ["finished by the candidate", "受験者が終了"],
+    proctor: ["ended by the proctor", "試験監督者が終了"],
+    session_ended: ["after the end", "終了後"],
+    interrupted: ["while paused", "中断中"],
+    grading_failed: ["could not be graded", "採点できませんでした"],
+    extend: ["time extended", "時間延長"],
+    end: ["exam ended", "試験終了"],
+    resume: ["resumed", "再開"],
+  };
+  return summary
+    .split(" · ")
+    .map((part) => {
+      const minutes = /^\+(\d+) min$/.exec(part);
+      if (minutes) return ja() ? `+${minutes[1]} 分` : `+${minutes[1]} min`;
+      if (words[part]) return pick(words[part]);
+      const verdict = verdictName(part as Verdict);
+      return verdict;
+    })
+    .join(" · ");
+}
+
 export function verdictName(v: Verdict): string {
   const names: Record<Verdict, Pair> = {
     accepted: ["Accepted", "正解"],

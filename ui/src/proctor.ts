@@ -3,7 +3,7 @@
 import { backend, type AppError, type ProctorAction, type RecordsReport, type SessionView } from "./backend";
 import { confirmDialog, openModal } from "./dialogs";
 import { errorBox, h, replace, toAppError } from "./dom";
-import { f, formatDuration, recordKind, t, type Key } from "./i18n";
+import { f, formatDuration, recordKind, recordSummary, t, type Key } from "./i18n";
 import { state } from "./state";
 
 let isOpen = false;
@@ -145,5 +145,5 @@ function records(r: RecordsReport): HTMLElement {
           h("th", { scope: "col" }, t("summary")), h("th", { scope: "col" }, t("h_when")))),
         h("tbody", null, r.records.map((x) =>
           h("tr", null, h("td", { class: "num" }, String(x.seq)), h("td", { "data-kind": x.kind }, recordKind(x.kind)),
-            h("td", null, x.summary), h("td", { class: "num" }, formatDuration(x.elapsed_ms))))))));
+            h("td", null, recordSummary(x.summary)), h("td", { class: "num" }, formatDuration(x.elapsed_ms))))))));
 }
