@@ -87,9 +87,45 @@ struct App {
 /// it stop WebKitWebDriver and the app, then SIGKILL if it lingers.
 struct Driver(Child);
 
+/// Every process below `root` (the app runs under WebKitWebDriver under tauri-driver).
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent = std::collections::HashMap::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        if let Some(ppid) = stat
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().nth(1)?.parse::<u32>().ok())
+        {
+            parent.insert(pid, ppid);
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(parent.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out.remove(0);
+    out
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The app must not outlive a failed test: it is single-instance, and a leftover
+        // would make the next launch exit at once.
+        let below = descendants(self.0.id());
         let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        std::thread::sleep(Duration::from_millis(300));
+        for pid in below.iter().rev() {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        }
         for _ in 0..30 {
             if matches!(self.0.try_wait(), Ok(Some(_))) {
                 return;

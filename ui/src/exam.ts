@@ -222,7 +222,15 @@ export class ExamScreen {
     this.saver.schedule();
   }
 
-  private async saveDraft(): Promise<void> {
+  /** Saves run one after another, so an older text can never land after a newer one. */
+  private saving: Promise<void> = Promise.resolve();
+
+  private saveDraft(): Promise<void> {
+    this.saving = this.saving.then(() => this.saveNow());
+    return this.saving;
+  }
+
+  private async saveNow(): Promise<void> {
     const d = this.pendingDraft;
     if (!d) return;
     this.pendingDraft = null;
@@ -232,6 +240,10 @@ export class ExamScreen {
       await backend.saveDraft(d.problem, d.text);
       if (!this.pendingDraft) this.draftStatus = "saved";
     } catch {
+      // Keep it for the next save, unless newer text arrived meanwhile (the await can
+      // interleave with typing, which TypeScript's narrowing does not see).
+      const newer = this.pendingDraft as typeof d | null;
+      if (!newer) this.pendingDraft = d;
       this.draftStatus = "failed";
     }
     this.renderDraft();

@@ -135,13 +135,29 @@ function renderScreen(): void {
 }
 
 let refreshing: Promise<void> | null = null;
+let again = false;
 function refresh(): Promise<void> {
   if (!state.session) return Promise.resolve();
-  refreshing ??= backend
+  if (refreshing) {
+    // Something happened while a view was on its way: fetch once more after it.
+    again = true;
+    return refreshing;
+  }
+  refreshing = backend
     .sessionView()
-    .then(setSession)
+    .then((view) => {
+      // An exam that ended never comes back to life from a late answer.
+      if (state.session?.state === "ended" && view.state !== "ended") return;
+      setSession(view);
+    })
     .catch((e) => console.warn("session_view failed", e))
-    .finally(() => { refreshing = null; });
+    .finally(() => {
+      refreshing = null;
+      if (again) {
+        again = false;
+        void refresh();
+      }
+    });
   return refreshing;
 }
 
