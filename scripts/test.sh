@@ -17,4 +17,4 @@ trap 'rm -f "$log"' EXIT
 NO_AT_BRIDGE=1 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --locked 2>&1 | tee "$log"
 # One closing line for the whole run (every binary's "test result" lines, added up).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
