@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use sqlexam_core::pack::{PackInfo, VerifyOptions, verify};
+use sqlexam_core::pack::PackInfo;
 use sqlexam_core::problem::ProblemView;
-use sqlexam_core::record::{Event, ProctorAction, Record};
-use sqlexam_core::session::{SessionView, SubmissionView, verify_report};
+use sqlexam_core::record::ProctorAction;
+use sqlexam_core::session::{RecordsReport, SessionView, SubmissionView};
 use tauri::{Manager, State};
 
-use crate::state::{AppError, AppState, PendingPack, trust};
+use crate::state::{AppError, AppState, PendingPack};
 
 type Shared<'a> = State<'a, Arc<AppState>>;
 
@@ -100,31 +100,16 @@ pub async fn set_language(state: Shared<'_>, lang: String) -> Result<(), AppErro
     .await
 }
 
-/// Verifies a pack file (signature, trust, window, version) without the start code.
+/// Checks a pack file as check-in will (signature, trust, window, version) and keeps it.
 fn open_file(s: &AppState, path: &std::path::Path) -> Result<PackInfo, AppError> {
     let bytes =
         std::fs::read(path).map_err(|e| AppError::new("io", format!("{}: {e}", path.display())))?;
-    let trust = trust();
-    let now = time_now();
-    let verified = verify(
-        &bytes[..],
-        &VerifyOptions {
-            trust: &trust,
-            now,
-            ledger: None,
-            start_code: None,
-        },
-    )?;
-    let info = verified.info();
+    let info = s.engine()?.inspect_pack(&bytes)?;
     *s.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(PendingPack {
         bytes,
         info: info.clone(),
     });
     Ok(info)
-}
-
-fn time_now() -> sqlexam_core::pack::OffsetDateTime {
-    sqlexam_core::pack::OffsetDateTime::now_utc()
 }
 
 /// The demo pack, in demo builds: `SQLEXAM_DEMO_PACK` (scripts/run.sh builds it).
@@ -235,8 +220,8 @@ pub async fn submissions(
     problem: String,
 ) -> Result<Vec<SubmissionView>, AppError> {
     blocking(&state, move |s| {
-        let all = s.engine()?.submissions(&s.current_session()?)?;
-        Ok(all.into_iter().filter(|x| x.problem == problem).collect())
+        Ok(s.engine()?
+            .problem_submissions(&s.current_session()?, &problem)?)
     })
     .await
 }
@@ -265,93 +250,17 @@ pub async fn proctor(
     .await
 }
 
-#[derive(Serialize)]
-pub struct RecordRow {
-    seq: u64,
-    kind: String,
-    summary: String,
-    elapsed_ms: u64,
-}
-
-#[derive(Serialize)]
-pub struct RecordsReport {
-    records: Vec<RecordRow>,
-    findings: Vec<String>,
-    device_id: String,
-}
-
 #[tauri::command]
 pub async fn proctor_records(
     state: Shared<'_>,
     passphrase: String,
 ) -> Result<RecordsReport, AppError> {
     blocking(&state, move |s| {
-        let engine = s.engine()?;
-        let id = s.current_session()?;
+        let (engine, id) = (s.engine()?, s.current_session()?);
         engine.check_proctor(&id, &passphrase)?;
-        let signed = engine.records()?;
-        let report = verify_report(&signed);
-        let records = signed
-            .iter()
-            .filter_map(|r| serde_json::from_slice::<Record>(&r.bytes).ok())
-            .filter(|r| r.session == id)
-            .map(|r| RecordRow {
-                seq: r.seq,
-                kind: kind(&r.event).into(),
-                summary: summary(&r.event),
-                elapsed_ms: r.elapsed_ms,
-            })
-            .collect();
-        Ok(RecordsReport {
-            records,
-            findings: report.findings.iter().map(ToString::to_string).collect(),
-            device_id: engine.device_id(),
-        })
+        Ok(engine.record_rows(&id)?)
     })
     .await
-}
-
-fn kind(e: &Event) -> &'static str {
-    match e {
-        Event::SessionStarted { .. } => "session_started",
-        Event::Submission { .. } => "submission",
-        Event::SubmissionRefused { .. } => "submission_refused",
-        Event::Proctor { .. } => "proctor",
-        Event::SessionEnded { .. } => "session_ended",
-        Event::Reopened { .. } => "reopened",
-    }
-}
-
-/// Language-neutral facts (ids, codes, numbers) the UI shows beside the translated kind.
-fn summary(e: &Event) -> String {
-    match e {
-        Event::SessionStarted { candidate_name, .. } => candidate_name.clone(),
-        Event::Submission {
-            problem,
-            verdict,
-            score,
-            max_score,
-            ..
-        } => {
-            format!(
-                "{problem} · {} · {score}/{max_score}",
-                serde_json::to_value(verdict)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            )
-        }
-        Event::SubmissionRefused {
-            problem, reason, ..
-        } => format!("{problem} · {reason}"),
-        Event::Proctor { action } => match action {
-            ProctorAction::Extend { minutes } => format!("extend · +{minutes} min"),
-            ProctorAction::End => "end".into(),
-            ProctorAction::Resume => "resume".into(),
-        },
-        Event::SessionEnded { reason } => reason.clone(),
-        Event::Reopened { closed_ms } => format!("{} s", closed_ms / 1000),
-    }
 }
 
 #[tauri::command]

@@ -102,6 +102,56 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The kind code, as in the JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::SessionStarted { .. } => "session_started",
+            Event::Submission { .. } => "submission",
+            Event::SubmissionRefused { .. } => "submission_refused",
+            Event::Proctor { .. } => "proctor",
+            Event::SessionEnded { .. } => "session_ended",
+            Event::Reopened { .. } => "reopened",
+        }
+    }
+
+    /// Language-neutral facts (ids, codes, numbers) to show beside the translated kind.
+    pub fn summary(&self) -> String {
+        let code = |v: &Verdict| {
+            serde_json::to_value(v)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        match self {
+            Event::SessionStarted { candidate_name, .. } => candidate_name.clone(),
+            Event::Submission {
+                problem,
+                verdict,
+                score,
+                max_score,
+                ..
+            } => {
+                format!("{problem} · {} · {score}/{max_score}", code(verdict))
+            }
+            Event::SubmissionRefused {
+                problem, reason, ..
+            } => format!("{problem} · {reason}"),
+            Event::Proctor {
+                action: ProctorAction::Extend { minutes },
+            } => format!("extend · +{minutes} min"),
+            Event::Proctor {
+                action: ProctorAction::End,
+            } => "end".into(),
+            Event::Proctor {
+                action: ProctorAction::Resume,
+            } => "resume".into(),
+            Event::SessionEnded { reason } => reason.clone(),
+            Event::Reopened { closed_ms } => format!("{} s", closed_ms / 1000),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetVerdict {

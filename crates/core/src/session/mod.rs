@@ -186,6 +186,25 @@ pub enum EngineEvent {
     SessionEnded { session: String, reason: String },
 }
 
+/// One record as the proctor's view lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordRow {
+    pub seq: u64,
+    /// The event's kind code (`submission`, `proctor` …).
+    pub kind: String,
+    /// Language-neutral facts: ids, codes and numbers (the UI translates the codes).
+    pub summary: String,
+    pub elapsed_ms: u64,
+}
+
+/// A session's records and what verifying the store found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordsReport {
+    pub records: Vec<RecordRow>,
+    pub findings: Vec<String>,
+    pub device_id: String,
+}
+
 /// A record waiting for a server's acknowledgement.
 #[derive(Debug, Clone)]
 pub struct OutboxRecord {
@@ -489,6 +508,55 @@ impl Engine {
             .submissions("WHERE s.session_id = ?1", params![session])
     }
 
+    /// A session's submissions of one problem, oldest first.
+    pub fn problem_submissions(
+        &self,
+        session: &str,
+        problem: &str,
+    ) -> Result<Vec<SubmissionView>, SessionError> {
+        self.inner.submissions(
+            "WHERE s.session_id = ?1 AND s.problem = ?2",
+            params![session, problem],
+        )
+    }
+
+    /// Checks a pack before check-in exactly as `start_session` will: this engine's trust,
+    /// clock and version ledger, no start code. Returns what anyone may see of it.
+    pub fn inspect_pack(&self, bytes: &[u8]) -> Result<PackInfo, SessionError> {
+        let ledger = self.inner.ledger()?;
+        let options = VerifyOptions {
+            trust: &self.inner.trust,
+            now: self.inner.now()?,
+            ledger: Some(&ledger),
+            start_code: None,
+        };
+        Ok(verify(bytes, &options)
+            .map_err(SessionError::PackRefused)?
+            .info())
+    }
+
+    /// A session's records, verified, as rows for the proctor: seq, kind, facts, time.
+    pub fn record_rows(&self, session: &str) -> Result<RecordsReport, SessionError> {
+        let signed = self.records()?;
+        let report = verify_report(&signed);
+        let records = signed
+            .iter()
+            .filter_map(|r| serde_json::from_slice::<Record>(&r.bytes).ok())
+            .filter(|r| r.session == session)
+            .map(|r| RecordRow {
+                seq: r.seq,
+                kind: r.event.kind().into(),
+                summary: r.event.summary(),
+                elapsed_ms: r.elapsed_ms,
+            })
+            .collect();
+        Ok(RecordsReport {
+            records,
+            findings: report.findings.iter().map(ToString::to_string).collect(),
+            device_id: self.device_id(),
+        })
+    }
+
     /// A proctor action, authorized by the pack's proctor passphrase, recorded in the chain.
     pub fn proctor(
         &self,
@@ -596,6 +664,14 @@ impl Inner {
         lock(&self.subscribers).retain(|s| s.send(event.clone()).is_ok());
     }
 
+    /// The wall clock as a time value (for pack validity windows).
+    fn now(&self) -> Result<time::OffsetDateTime, SessionError> {
+        time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(self.clock.wall_ms()) * 1_000_000,
+        )
+        .map_err(|e| SessionError::Invalid(e.to_string()))
+    }
+
     fn ledger(&self) -> Result<VersionLedger, SessionError> {
         VersionLedger::open(&self.dir.join("pack-versions.json"))
             .map_err(|e| SessionError::Store(e.to_string()))
@@ -612,10 +688,7 @@ impl Inner {
             return Err(SessionError::Invalid("a candidate id is required".into()));
         }
         let mut ledger = self.ledger()?;
-        let now = time::OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(self.clock.wall_ms()) * 1_000_000,
-        )
-        .map_err(|e| SessionError::Invalid(e.to_string()))?;
+        let now = self.now()?;
         let options = VerifyOptions {
             trust: &self.trust,
             now,
