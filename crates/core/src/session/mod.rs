@@ -227,6 +227,17 @@ struct RunningClock {
     checkpointed_mono: u64,
 }
 
+impl RunningClock {
+    /// A clock showing `base` exam time at monotonic time `mono` (just checkpointed).
+    fn starting_at(base: u64, mono: u64) -> RunningClock {
+        RunningClock {
+            base,
+            mono_at_base: mono,
+            checkpointed_mono: mono,
+        }
+    }
+}
+
 struct SampleJob {
     session: String,
     problem: String,
@@ -664,6 +675,22 @@ impl Inner {
         lock(&self.subscribers).retain(|s| s.send(event.clone()).is_ok());
     }
 
+    /// Runs `f` in an immediate write transaction, committed when `f` returns `Ok`
+    /// (an `Err` rolls everything back).
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, SessionError>,
+    ) -> Result<T, SessionError> {
+        let mut store = lock(&self.store);
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store_err)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(store_err)?;
+        Ok(out)
+    }
+
     /// The wall clock as a time value (for pack validity windows).
     fn now(&self) -> Result<time::OffsetDateTime, SessionError> {
         time::OffsetDateTime::from_unix_timestamp_nanos(
@@ -732,42 +759,32 @@ impl Inner {
                 .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
         }
         {
-            let mut store = lock(&self.store);
-            let tx = store
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
+            self.write(|tx| {
+                tx.execute(
+                    "INSERT OR IGNORE INTO packs (hash, id, version) VALUES (?1, ?2, ?3)",
+                    params![loaded.info.hash, loaded.info.id, loaded.info.version],
+                )
                 .map_err(store_err)?;
-            tx.execute(
-                "INSERT OR IGNORE INTO packs (hash, id, version) VALUES (?1, ?2, ?3)",
-                params![loaded.info.hash, loaded.info.id, loaded.info.version],
-            )
-            .map_err(store_err)?;
-            tx.execute(
-                "INSERT INTO sessions (id, pack_hash, start_code, candidate_id, candidate_name, created_wall_ms,
-                 duration_ms, elapsed_ms, checkpoint_wall_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?6, 'running')",
-                params![id, loaded.info.hash, code, candidate_id, name, wall, loaded.exam.rules.duration_ms],
-            )
-            .map_err(store_err)?;
-            let event = Event::SessionStarted {
-                candidate_name: name.into(),
-                device_public_key: self.device.public().to_hex(),
-                duration_ms: loaded.exam.rules.duration_ms,
-                while_closed: loaded.exam.rules.while_closed,
-                packs_seen,
-            };
-            self.append(&tx, &id, 0, event)?;
-            tx.commit().map_err(store_err)?;
+                tx.execute(
+                    "INSERT INTO sessions (id, pack_hash, start_code, candidate_id, candidate_name, created_wall_ms,
+                     duration_ms, elapsed_ms, checkpoint_wall_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?6, 'running')",
+                    params![id, loaded.info.hash, code, candidate_id, name, wall, loaded.exam.rules.duration_ms],
+                )
+                .map_err(store_err)?;
+                let event = Event::SessionStarted {
+                    candidate_name: name.into(),
+                    device_public_key: self.device.public().to_hex(),
+                    duration_ms: loaded.exam.rules.duration_ms,
+                    while_closed: loaded.exam.rules.while_closed,
+                    packs_seen,
+                };
+                self.append(tx, &id, 0, event)?;
+                Ok(())
+            })?;
         }
         lock(&self.packs).insert(loaded.info.hash.clone(), loaded);
         let mono = self.clock.monotonic_ms();
-        lock(&self.running).insert(
-            id.clone(),
-            RunningClock {
-                base: 0,
-                mono_at_base: mono,
-                checkpointed_mono: mono,
-            },
-        );
+        lock(&self.running).insert(id.clone(), RunningClock::starting_at(0, mono));
         Ok(id)
     }
 
@@ -935,14 +952,7 @@ impl Inner {
                     self.append(&tx, &id, elapsed, Event::Reopened { closed_ms: closed })?;
                     tx.commit().map_err(store_err)?;
                     drop(store);
-                    lock(&self.running).insert(
-                        id,
-                        RunningClock {
-                            base: elapsed,
-                            mono_at_base: mono,
-                            checkpointed_mono: mono,
-                        },
-                    );
+                    lock(&self.running).insert(id, RunningClock::starting_at(elapsed, mono));
                 }
             }
         }
@@ -1055,37 +1065,34 @@ impl Inner {
     ) -> Result<(), SessionError> {
         let live = self.live_elapsed(session);
         {
-            let mut store = lock(&self.store);
-            let tx = store
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
+            self.write(|tx| {
+                let (state, duration, stored) = session_clock(tx, session)?;
+                if state == SessionState::Ended {
+                    return Err(SessionError::Ended);
+                }
+                let elapsed = if reason == "time_up" {
+                    duration
+                } else {
+                    live.unwrap_or(stored).min(duration)
+                };
+                tx.execute(
+                    "UPDATE sessions SET state = 'ended', elapsed_ms = ?2 WHERE id = ?1",
+                    params![session, elapsed],
+                )
                 .map_err(store_err)?;
-            let (state, duration, stored) = session_clock(&tx, session)?;
-            if state == SessionState::Ended {
-                return Err(SessionError::Ended);
-            }
-            let elapsed = if reason == "time_up" {
-                duration
-            } else {
-                live.unwrap_or(stored).min(duration)
-            };
-            tx.execute(
-                "UPDATE sessions SET state = 'ended', elapsed_ms = ?2 WHERE id = ?1",
-                params![session, elapsed],
-            )
-            .map_err(store_err)?;
-            self.append(
-                &tx,
-                session,
-                elapsed,
-                Event::SessionEnded {
-                    reason: reason.into(),
-                },
-            )?;
-            if let Some(event) = then {
-                self.append(&tx, session, elapsed, event)?;
-            }
-            tx.commit().map_err(store_err)?;
+                self.append(
+                    tx,
+                    session,
+                    elapsed,
+                    Event::SessionEnded {
+                        reason: reason.into(),
+                    },
+                )?;
+                if let Some(event) = then {
+                    self.append(tx, session, elapsed, event)?;
+                }
+                Ok(())
+            })?;
         }
         lock(&self.running).remove(session);
         self.emit(EngineEvent::SessionEnded {
@@ -1190,42 +1197,28 @@ impl Inner {
                     ));
                 }
                 let duration = duration + u64::from(*minutes) * 60_000;
-                let mut store = lock(&self.store);
-                let tx = store
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                self.write(|tx| {
+                    tx.execute(
+                        "UPDATE sessions SET duration_ms = ?2 WHERE id = ?1",
+                        params![session, duration],
+                    )
                     .map_err(store_err)?;
-                tx.execute(
-                    "UPDATE sessions SET duration_ms = ?2 WHERE id = ?1",
-                    params![session, duration],
-                )
-                .map_err(store_err)?;
-                self.append(&tx, session, elapsed, Event::Proctor { action })?;
-                tx.commit().map_err(store_err)?;
+                    self.append(tx, session, elapsed, Event::Proctor { action })?;
+                    Ok(())
+                })?;
             }
             (ProctorAction::Resume, SessionState::Interrupted) => {
-                let mut store = lock(&self.store);
-                let tx = store
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                self.write(|tx| {
+                    tx.execute(
+                        "UPDATE sessions SET state = 'running', checkpoint_wall_ms = ?2 WHERE id = ?1",
+                        params![session, self.clock.wall_ms()],
+                    )
                     .map_err(store_err)?;
-                tx.execute(
-                    "UPDATE sessions SET state = 'running', checkpoint_wall_ms = ?2 WHERE id = ?1",
-                    params![session, self.clock.wall_ms()],
-                )
-                .map_err(store_err)?;
-                self.append(&tx, session, stored, Event::Proctor { action })?;
-                tx.commit().map_err(store_err)?;
-                drop(store);
+                    self.append(tx, session, stored, Event::Proctor { action })?;
+                    Ok(())
+                })?;
                 let mono = self.clock.monotonic_ms();
-                lock(&self.running).insert(
-                    session.into(),
-                    RunningClock {
-                        base: stored,
-                        mono_at_base: mono,
-                        checkpointed_mono: mono,
-                    },
-                );
+                lock(&self.running).insert(session.into(), RunningClock::starting_at(stored, mono));
             }
             (ProctorAction::Resume, _) => {
                 return Err(SessionError::Invalid(
@@ -1458,51 +1451,47 @@ impl Inner {
     /// Writes the record and marks the submission done, in one transaction, only if the
     /// claim is still ours. `Ok(false)`: someone else holds it now; nothing written.
     fn complete(&self, claim: &Claim, grading: &Grading) -> Result<bool, SessionError> {
-        let mut store = lock(&self.store);
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(store_err)?;
-        let ours: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM submissions WHERE id = ?1 AND state = 'grading' AND lease_owner = ?2 AND attempts = ?3",
-                params![claim.submission, self.owner, claim.attempts],
-                |r| r.get(0),
+        self.write(|tx| {
+            let ours: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM submissions WHERE id = ?1 AND state = 'grading' AND lease_owner = ?2 AND attempts = ?3",
+                    params![claim.submission, self.owner, claim.attempts],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(store_err)?;
+            if ours.is_none() {
+                return Ok(false);
+            }
+            let event = Event::Submission {
+                submission_id: claim.submission,
+                submitted_elapsed_ms: claim.elapsed_ms,
+                problem: claim.problem.clone(),
+                sql: claim.sql.clone(),
+                verdict: grading.verdict,
+                score: grading.score,
+                max_score: grading.max_score,
+                groups: grading.groups.clone(),
+                datasets: grading
+                    .datasets
+                    .iter()
+                    .map(|d| DatasetVerdict {
+                        name: d.name.clone(),
+                        verdict: d.verdict,
+                    })
+                    .collect(),
+                grader_version: grading.grader_version.clone(),
+                sqlite_version: grading.sqlite_version.clone(),
+                grading_ms: grading.datasets.iter().filter_map(|d| d.wall_ms).sum(),
+            };
+            let seq = self.append(tx, &claim.session, claim.elapsed_ms, event)?;
+            tx.execute(
+                "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1",
+                params![claim.submission, seq],
             )
-            .optional()
             .map_err(store_err)?;
-        if ours.is_none() {
-            return Ok(false);
-        }
-        let event = Event::Submission {
-            submission_id: claim.submission,
-            submitted_elapsed_ms: claim.elapsed_ms,
-            problem: claim.problem.clone(),
-            sql: claim.sql.clone(),
-            verdict: grading.verdict,
-            score: grading.score,
-            max_score: grading.max_score,
-            groups: grading.groups.clone(),
-            datasets: grading
-                .datasets
-                .iter()
-                .map(|d| DatasetVerdict {
-                    name: d.name.clone(),
-                    verdict: d.verdict,
-                })
-                .collect(),
-            grader_version: grading.grader_version.clone(),
-            sqlite_version: grading.sqlite_version.clone(),
-            grading_ms: grading.datasets.iter().filter_map(|d| d.wall_ms).sum(),
-        };
-        let seq = self.append(&tx, &claim.session, claim.elapsed_ms, event)?;
-        tx.execute(
-            "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1",
-            params![claim.submission, seq],
-        )
-        .map_err(store_err)?;
-        tx.commit().map_err(store_err)?;
-        Ok(true)
+            Ok(true)
+        })
     }
 }
 
