@@ -6,11 +6,15 @@
 //! Last line: `startup_ratio=… rss_ratio=…`. Needs a display (scripts/bench.sh uses Xvfb).
 #![allow(clippy::unwrap_used)] // a bench panics on broken setup
 
-use std::collections::HashMap;
+#[path = "../tests/support/procs.rs"]
+mod procs;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use procs::process_tree;
 
 /// Release binaries live next to the bench's own directory (target/release/deps/..).
 fn binary(name: &str) -> PathBuf {
@@ -22,35 +26,6 @@ fn binary(name: &str) -> PathBuf {
         path.display()
     );
     path
-}
-
-/// Every process below `root`, and `root`.
-fn tree(root: u32) -> Vec<u32> {
-    let mut parent: HashMap<u32, u32> = HashMap::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
-        if let Some(ppid) = stat
-            .rsplit(')')
-            .next()
-            .and_then(|rest| rest.split_whitespace().nth(1)?.parse().ok())
-        {
-            parent.insert(pid, ppid);
-        }
-    }
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let p = out[i];
-        out.extend(parent.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    out
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -85,7 +60,7 @@ fn launch(bin: &Path, home: &Path) -> (f64, u64) {
     }
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     std::thread::sleep(Duration::from_secs(1));
-    let pids = tree(child.id());
+    let pids = process_tree(child.id());
     let rss: u64 = pids.iter().map(|p| rss_kib(*p)).sum();
     for p in pids.iter().rev() {
         let _ = Command::new("kill").arg("-9").arg(p.to_string()).status();

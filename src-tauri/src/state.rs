@@ -103,11 +103,7 @@ fn clock() -> Arc<dyn Clock> {
 
 /// The UI language when none was chosen: the system locale's.
 fn system_lang() -> String {
-    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|v| !v.is_empty());
-    if locale.is_some_and(|l| l.starts_with("ja")) {
+    if sqlexam_core::locale_is_japanese() {
         "ja".into()
     } else {
         "en".into()

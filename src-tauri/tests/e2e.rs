@@ -5,12 +5,16 @@
 //! Japanese, go to docs/screenshots/ (the README shows them).
 #![allow(clippy::unwrap_used)] // a panic is the failure report
 
+#[path = "support/procs.rs"]
+mod procs;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use procs::process_tree;
 use sqlexam_core::pack::{BuildOptions, SigningKey, build};
 use sqlexam_core::problem::{ExamRules, WhileClosed, load_problem, read_pack_source};
 use time::macros::datetime;
@@ -87,40 +91,12 @@ struct App {
 /// it stop WebKitWebDriver and the app, then SIGKILL if it lingers.
 struct Driver(Child);
 
-/// Every process below `root` (the app runs under WebKitWebDriver under tauri-driver).
-fn descendants(root: u32) -> Vec<u32> {
-    let mut parent = std::collections::HashMap::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        if let Some(ppid) = stat
-            .rsplit(')')
-            .next()
-            .and_then(|r| r.split_whitespace().nth(1)?.parse::<u32>().ok())
-        {
-            parent.insert(pid, ppid);
-        }
-    }
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let p = out[i];
-        out.extend(parent.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    out.remove(0);
-    out
-}
-
 impl Drop for Driver {
     fn drop(&mut self) {
         // The app must not outlive a failed test: it is single-instance, and a leftover
         // would make the next launch exit at once.
-        let below = descendants(self.0.id());
+        // The app runs under WebKitWebDriver under tauri-driver.
+        let below = process_tree(self.0.id()).split_off(1);
         let _ = Command::new("kill").arg(self.0.id().to_string()).status();
         std::thread::sleep(Duration::from_millis(300));
         for pid in below.iter().rev() {

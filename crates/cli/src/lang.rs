@@ -10,12 +10,7 @@ pub enum Lang {
 impl Lang {
     /// Japanese when the locale (LC_ALL, then LC_MESSAGES, then LANG) says so.
     pub fn from_env() -> Lang {
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|v| std::env::var(v).ok())
-            .find(|v| !v.is_empty())
-            .unwrap_or_default();
-        if locale.starts_with("ja") {
+        if sqlexam_core::locale_is_japanese() {
             Lang::Ja
         } else {
             Lang::En

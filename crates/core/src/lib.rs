@@ -26,3 +26,13 @@ pub const GRADER_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn sqlite_version() -> &'static str {
     rusqlite::version()
 }
+
+/// Whether the system locale (LC_ALL, then LC_MESSAGES, then LANG) is Japanese: the
+/// default language of the CLI and the app until the user chooses.
+pub fn locale_is_japanese() -> bool {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .is_some_and(|l| l.starts_with("ja"))
+}
