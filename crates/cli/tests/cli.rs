@@ -143,9 +143,7 @@ fn unreadable_query_is_bad_input_with_exit_three() {
 
 #[test]
 fn problem_check_fails_when_data_misses_a_wrong_query() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("dept-count");
-    copy_dir(&fixture("dept-count"), &dir);
+    let (_tmp, dir) = editable_fixture("dept-count");
     // "Wrong" but equivalent to the reference: no dataset can catch it.
     std::fs::write(
         dir.join("submissions/wrong_answer/not-really.sql"),
@@ -163,9 +161,7 @@ fn problem_check_fails_when_data_misses_a_wrong_query() {
 
 #[test]
 fn problem_check_reports_a_broken_problem_by_file_and_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("dept-count");
-    copy_dir(&fixture("dept-count"), &dir);
+    let (_tmp, dir) = editable_fixture("dept-count");
     std::fs::write(
         dir.join("problem.toml"),
         "title = { en = \"x\", ja = \"x\" }\nkind = \"selec\"\n",
@@ -178,6 +174,14 @@ fn problem_check_reports_a_broken_problem_by_file_and_line() {
         text.contains("problem.toml:2:") && text.contains("selec"),
         "{text}"
     );
+}
+
+/// A copy of a fixture problem that a test may break (kept alive by the returned guard).
+fn editable_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(name);
+    copy_dir(&fixture(name), &dir);
+    (tmp, dir)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
