@@ -88,26 +88,17 @@ pub fn compare_result(
                 return None;
             }
             match cmp.multiset(e, a, None) {
-                Some(Mismatch::Rows {
-                    table,
-                    expected_rows,
-                    actual_rows,
-                    missing_count,
-                    extra_count,
-                    missing,
-                    extra,
-                    ..
-                }) => Some(Mismatch::Rows {
-                    table,
-                    expected_rows,
-                    actual_rows,
-                    missing_count,
-                    extra_count,
-                    missing,
-                    extra,
-                    first_difference: cmp.first_difference(e, a, None),
-                }),
-                Some(other) => Some(other),
+                // Missing or extra rows: point at the first difference in sequence order
+                // (the candidate's order matters here), not in sorted order.
+                Some(mut m) => {
+                    if let Mismatch::Rows {
+                        first_difference, ..
+                    } = &mut m
+                    {
+                        *first_difference = cmp.first_difference(e, a, None);
+                    }
+                    Some(m)
+                }
                 None => cmp
                     .first_difference(e, a, None)
                     .map(|first_difference| Mismatch::Order { first_difference }),
