@@ -376,10 +376,13 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
         "SELECT 'unfinished draft'",
         "the draft survived"
     );
-    // Closed for seconds, yet no exam time passed (the UI's countdown may lag by a second).
+    // Closed for seconds, yet no exam time passed: nothing is lost beyond the UI's
+    // countdown lag (1.5 s). Ending the WebDriver session kills the app without its exit
+    // checkpoint, so up to one checkpoint interval (5 s, docs/record-format.md) may come
+    // back in the candidate's favour — as after a real crash.
     let remaining_after = app.remaining_ms().await;
     assert!(
-        remaining_after + 1_500 >= remaining_before && remaining_after <= remaining_before + 1_500,
+        remaining_after + 1_500 >= remaining_before && remaining_after <= remaining_before + 5_500,
         "remaining {remaining_before} ms before closing, {remaining_after} ms after"
     );
     app.both_languages("5-resumed-paused").await;
