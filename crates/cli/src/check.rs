@@ -34,6 +34,13 @@ pub struct ProblemReport {
     pub slowest_accepted_steps: u64,
     /// At least twice `slowest_accepted_steps`, rounded up to two significant digits.
     pub suggested_steps: u64,
+    /// The step limit ÷ the slowest accepted run: how much slower a fair query may be.
+    pub headroom: f64,
+    /// Rows of the largest table in any dataset.
+    pub largest_table_rows: u64,
+    /// About what a correlated subquery over the largest table needs (rows² ×
+    /// `STEPS_PER_ROW_PAIR`): a slower formulation candidates often write.
+    pub quadratic_steps: u64,
     pub warnings: Vec<String>,
 }
 
@@ -80,7 +87,7 @@ pub fn run(dirs: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", human(&report));
+        say_part!("{}", human(&report));
     }
     Ok(if report.ok {
         ExitCode::SUCCESS
@@ -104,6 +111,9 @@ pub fn check_problem(dir: &Path, defaults: Option<&Settings>) -> (ProblemReport,
         step_limit: 0,
         slowest_accepted_steps: 0,
         suggested_steps: 0,
+        headroom: 0.0,
+        largest_table_rows: 0,
+        quadratic_steps: 0,
         warnings: Vec::new(),
     };
     let loaded = match defaults {
@@ -143,10 +153,22 @@ pub fn check_problem(dir: &Path, defaults: Option<&Settings>) -> (ProblemReport,
     }
     report.slowest_accepted_steps = slowest;
     report.suggested_steps = round_up_2_digits(slowest.saturating_mul(2).max(1_000));
+    report.headroom = problem.limits.steps as f64 / slowest.max(1) as f64;
+    report.largest_table_rows = problem.largest_table_rows();
+    report.quadratic_steps = report
+        .largest_table_rows
+        .saturating_pow(2)
+        .saturating_mul(STEPS_PER_ROW_PAIR);
     if problem.limits.steps < 2 * slowest {
         report.warnings.push(format!(
             "limits.steps = {} is less than twice the slowest accepted run ({slowest} steps); a slower but fair query may time out: use at least {}",
             problem.limits.steps, report.suggested_steps
+        ));
+    }
+    if report.quadratic_steps > problem.limits.steps {
+        report.warnings.push(format!(
+            "a correlated subquery over the largest table ({} rows) needs about {} steps, more than limits.steps = {}: such a correct answer would get Time Limit Exceeded; use less data or raise the limit",
+            report.largest_table_rows, report.quadratic_steps, problem.limits.steps
         ));
     }
     let has = |e: Expectation| report.submissions.iter().any(|s| s.expected == e);
@@ -221,6 +243,10 @@ fn check_submission(problem: &Problem, path: &Path, expect: Expectation) -> Subm
     }
 }
 
+/// VM steps a correlated subquery takes per (outer row, inner row) pair, measured on the
+/// starter pack's quadratic accepted answers (4 to 17; a safe middle).
+const STEPS_PER_ROW_PAIR: u64 = 10;
+
 /// Rounds up to two significant digits: 24,690 → 25,000.
 fn round_up_2_digits(n: u64) -> u64 {
     let mut unit = 1;
@@ -242,11 +268,13 @@ pub fn human(report: &Report) -> String {
         }
         let _ = writeln!(
             out,
-            "       {} datasets, {} submissions; slowest accepted {} steps; step limit {}, suggested ≥ {}",
+            "       {} datasets, {} submissions; slowest accepted {} steps; step limit {} (about {} s on a typical laptop), headroom {:.1}×, suggested ≥ {}",
             p.datasets.len(),
             p.submissions.len(),
             p.slowest_accepted_steps,
             p.step_limit,
+            sqlexam_core::grade::typical_seconds(p.step_limit),
+            p.headroom,
             p.suggested_steps
         );
         for s in &p.submissions {

@@ -44,9 +44,9 @@ pub fn generate(out: &Path, force: bool) -> anyhow::Result<()> {
     let key = SigningKey::generate()?;
     write_atomic(out, key.to_pem().as_bytes(), true)?;
     write_atomic(&public, key.public().to_pem().as_bytes(), false)?;
-    println!("key id {}", key.public().key_id());
-    println!("private key {} (mode 0600: keep it secret)", out.display());
-    println!("public key  {}", public.display());
+    say!("key id {}", key.public().key_id());
+    say!("private key {} (mode 0600: keep it secret)", out.display());
+    say!("public key  {}", public.display());
     Ok(())
 }
 
@@ -64,7 +64,7 @@ pub fn endorse(
     })?;
     let e = Endorsement::create(&issuer, &subject, name, until);
     write_atomic(out, serde_json::to_string_pretty(&e)?.as_bytes(), false)?;
-    println!(
+    say!(
         "key {} endorsed by {} until {}: {}",
         subject.key_id(),
         issuer.public().key_id(),
@@ -88,7 +88,7 @@ pub fn trust_add(home: &Home, key: &Path, name: Option<&str>) -> anyhow::Result<
     trust.anchors.retain(|a| a.key_id != key.key_id());
     trust.anchors.push(Anchor::new(&key, name));
     home.save_trust(&trust)?;
-    println!("trusted {} ({name})", key.key_id());
+    say!("trusted {} ({name})", key.key_id());
     Ok(())
 }
 
@@ -98,15 +98,15 @@ pub fn trust_list(home: &Home, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&trust)?);
         return Ok(());
     }
-    println!("trust store {}", home.trust_path().display());
+    say!("trust store {}", home.trust_path().display());
     if trust.anchors.is_empty() {
-        println!("  no trusted keys (add one with: sqlexam trust add organizer.pub.pem)");
+        say!("  no trusted keys (add one with: sqlexam trust add organizer.pub.pem)");
     }
     for a in &trust.anchors {
-        println!("  trusted  {}  {}", a.key_id, a.name);
+        say!("  trusted  {}  {}", a.key_id, a.name);
     }
     for r in &trust.revoked {
-        println!("  revoked  {}  {}", r.key_id, r.name);
+        say!("  revoked  {}  {}", r.key_id, r.name);
     }
     Ok(())
 }
@@ -119,7 +119,7 @@ pub fn trust_remove(home: &Home, key_id: &str) -> anyhow::Result<()> {
         bail!("key {key_id} is not in the trust store (see sqlexam trust list)");
     }
     home.save_trust(&trust)?;
-    println!("no longer trusted: {key_id}");
+    say!("no longer trusted: {key_id}");
     Ok(())
 }
 
@@ -140,7 +140,7 @@ pub fn trust_revoke(home: &Home, key: &Path, name: Option<&str>) -> anyhow::Resu
         trust.revoked.push(Anchor::new(&key, &name));
     }
     home.save_trust(&trust)?;
-    println!(
+    say!(
         "revoked {} ({name}): packs it signed or endorsed are refused",
         key.key_id()
     );

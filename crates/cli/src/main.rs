@@ -4,6 +4,9 @@
 //! file that cannot be used); 4 internal error.
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod term;
+
 mod check;
 mod home;
 mod keys;
@@ -291,7 +294,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sqlexam: {e:#}");
+            say_err!("sqlexam: {e:#}");
             // Input we cannot use is bad input (3); anything else is our fault (4).
             let bad_input = e.downcast_ref::<sqlexam_core::Error>().is_some()
                 || e.downcast_ref::<sqlexam_core::session::SessionError>()
@@ -479,7 +482,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&grading)?);
             } else {
-                print!("{}", render::grading(&grading, lang));
+                say_part!("{}", render::grading(&grading, lang));
             }
             Ok(if grading.verdict == Verdict::Accepted {
                 ExitCode::SUCCESS

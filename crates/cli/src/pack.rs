@@ -66,7 +66,7 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
         problems: reports,
     };
     if !report.ok {
-        eprint!("{}", check::human(&report));
+        say_err_part!("{}", check::human(&report));
         bail!(
             "{}: problem check failed, so no pack was built",
             a.source.display()
@@ -90,7 +90,7 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
         &options,
     )?;
     write_atomic(a.out, &bytes, false)?;
-    println!(
+    say!(
         "built {} ({} {}, {} problems, {} bytes, {}, signed by {})",
         a.out.display(),
         source.id,
@@ -126,7 +126,7 @@ pub fn verify_file(
     let verified = verify(BufReader::with_capacity(1 << 20, file), &options)
         .with_context(|| format!("{}: refused", path.display()))?;
     if let Ok(version) = semver::Version::parse(&verified.manifest.version) {
-        ledger.record(&verified.manifest.id, &version)?;
+        ledger.record(&verified.manifest.id, &version, &verified.hash)?;
     }
     Ok(verified)
 }
@@ -148,12 +148,12 @@ pub fn verify_cmd(home: &Home, path: &Path, json: bool) -> anyhow::Result<ExitCo
         Err(e) if e.downcast_ref::<PackError>().is_some() => {
             let code = e.downcast_ref::<PackError>().map_or("", PackError::code);
             if json {
-                println!(
+                say!(
                     "{}",
                     serde_json::json!({ "ok": false, "code": code, "error": format!("{e:#}") })
                 );
             } else {
-                println!("REFUSED: {e:#}");
+                say!("REFUSED: {e:#}");
             }
             Ok(ExitCode::from(1))
         }
@@ -185,9 +185,12 @@ fn print_info(info: &PackInfo, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(info)?);
         return Ok(());
     }
-    println!(
+    say!(
         "pack {} {} — {} / {}",
-        info.id, info.version, info.title.en, info.title.ja
+        info.id,
+        info.version,
+        info.title.en,
+        info.title.ja
     );
     let trust = match &info.trust_path {
         TrustPath::Anchor { key_id, name } => format!("key {key_id} ({name}), a trusted key"),
@@ -201,31 +204,39 @@ fn print_info(info: &PackInfo, json: bool) -> anyhow::Result<()> {
             format!("key {key_id} ({name}), endorsed by trusted key {by} ({by_name}) until {until}")
         }
     };
-    println!("  verified: signature good; signed by {trust}");
-    println!(
+    say!("  verified: signature good; signed by {trust}");
+    say!(
         "  valid {} to {} (created {})",
-        info.not_before, info.not_after, info.created
+        info.not_before,
+        info.not_after,
+        info.created
     );
-    println!("  hash sha256:{}", info.hash);
-    println!(
+    say!("  hash sha256:{}", info.hash);
+    say!(
         "  {} entries, {} bytes; built by grader {} on SQLite {}",
-        info.entries, info.bytes, info.grader_version, info.sqlite_version
+        info.entries,
+        info.bytes,
+        info.grader_version,
+        info.sqlite_version
     );
     match &info.problems {
         None if info.sealed => {
-            println!("  sealed: the problems stay hidden until the start code is given")
+            say!("  sealed: the problems stay hidden until the start code is given")
         }
-        None => println!("  not sealed (sqlexam pack inspect lists its problems)"),
+        None => say!("  not sealed (sqlexam pack inspect lists its problems)"),
         Some(problems) => {
-            println!(
+            say!(
                 "  {}{} problems:",
                 if info.sealed { "unsealed; " } else { "" },
                 problems.len()
             );
             for p in problems {
-                println!(
+                say!(
                     "    {:32} {:>4} points  {} datasets  {}",
-                    p.id, p.points, p.datasets, p.title.en
+                    p.id,
+                    p.points,
+                    p.datasets,
+                    p.title.en
                 );
             }
         }

@@ -3,11 +3,12 @@
 
 use std::fmt::Write;
 
+use sqlexam_core::encoding::terminal_safe;
 use sqlexam_core::grade::{
     Detail, Diagnostic, Difference, Grading, Mismatch, Produced, Refusal, Scope, Verdict,
 };
 use sqlexam_core::problem::Visibility;
-use sqlexam_core::value::{ResultSet, Row};
+use sqlexam_core::value::{Cell, ResultSet, Row};
 
 use crate::lang::Lang;
 
@@ -25,7 +26,12 @@ pub fn verdict(v: Verdict, lang: Lang) -> &'static str {
     }
 }
 
+/// Why a query was refused, on one line (names in it come from the query).
 pub fn refusal(r: &Refusal, lang: Lang) -> String {
+    one_line(&refusal_text(r, lang))
+}
+
+fn refusal_text(r: &Refusal, lang: Lang) -> String {
     let en = lang == Lang::En;
     match r {
         Refusal::Empty => lang.pick("The query is empty.", "クエリが空です。").into(),
@@ -52,9 +58,9 @@ pub fn refusal(r: &Refusal, lang: Lang) -> String {
             format!("この問題では SQL 文を 1 つだけ書いてください（{count} 文あります）。")
         }
         Refusal::Statement { keyword } if en => {
-            format!("{keyword} statements are not allowed in this exam.")
+            format!("{keyword} statements are not allowed in this problem.")
         }
-        Refusal::Statement { keyword } => format!("この試験では {keyword} 文は使えません。"),
+        Refusal::Statement { keyword } => format!("この問題では {keyword} 文は使えません。"),
         Refusal::NotAQuery => lang
             .pick(
                 "This problem asks for one SELECT query that returns rows and changes nothing.",
@@ -106,8 +112,26 @@ pub fn refusal(r: &Refusal, lang: Lang) -> String {
     }
 }
 
+/// A value from a query, a file or a store on one line, control characters escaped: a
+/// cell holding `ESC[2J` or a line feed and "Accepted" must print as what it is.
+fn one_line(text: &str) -> String {
+    terminal_safe(text, false).into_owned()
+}
+
+fn cell(c: &Cell) -> String {
+    one_line(&c.to_string())
+}
+
+fn names(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| one_line(n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn row(r: &Row) -> String {
-    let cells: Vec<String> = r.iter().map(ToString::to_string).collect();
+    let cells: Vec<String> = r.iter().map(cell).collect();
     format!("({})", cells.join(", "))
 }
 
@@ -164,14 +188,14 @@ fn mismatch(out: &mut String, m: &Mismatch, lang: Lang) {
                 Lang::En => writeln!(
                     out,
                     "    Column names differ: expected {}, got {}.",
-                    expected.join(", "),
-                    actual.join(", ")
+                    names(expected),
+                    names(actual)
                 ),
                 Lang::Ja => writeln!(
                     out,
                     "    列名が違います（期待 {}、実際 {}）。",
-                    expected.join(", "),
-                    actual.join(", ")
+                    names(expected),
+                    names(actual)
                 ),
             };
         }
@@ -237,6 +261,7 @@ fn detail(out: &mut String, d: &Detail, lang: Lang) {
     match d {
         Detail::Mismatch { mismatch: m } => mismatch(out, m, lang),
         Detail::RuntimeError { message, line } => {
+            let message = one_line(message);
             let _ = match lang {
                 Lang::En => writeln!(
                     out,
@@ -253,14 +278,20 @@ fn detail(out: &mut String, d: &Detail, lang: Lang) {
             let _ = match (lang, by_wall_clock) {
                 (Lang::En, false) => writeln!(
                     out,
-                    "    Stopped after {steps} of {limit} allowed SQLite steps."
+                    "    The query did too much work: stopped after {steps} of {limit} allowed steps. It is about efficiency, not the answer: look for a missing join condition, a recursive CTE that never stops, or a subquery run once per row of a big table."
                 ),
                 (Lang::Ja, false) => writeln!(
                     out,
-                    "    SQLite の実行ステップが上限（{limit}）を超えたため中断しました（{steps}）。"
+                    "    処理量が多すぎるため中断しました（上限 {limit} ステップ中 {steps}）。答えではなく効率の問題です。結合条件の抜け、終わらない再帰 CTE、大きな表の行ごとに実行される副問い合わせがないか確認してください。"
                 ),
-                (Lang::En, true) => writeln!(out, "    Stopped by the wall-clock limit."),
-                (Lang::Ja, true) => writeln!(out, "    実行時間の上限に達したため中断しました。"),
+                (Lang::En, true) => writeln!(
+                    out,
+                    "    The query ran past the submission's time allowance. It is about efficiency, not the answer."
+                ),
+                (Lang::Ja, true) => writeln!(
+                    out,
+                    "    提出の制限時間を超えました。答えではなく効率の問題です。"
+                ),
             };
         }
         Detail::OutputLimit {
@@ -283,13 +314,15 @@ fn detail(out: &mut String, d: &Detail, lang: Lang) {
 }
 
 fn grid(out: &mut String, r: &ResultSet) {
-    let _ = writeln!(out, "    | {} |", r.columns.join(" | "));
+    let columns: Vec<String> = r.columns.iter().map(|c| one_line(c)).collect();
+    let _ = writeln!(out, "    | {} |", columns.join(" | "));
     for cells in r.rows.iter().take(SHOWN_ROWS) {
-        let cells: Vec<String> = cells.iter().map(ToString::to_string).collect();
+        let cells: Vec<String> = cells.iter().map(cell).collect();
         let _ = writeln!(out, "    | {} |", cells.join(" | "));
     }
-    if r.rows.len() > SHOWN_ROWS {
-        let _ = writeln!(out, "    … (+{})", r.rows.len() - SHOWN_ROWS);
+    let more = r.rows.len().saturating_sub(SHOWN_ROWS) as u64 + r.omitted_rows;
+    if more > 0 {
+        let _ = writeln!(out, "    … (+{more})");
     }
 }
 
@@ -321,6 +354,7 @@ pub fn grading(g: &Grading, lang: Lang) -> String {
             line,
             column,
         }) => {
+            let message = one_line(message);
             let _ = match lang {
                 Lang::En => writeln!(
                     out,

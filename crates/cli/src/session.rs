@@ -46,7 +46,7 @@ pub fn start(
     let bytes = std::fs::read(pack).with_context(|| format!("{}: cannot read", pack.display()))?;
     let engine = open_engine(home, dir)?;
     let id = engine.start_session(&bytes, code, candidate, name)?;
-    println!("{id}");
+    say!("{id}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -64,7 +64,7 @@ pub fn submit(
     let id = match engine.submit(session, problem, sql) {
         Ok(id) => id,
         Err(e @ (SessionError::TimeUp | SessionError::Ended | SessionError::Interrupted)) => {
-            println!(
+            say!(
                 "{}",
                 lang.pick("Refused: ", "受け付けられません: ").to_owned()
                     + &render::session_error(&e, lang)
@@ -83,7 +83,7 @@ pub fn submit(
                 if json {
                     println!("{}", serde_json::to_string_pretty(&grading)?);
                 } else {
-                    print!("{}", render::grading(&grading, lang));
+                    say_part!("{}", render::grading(&grading, lang));
                 }
                 return Ok(
                     if grading.verdict == sqlexam_core::grade::Verdict::Accepted {
@@ -109,7 +109,7 @@ pub fn proctor(
     let engine = open_engine(home, dir)?;
     engine.proctor(session, passphrase, action)?;
     let v = engine.view(session)?;
-    println!(
+    say!(
         "{}: {:?}, {} of {} minutes used",
         v.id,
         v.state,
@@ -171,12 +171,12 @@ pub fn show(dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("store {}", store_path(dir).display());
+    say!("store {}", store_path(dir).display());
     if list.is_empty() {
-        println!("  no sessions");
+        say!("  no sessions");
     }
     for s in &list {
-        println!(
+        say!(
             "  {}  {} ({})  pack {} {}  {:?}  {}/{} min  score {}  {} submissions  {} records, {} not synced",
             s.id,
             s.candidate_id,
@@ -219,12 +219,12 @@ pub fn verify(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("{} records in {} sessions", report.records, report.sessions);
+        say!("{} records in {} sessions", report.records, report.sessions);
         for f in &report.findings {
-            println!("  PROBLEM: {f}");
+            say!("  PROBLEM: {f}");
         }
         if report.findings.is_empty() {
-            println!("  every signature verifies; every chain is contiguous; no forks");
+            say!("  every signature verifies; every chain is contiguous; no forks");
         }
     }
     Ok(if report.findings.is_empty() {

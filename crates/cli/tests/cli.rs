@@ -666,3 +666,131 @@ fn session_verify_names_a_tampered_export_line() {
     );
     assert!(text.contains("out of order"), "{text}");
 }
+
+#[test]
+fn control_characters_from_a_query_cannot_drive_the_terminal() {
+    let dir = fixture("dept-count");
+    // Clears the screen, then prints a fake verdict on a line of its own.
+    let (_tmp, sql) = query(
+        "SELECT char(27) || '[2J' || char(13) || char(10) || 'Accepted — 100 / 100 points', \
+         char(155) || '31m' || char(8238) FROM dept",
+    );
+    for lang in ["C", "ja_JP.UTF-8"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sqlexam"))
+            .args(["grade", dir.to_str().unwrap(), &sql])
+            .env("LANG", lang)
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(!text.chars().any(|c| c == '\u{202e}'), "{text:?}");
+        assert!(text.contains("\\x1b[2J\\r\\nAccepted"), "{text}");
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("Accepted")).count(),
+            0,
+            "{text}"
+        );
+    }
+    // JSON stays exact.
+    let json = sqlexam(&["grade", dir.to_str().unwrap(), &sql, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let cell = &v["datasets"][0]["produced"]["rows"]["rows"][0][0];
+    assert!(
+        cell.as_str().unwrap().starts_with("\u{1b}[2J\r\n"),
+        "{cell}"
+    );
+}
+
+/// Grades `sql` in a child `sqlexam grade --json` and returns (verdict, peak RSS in MB,
+/// seconds, bytes of JSON printed).
+#[cfg(unix)]
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which std cannot do
+fn grade_in_child(problem: &Path, sql: &str) -> (String, f64, f64, usize) {
+    use std::io::Read;
+    let (_tmp, file) = query(sql);
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sqlexam"))
+        .args(["grade", problem.to_str().unwrap(), &file, "--json"])
+        .env("LANG", "C")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid out-parameter; wait4 reaps our own child, which
+    // `child` is then never waited on again.
+    #[allow(unsafe_code)]
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::wait4(pid, &mut status, 0, &mut usage), pid);
+        usage
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+    (
+        v["verdict"].as_str().unwrap_or("?").to_owned(),
+        usage.ru_maxrss as f64 * 1024.0 / 1e6,
+        seconds,
+        out.len(),
+    )
+}
+
+/// The memory targets of the hostile suite, per submission in its own process as the app
+/// and the server grade: peak RSS within the 512 MiB SQLite heap limit plus overhead
+/// (600 MB), and JSON output capped whatever the query returns. Times are printed, not
+/// asserted (BENCHMARKS.md has them).
+#[cfg(unix)]
+#[test]
+fn hostile_submissions_stay_within_memory_and_output_bounds() {
+    let select = fixture("dept-count");
+    let dml = fixture("raise");
+    let r = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 100000)";
+    let cases: Vec<(&str, &Path, String)> = vec![
+        (
+            "dml-800k-rows",
+            &dml,
+            "INSERT INTO emp (name) WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 800000) SELECT 'x' FROM r".into(),
+        ),
+        (
+            "control-chars-600-rows",
+            &select,
+            format!("{r} SELECT n, printf('%.*c', 50000, char(27)) FROM r WHERE n <= 600"),
+        ),
+        (
+            "sort-huge-rows",
+            &select,
+            format!("{r} SELECT n, printf('%.*c', 50000, 'x') || n FROM r ORDER BY 2 DESC"),
+        ),
+        (
+            "group-concat-cross-join",
+            &select,
+            "SELECT group_concat(hex(zeroblob(10000))), 1 FROM emp a, emp b".into(),
+        ),
+        (
+            "wide-empty-cells",
+            &select,
+            format!("{r} SELECT {} FROM r", vec!["''"; 400].join(", ")),
+        ),
+        (
+            "runaway-recursion",
+            &select,
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n, n FROM r"
+                .into(),
+        ),
+    ];
+    for (name, problem, sql) in &cases {
+        let (verdict, rss_mb, seconds, json_bytes) = grade_in_child(problem, sql);
+        println!(
+            "hostile {name}: {verdict} in {seconds:.1} s, peak RSS {rss_mb:.0} MB, {json_bytes} bytes of JSON"
+        );
+        assert_ne!(verdict, "accepted", "{name}");
+        assert_ne!(verdict, "?", "{name}: no verdict");
+        assert!(rss_mb <= 600.0, "{name}: peak RSS {rss_mb:.0} MB");
+        assert!(json_bytes < 4 << 20, "{name}: {json_bytes} bytes of JSON");
+    }
+}

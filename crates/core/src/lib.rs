@@ -19,6 +19,14 @@ mod sqlite;
 
 pub use error::{Error, Result};
 
+/// Prepares SQLite for grading in this process (the allocation count the time limit
+/// charges). sqlexam-core calls it before each connection it opens; a program that opens
+/// rusqlite connections of its own and also grades must call it before its first one.
+/// Returns false if SQLite was already initialized, in which case grading refuses to run.
+pub fn init_sqlite() -> bool {
+    sqlite::init()
+}
+
 /// The version of this grader, recorded next to every verdict.
 pub const GRADER_VERSION: &str = env!("CARGO_PKG_VERSION");
 

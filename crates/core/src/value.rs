@@ -30,6 +30,43 @@ pub type Row = Vec<Cell>;
 pub struct ResultSet {
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
+    /// Rows left out of `rows` because what is shown is capped in bytes (see
+    /// `keep_within`); absent in JSON when none were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl ResultSet {
+    /// Keeps the first rows whose JSON fits in `budget` bytes and counts the others in
+    /// `omitted_rows`. Returns the budget left. What is emitted (to a terminal, a web view)
+    /// must be capped in emitted bytes: text of control characters grows sixfold in JSON.
+    pub fn keep_within(&mut self, budget: usize) -> usize {
+        let mut left = budget;
+        let kept = self
+            .rows
+            .iter()
+            .take_while(|r| match left.checked_sub(row_json_len(r)) {
+                Some(l) => {
+                    left = l;
+                    true
+                }
+                None => false,
+            })
+            .count();
+        self.omitted_rows += (self.rows.len() - kept) as u64;
+        self.rows.truncate(kept);
+        self.rows.shrink_to_fit();
+        left
+    }
+}
+
+/// An upper bound of the bytes of a row's JSON form.
+pub fn row_json_len(row: &[Cell]) -> usize {
+    2 + row.iter().map(|c| c.json_len() + 1).sum::<usize>()
 }
 
 impl Cell {
@@ -46,6 +83,26 @@ impl Cell {
                 Err(_) => Cell::Blob(t.to_vec()),
             },
             ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+        }
+    }
+
+    /// An upper bound of the bytes of this cell's JSON form (escapes counted).
+    pub fn json_len(&self) -> usize {
+        match self {
+            Cell::Null => 4,
+            Cell::Integer(_) => 20,
+            Cell::Real(_) => 24,
+            Cell::Text(s) => {
+                2 + s
+                    .chars()
+                    .map(|c| match c {
+                        '"' | '\\' => 2,
+                        c if (c as u32) < 0x20 => 6,
+                        c => c.len_utf8(),
+                    })
+                    .sum::<usize>()
+            }
+            Cell::Blob(b) => 12 + 2 * b.len(),
         }
     }
 

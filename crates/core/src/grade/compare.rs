@@ -7,10 +7,15 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use crate::problem::{ColumnNames, Compare, Numbers, Order, TextCase};
-use crate::value::{Cell, ResultSet, Row};
+use crate::value::{Cell, ResultSet, Row, row_json_len};
 
-/// At most this many missing and extra rows are listed in feedback (the counts are exact).
+/// At most this many missing and extra rows are listed in feedback (the counts are exact),
+/// and only while their JSON stays within `LISTED_BYTES`.
 const LISTED_ROWS: usize = 20;
+const LISTED_BYTES: usize = 256 << 10;
+/// A differing row is shown only if its JSON fits in this many bytes (one row can hold
+/// 500 columns of 100 KB each).
+const SHOWN_ROW_BYTES: usize = 64 << 10;
 
 /// How a result differs from the expected one (row-level feedback for sample datasets).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +140,23 @@ pub fn compare_tables(
         }
     }
     None
+}
+
+/// The first few rows of `rows`, as many as fit the feedback's byte budget.
+fn listed(rows: &[&Row]) -> Vec<Row> {
+    let mut left = LISTED_BYTES;
+    rows.iter()
+        .take(LISTED_ROWS)
+        .map_while(|r| {
+            left = left.checked_sub(row_json_len(r))?;
+            Some((*r).clone())
+        })
+        .collect()
+}
+
+/// A copy of a differing row to show, unless it is too large to show.
+fn shown(row: &[Cell]) -> Option<Row> {
+    (row_json_len(row) <= SHOWN_ROW_BYTES).then(|| row.to_vec())
 }
 
 /// Reals in numeric order, with -0.0 = 0.0 (SQLite never produces NaN).
@@ -302,44 +324,42 @@ impl Comparer<'_> {
         if missing.is_empty() && extra.is_empty() {
             return None;
         }
-        let sorted_e: Vec<Row> = es.iter().map(|r| (*r).clone()).collect();
-        let sorted_a: Vec<Row> = acts.iter().map(|r| (*r).clone()).collect();
         Some(Mismatch::Rows {
             table: table.map(str::to_owned),
             expected_rows: e.len(),
             actual_rows: a.len(),
             missing_count: missing.len(),
             extra_count: extra.len(),
-            missing: missing
-                .iter()
-                .take(LISTED_ROWS)
-                .map(|r| (*r).clone())
-                .collect(),
-            extra: extra
-                .iter()
-                .take(LISTED_ROWS)
-                .map(|r| (*r).clone())
-                .collect(),
-            first_difference: self.first_difference(&sorted_e, &sorted_a, None),
+            missing: listed(&missing),
+            extra: listed(&extra),
+            first_difference: self.first_difference(&es, &acts, None),
         })
     }
 
     /// The first row where `e` and `a` differ, comparing only `keys` columns when given.
-    fn first_difference(&self, e: &[Row], a: &[Row], keys: Option<&[usize]>) -> Option<Difference> {
-        let project = |r: &Row| -> Row {
-            match keys {
-                Some(k) => k.iter().filter_map(|&c| r.get(c).cloned()).collect(),
-                None => r.clone(),
-            }
+    /// Works on borrowed rows: nothing but the rows shown is copied.
+    fn first_difference<R: AsRef<[Cell]>>(
+        &self,
+        e: &[R],
+        a: &[R],
+        keys: Option<&[usize]>,
+    ) -> Option<Difference> {
+        let same = |x: &[Cell], y: &[Cell]| match keys {
+            Some(k) => k.iter().all(|&c| match (x.get(c), y.get(c)) {
+                (Some(p), Some(q)) => self.cell_eq(p, q),
+                (p, q) => p.is_none() && q.is_none(),
+            }),
+            None => self.row_eq(x, y),
         };
         let n = e.len().max(a.len());
         (0..n).find_map(|i| {
-            let (x, y) = (e.get(i).map(project), a.get(i).map(project));
-            let same = matches!((&x, &y), (Some(x), Some(y)) if self.row_eq(x, y));
-            if same {
+            let (x, y) = (e.get(i).map(AsRef::as_ref), a.get(i).map(AsRef::as_ref));
+            if let (Some(x), Some(y)) = (x, y)
+                && same(x, y)
+            {
                 return None;
             }
-            let column = match (e.get(i), a.get(i)) {
+            let column = match (x, y) {
                 (Some(x), Some(y)) if x.len() == y.len() => x
                     .iter()
                     .zip(y)
@@ -350,8 +370,8 @@ impl Comparer<'_> {
             Some(Difference {
                 row: i + 1,
                 column,
-                expected: e.get(i).cloned(),
-                actual: a.get(i).cloned(),
+                expected: x.and_then(shown),
+                actual: y.and_then(shown),
             })
         })
     }
@@ -370,6 +390,7 @@ mod tests {
         ResultSet {
             columns: (0..width).map(|i| format!("c{i}")).collect(),
             rows,
+            ..ResultSet::default()
         }
     }
     fn same(e: Vec<Row>, a: Vec<Row>, rules: &Compare) -> bool {
@@ -446,10 +467,12 @@ mod tests {
         let e = ResultSet {
             columns: vec!["a".into()],
             rows: vec![],
+            ..ResultSet::default()
         };
         let a = ResultSet {
             columns: vec!["a".into(), "b".into()],
             rows: vec![],
+            ..ResultSet::default()
         };
         assert_eq!(
             compare_result(&e, &a, &Compare::default()),
@@ -465,14 +488,17 @@ mod tests {
         let e = ResultSet {
             columns: vec!["total".into()],
             rows: vec![vec![I(1)]],
+            ..ResultSet::default()
         };
         let a = ResultSet {
             columns: vec!["TOTAL".into()],
             rows: vec![vec![I(1)]],
+            ..ResultSet::default()
         };
         let b = ResultSet {
             columns: vec!["sum".into()],
             rows: vec![vec![I(1)]],
+            ..ResultSet::default()
         };
         let required = Compare {
             column_names: ColumnNames::Required,

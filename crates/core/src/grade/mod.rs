@@ -9,6 +9,7 @@ pub(crate) mod sandbox;
 mod split;
 
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,19 @@ use split::{first_keyword, statement_ranges};
 
 /// Longest submission accepted, in bytes (SQLite's SQL_LENGTH limit is the same).
 pub const MAX_SQL_BYTES: usize = 100_000;
+/// What a sample dataset's output may take in JSON (the rows shown to the candidate); the
+/// rows past it are counted, not shown.
+pub const PRODUCED_JSON_BYTES: usize = 1 << 20;
+
+/// Steps a typical laptop runs per second (measured on a 2-core server CPU of 2024 at
+/// 150 million; laptops vary, so a little less). Only for telling people what a budget
+/// means: the verdict never depends on it.
+pub const TYPICAL_STEPS_PER_SECOND: u64 = 125_000_000;
+
+/// About how many seconds a query that uses `steps` runs on a typical laptop (one decimal).
+pub fn typical_seconds(steps: u64) -> f64 {
+    (steps as f64 / TYPICAL_STEPS_PER_SECOND as f64 * 10.0).round() / 10.0
+}
 
 /// The outcome of a submission or of one dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,8 +231,10 @@ pub fn grade(problem: &Problem, sql: &str, scope: Scope) -> Grading {
         .datasets
         .iter()
         .filter(|d| scope == Scope::All || d.visibility == Visibility::Sample);
+    // One wall-clock allowance for the whole submission, whatever the number of datasets.
+    let deadline = Instant::now() + Duration::from_millis(problem.limits.wall_ms);
     for dataset in datasets {
-        let outcome = match run_dataset(problem, dataset, sql, &statements) {
+        let outcome = match run_dataset(problem, dataset, sql, &statements, deadline) {
             Ok(outcome) => outcome,
             Err(diagnostic) => {
                 grading.verdict = match diagnostic {
@@ -333,6 +349,7 @@ fn run_dataset(
     dataset: &Dataset,
     sql: &str,
     statements: &[Range<usize>],
+    deadline: Instant,
 ) -> Result<DatasetOutcome, Diagnostic> {
     // Problem-wide, so an Output Limit verdict on one dataset says nothing about its size.
     let expected_rows = problem
@@ -340,7 +357,7 @@ fn run_dataset(
         .iter()
         .map(|d| match &d.expected {
             Expected::Rows(r) => r.rows.len() as u64,
-            Expected::Tables(_) => 0,
+            Expected::Tables(t) => t.iter().map(|r| r.rows.len() as u64).sum(),
         })
         .max()
         .unwrap_or(0);
@@ -351,6 +368,7 @@ fn run_dataset(
         check_tables: &problem.check_tables,
         limits: &problem.limits,
         output_row_cap: problem.limits.output_rows.max(2 * expected_rows),
+        deadline,
         now_unix_ms: problem.now_unix_ms,
         triggers: problem.has_triggers,
         views: problem.has_views,
@@ -415,8 +433,17 @@ fn run_dataset(
             };
             if sample {
                 outcome.produced = Some(match output {
-                    Output::Rows(r) => Produced::Rows(r),
-                    Output::Tables(t) => Produced::Tables(t),
+                    Output::Rows(mut r) => {
+                        r.keep_within(PRODUCED_JSON_BYTES);
+                        Produced::Rows(r)
+                    }
+                    Output::Tables(mut tables) => {
+                        let mut left = PRODUCED_JSON_BYTES;
+                        for t in &mut tables {
+                            left = t.keep_within(left);
+                        }
+                        Produced::Tables(tables)
+                    }
                 });
             }
             match mismatch {
@@ -467,6 +494,7 @@ pub(crate) fn run_reference(
         check_tables: &problem.check_tables,
         limits: &problem.limits,
         output_row_cap: problem.limits.output_rows,
+        deadline: Instant::now() + Duration::from_millis(problem.limits.wall_ms),
         now_unix_ms: problem.now_unix_ms,
         triggers: problem.has_triggers,
         views: problem.has_views,

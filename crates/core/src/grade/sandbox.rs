@@ -15,7 +15,7 @@ use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags, PrepFlags, StatementSt
 use super::Refusal;
 use super::authorizer::authorizer;
 use crate::problem::{Kind, Limits};
-use crate::sqlite::{fixed_clock_vfs, set_hard_heap_limit};
+use crate::sqlite::{allocated_on_this_thread, fixed_clock_vfs, set_hard_heap_limit};
 use crate::value::{Cell, ResultSet};
 
 /// SQLite's process-wide memory ceiling while grading: a hostile query that allocates past
@@ -25,8 +25,9 @@ pub const HEAP_LIMIT_BYTES: i64 = 512 << 20;
 pub const OUTPUT_BYTE_LIMIT: u64 = 64 << 20;
 /// What a row costs beyond its cells (its Vec).
 const ROW_OVERHEAD: u64 = std::mem::size_of::<Vec<Cell>>() as u64;
-/// How often (in VM steps) the progress handler checks the budget.
-const PROGRESS_INTERVAL: u64 = 1_000;
+/// How often (in VM steps) the progress handler checks the budget. Small, because one step
+/// can allocate up to SQLite's LENGTH limit (100 KB), which the budget charges too.
+const PROGRESS_INTERVAL: u64 = 100;
 /// Pages a DML run may add to its database (4 KiB pages: 16 MiB).
 const EXTRA_PAGES: i64 = 4_096;
 
@@ -58,6 +59,8 @@ pub(crate) struct Spec<'a> {
     pub check_tables: &'a [String],
     pub limits: &'a Limits,
     pub output_row_cap: u64,
+    /// When the whole submission's wall-clock allowance runs out (the last resort).
+    pub deadline: Instant,
     pub now_unix_ms: i64,
     pub triggers: bool,
     pub views: bool,
@@ -97,42 +100,71 @@ pub(crate) enum Failure {
 
 pub(crate) struct Run {
     pub result: Result<Output, Failure>,
+    /// The cost of the run: VM steps plus the bytes SQLite allocated (see `Budget`).
     pub steps: u64,
     pub wall: Duration,
 }
 
-/// The step budget and wall-clock deadline of one run, shared with the progress handler
-/// and the watchdog.
+/// The budget of one run, shared with the progress handler and the watchdog. A run costs
+/// one step per VM instruction plus one per byte SQLite allocates for it: building,
+/// copying and sorting large values takes few instructions but many bytes, and counting the
+/// bytes keeps such work inside the same deterministic budget (the same sizes are asked
+/// for on every machine). The wall-clock deadline is only the last resort.
 struct Budget {
-    used: AtomicU64,
+    vm_steps: AtomicU64,
+    allocated_at_start: u64,
+    /// What preparing statements allocated: it depends on the SQL, not on the data, and is
+    /// not charged (so a dataset's cost grows with its data alone).
+    preparing: AtomicU64,
     limit: u64,
     deadline: Instant,
     over_steps: AtomicBool,
     over_wall: AtomicBool,
 }
 
+impl Budget {
+    /// Bytes allocated since the run started; only meaningful on the grading thread.
+    fn allocated(&self) -> u64 {
+        allocated_on_this_thread()
+            .saturating_sub(self.allocated_at_start)
+            .saturating_sub(self.preparing.load(Ordering::Relaxed))
+    }
+}
+
 /// Runs `statements` (byte ranges of `sql`, none empty) on a fresh copy of the image.
 pub(crate) fn run(spec: &Spec<'_>, sql: &str, statements: &[Range<usize>]) -> Run {
     let started = Instant::now();
+    let failed = |message: String| Run {
+        result: Err(Failure::Runtime { message, offset: 0 }),
+        steps: 0,
+        wall: started.elapsed(),
+    };
+    if !crate::sqlite::init() {
+        // Without the allocation count the budget would not be the same on every machine.
+        return failed(
+            "the grader cannot count SQLite's allocations: SQLite was initialized before \
+             sqlexam_core::init_sqlite() ran"
+                .into(),
+        );
+    }
+    if started >= spec.deadline {
+        return Run {
+            result: Err(Failure::TimeLimit { by_wall: true }),
+            steps: 0,
+            wall: Duration::ZERO,
+        };
+    }
     let refusal = Arc::new(Mutex::new(None));
     let mut conn = match open(spec, refusal.clone()) {
         Ok(conn) => conn,
-        Err(e) => {
-            return Run {
-                result: Err(Failure::Runtime {
-                    message: format!("cannot open the exam database: {e}"),
-                    offset: 0,
-                }),
-                steps: 0,
-                wall: started.elapsed(),
-            };
-        }
+        Err(e) => return failed(format!("cannot open the exam database: {e}")),
     };
-    let wall = Duration::from_millis(spec.limits.wall_ms);
     let budget = Arc::new(Budget {
-        used: AtomicU64::new(0),
+        vm_steps: AtomicU64::new(0),
+        allocated_at_start: allocated_on_this_thread(),
+        preparing: AtomicU64::new(0),
         limit: spec.limits.steps,
-        deadline: started + wall,
+        deadline: spec.deadline,
         over_steps: AtomicBool::new(false),
         over_wall: AtomicBool::new(false),
     });
@@ -141,8 +173,8 @@ pub(crate) fn run(spec: &Spec<'_>, sql: &str, statements: &[Range<usize>]) -> Ru
         PROGRESS_INTERVAL as i32,
         Some(move || {
             let b = &handler_budget;
-            let used = b.used.fetch_add(PROGRESS_INTERVAL, Ordering::Relaxed) + PROGRESS_INTERVAL;
-            if used > b.limit {
+            let vm = b.vm_steps.fetch_add(PROGRESS_INTERVAL, Ordering::Relaxed) + PROGRESS_INTERVAL;
+            if vm.saturating_add(b.allocated()) > b.limit {
                 b.over_steps.store(true, Ordering::Relaxed);
                 return true;
             }
@@ -153,26 +185,31 @@ pub(crate) fn run(spec: &Spec<'_>, sql: &str, statements: &[Range<usize>]) -> Ru
             false
         }),
     );
-    let mut steps = 0;
+    let mut vm_steps = 0;
     let result = match installed {
         Err(e) => Err(Failure::Runtime {
             message: e.to_string(),
             offset: 0,
         }),
-        Ok(()) => with_watchdog(&conn, wall, &budget, || {
-            execute(&conn, spec, sql, statements, &refusal, &budget, &mut steps)
+        Ok(()) => with_watchdog(&conn, &budget, || {
+            execute(
+                &conn,
+                spec,
+                sql,
+                statements,
+                &refusal,
+                &budget,
+                &mut vm_steps,
+            )
         }),
     };
-    // The candidate's part is over: our own reads of the check tables run without a budget.
+    let steps = vm_steps.saturating_add(budget.allocated());
+    // The candidate's part is over: our own reads of the check tables run without a budget,
+    // but under the same output caps as a result.
     let result = match result {
         Ok(None) => {
             let _ = conn.progress_handler(0, None::<fn() -> bool>);
-            read_tables(&conn, spec.check_tables)
-                .map(Output::Tables)
-                .map_err(|e| Failure::Runtime {
-                    message: e.to_string(),
-                    offset: 0,
-                })
+            read_tables(&conn, spec.check_tables, spec.output_row_cap).map(Output::Tables)
         }
         Ok(Some(rows)) => Ok(Output::Rows(rows)),
         Err(f) => Err(f),
@@ -231,17 +268,13 @@ pub(crate) fn configure(conn: &Connection, triggers: bool, views: bool) -> rusql
     Ok(())
 }
 
-/// Interrupts the connection if `f` is still running after `wall`: the backstop for work
-/// that takes no VM steps (a huge sort, one enormous printf), where the progress handler
-/// never runs.
-fn with_watchdog<T>(
-    conn: &Connection,
-    wall: Duration,
-    budget: &Budget,
-    f: impl FnOnce() -> T,
-) -> T {
+/// Interrupts the connection if `f` is still running at the submission's deadline: the
+/// backstop for work that neither steps nor allocates much (a long sort of rows already
+/// built), where the progress handler does not run.
+fn with_watchdog<T>(conn: &Connection, budget: &Budget, f: impl FnOnce() -> T) -> T {
     let handle = conn.get_interrupt_handle();
     let (done, wait) = mpsc::channel::<()>();
+    let wall = budget.deadline.saturating_duration_since(Instant::now());
     std::thread::scope(|scope| {
         scope.spawn(move || {
             if let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(wall) {
@@ -267,15 +300,22 @@ fn execute(
     steps: &mut u64,
 ) -> Result<Option<ResultSet>, Failure> {
     let mut result = None;
+    let mut caps = OutputCaps::new(spec.output_row_cap, OUTPUT_BYTE_LIMIT);
     for range in statements {
         let text = &sql[range.clone()];
-        let mut stmt = match conn.prepare_with_flags(text, PrepFlags::SQLITE_PREPARE_NO_VTAB) {
+        let before = allocated_on_this_thread();
+        let prepared = conn.prepare_with_flags(text, PrepFlags::SQLITE_PREPARE_NO_VTAB);
+        budget.preparing.fetch_add(
+            allocated_on_this_thread().saturating_sub(before),
+            Ordering::Relaxed,
+        );
+        let mut stmt = match prepared {
             Ok(stmt) => stmt,
             Err(e) => {
                 if let Some(why) = refusal.lock().unwrap_or_else(|e| e.into_inner()).take() {
                     return Err(Failure::Refused(why));
                 }
-                return Err(compile_failure(e, range.start));
+                return Err(compile_failure(e, text, range.start));
             }
         };
         if spec.kind == Kind::Select {
@@ -286,7 +326,7 @@ fn execute(
                 return Err(Failure::Refused(Refusal::NotAQuery));
             }
         }
-        let collected = collect(&mut stmt, spec.kind == Kind::Select, spec.output_row_cap);
+        let collected = collect(&mut stmt, spec.kind == Kind::Select, &mut caps);
         *steps += stmt.get_status(StatementStatus::VmStep) as u64;
         match collected {
             Ok(rows) => result = rows,
@@ -307,48 +347,115 @@ impl From<rusqlite::Error> for StepError {
     }
 }
 
-/// Steps a statement to the end, keeping its rows when `keep` (within the caps).
+/// What collected output may still take: rows and bytes of memory (cells as held).
+struct OutputCaps {
+    rows: u64,
+    row_cap: u64,
+    bytes: u64,
+    byte_cap: u64,
+}
+
+impl OutputCaps {
+    fn new(row_cap: u64, byte_cap: u64) -> OutputCaps {
+        OutputCaps {
+            rows: 0,
+            row_cap,
+            bytes: 0,
+            byte_cap,
+        }
+    }
+}
+
+/// Steps a statement to the end, keeping its rows when `keep`, within `caps`.
 fn collect(
     stmt: &mut rusqlite::Statement<'_>,
     keep: bool,
-    row_cap: u64,
+    caps: &mut OutputCaps,
 ) -> Result<Option<ResultSet>, StepError> {
     let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let width = columns.len();
     let mut out = ResultSet {
         columns,
-        rows: Vec::new(),
+        ..ResultSet::default()
     };
-    let mut bytes = 0u64;
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next()? {
         if !keep {
             continue;
         }
         let mut cells = Vec::with_capacity(width);
-        bytes += ROW_OVERHEAD;
+        caps.bytes += ROW_OVERHEAD;
         for i in 0..width {
             let cell = Cell::from_sqlite(row.get_ref(i)?);
-            bytes += cell.memory_size() as u64;
+            caps.bytes += cell.memory_size() as u64;
             cells.push(cell);
         }
         out.rows.push(cells);
-        if out.rows.len() as u64 > row_cap || bytes > OUTPUT_BYTE_LIMIT {
+        caps.rows += 1;
+        if caps.rows > caps.row_cap || caps.bytes > caps.byte_cap {
             return Err(StepError::OutputLimit {
-                rows: out.rows.len() as u64,
-                bytes,
+                rows: caps.rows,
+                bytes: caps.bytes,
             });
         }
     }
     Ok(keep.then_some(out))
 }
 
-fn compile_failure(e: rusqlite::Error, start: usize) -> Failure {
-    match e {
-        rusqlite::Error::SqlInputError { msg, offset, .. } => Failure::Compile {
-            message: msg,
-            offset: start + usize::try_from(offset).unwrap_or(0),
+/// Reads whole tables after a DML run, all of them together under the caps of a result:
+/// a check table the candidate filled is output like any other.
+fn read_tables(
+    conn: &Connection,
+    tables: &[String],
+    row_cap: u64,
+) -> Result<Vec<ResultSet>, Failure> {
+    let mut caps = OutputCaps::new(row_cap, OUTPUT_BYTE_LIMIT);
+    read_tables_within(conn, tables, &mut caps).map_err(|e| match e {
+        StepError::OutputLimit { rows, bytes } => Failure::OutputLimit { rows, bytes },
+        StepError::Sqlite(e) => Failure::Runtime {
+            message: sqlite_message(&e),
+            offset: 0,
         },
+    })
+}
+
+/// The full contents of each table, in declared column order.
+fn read_tables_within(
+    conn: &Connection,
+    tables: &[String],
+    caps: &mut OutputCaps,
+) -> Result<Vec<ResultSet>, StepError> {
+    tables
+        .iter()
+        .map(|table| {
+            let mut stmt =
+                conn.prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))?;
+            Ok(collect(&mut stmt, true, caps)?.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// A statement SQLite could not prepare. `text` is the statement, at byte `start` of the
+/// submission; the offset points where SQLite stopped, or, for input that ends too early
+/// ("incomplete input", where SQLite gives no offset), at the end of the statement.
+fn compile_failure(e: rusqlite::Error, text: &str, start: usize) -> Failure {
+    match e {
+        rusqlite::Error::SqlInputError { msg, offset, .. } => {
+            let offset = match usize::try_from(offset) {
+                Ok(o) if o > 0 || msg != "incomplete input" => o,
+                _ => text.trim_end().trim_end_matches(';').trim_end().len(),
+            };
+            Failure::Compile {
+                message: msg,
+                offset: start + offset,
+            }
+        }
+        rusqlite::Error::SqliteFailure(_, Some(msg)) if msg == "incomplete input" => {
+            Failure::Compile {
+                message: msg,
+                offset: start + text.trim_end().trim_end_matches(';').trim_end().len(),
+            }
+        }
         rusqlite::Error::SqliteFailure(_, Some(msg)) if msg.contains("virtual table") => {
             Failure::Refused(Refusal::VirtualTable)
         }
@@ -389,36 +496,12 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
 }
 
 /// The contents of tables of a dataset image (organizer data, read on a plain read-only
-/// connection: no candidate SQL runs here).
-pub(crate) fn read_image_tables(
-    image: &[u8],
-    tables: &[String],
-) -> rusqlite::Result<Vec<ResultSet>> {
-    let mut conn = Connection::open_in_memory()?;
-    conn.deserialize_read_exact(MAIN_DB, image, image.len(), true)?;
-    read_tables(&conn, tables)
-}
-
-/// The full contents of each table, in declared column order.
-pub(crate) fn read_tables(
-    conn: &Connection,
-    tables: &[String],
-) -> rusqlite::Result<Vec<ResultSet>> {
-    tables
-        .iter()
-        .map(|table| {
-            let mut stmt =
-                conn.prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))?;
-            let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-            let width = columns.len();
-            let rows = stmt
-                .query_map([], |row| {
-                    (0..width)
-                        .map(|i| row.get_ref(i).map(Cell::from_sqlite))
-                        .collect()
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(ResultSet { columns, rows })
-        })
-        .collect()
+/// connection: no candidate SQL runs here, so nothing is capped).
+pub(crate) fn read_image_tables(image: &[u8], tables: &[String]) -> Option<Vec<ResultSet>> {
+    crate::sqlite::init();
+    let mut conn = Connection::open_in_memory().ok()?;
+    conn.deserialize_read_exact(MAIN_DB, image, image.len(), true)
+        .ok()?;
+    let mut caps = OutputCaps::new(u64::MAX, u64::MAX);
+    read_tables_within(&conn, tables, &mut caps).ok()
 }

@@ -152,6 +152,14 @@ pub enum PackError {
         version: String,
         seen: String,
     },
+    #[error(
+        "pack {id} version {version} differs from the pack of the same version already used on this machine (sha256:{seen_hash}): one version must be one pack"
+    )]
+    Equivocation {
+        id: String,
+        version: String,
+        seen_hash: String,
+    },
     #[error("the manifest is invalid: {0}")]
     Manifest(String),
     #[error("the pack is sealed: the start code is needed to open it")]
@@ -181,6 +189,7 @@ impl PackError {
             PackError::NotYetValid { .. } => "not_yet_valid",
             PackError::Expired { .. } => "expired",
             PackError::Downgrade { .. } => "downgrade",
+            PackError::Equivocation { .. } => "equivocation",
             PackError::Manifest(_) => "manifest",
             PackError::Sealed => "sealed",
             PackError::WrongStartCode => "wrong_start_code",

@@ -107,7 +107,8 @@ pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedP
     // Signed by a trusted key: now the manifest may be parsed.
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
         .map_err(|e| manifest_error(format!("it does not parse: {e}")))?;
-    check_manifest(&manifest, &signer_key, &signer_bytes, options)?;
+    let hash = hex(&sha256(&manifest_bytes));
+    check_manifest(&manifest, &hash, &signer_key, &signer_bytes, options)?;
 
     let (entries, derived) = std::thread::scope(|scope| {
         let kdf = match (&manifest.seal, options.start_code) {
@@ -127,7 +128,7 @@ pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedP
     });
     let (entries, derived) = (entries?, derived?);
     Ok(VerifiedPack {
-        hash: hex(&sha256(&manifest_bytes)),
+        hash,
         manifest,
         trust_path,
         entries,
@@ -213,6 +214,7 @@ fn expect<R: Read>(reader: &mut Reader<R>, name: &str, cap: u64) -> Result<Vec<u
 
 fn check_manifest(
     m: &Manifest,
+    hash: &str,
     signer: &PublicKey,
     signer_bytes: &[u8],
     o: &VerifyOptions<'_>,
@@ -258,6 +260,17 @@ fn check_manifest(
             id: m.id.clone(),
             version: m.version.clone(),
             seen: seen.to_string(),
+        });
+    }
+    if let Some(seen_hash) = o
+        .ledger
+        .and_then(|l| l.hash_of(&m.id, &version))
+        .filter(|seen| *seen != hash)
+    {
+        return Err(PackError::Equivocation {
+            id: m.id.clone(),
+            version: m.version.clone(),
+            seen_hash: seen_hash.to_owned(),
         });
     }
     if m.entries.is_empty() || m.entries.len() > MAX_ENTRIES {

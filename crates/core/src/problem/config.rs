@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::{Group, Kind, Localized};
 use crate::error::{Error, Result, line_column};
 
-/// Resource limits per dataset.
+/// Resource limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
-    /// SQLite VM steps: the deterministic time limit.
+    /// The deterministic time limit per dataset, in steps: one per SQLite VM instruction
+    /// plus one per byte SQLite allocates (see docs/problem-format.md).
     pub steps: u64,
-    /// Wall-clock backstop in milliseconds.
+    /// Wall-clock backstop in milliseconds for a whole submission (all its datasets).
     pub wall_ms: u64,
     /// Result rows before Output Limit Exceeded (at least twice the expected rows).
     pub output_rows: u64,
@@ -24,7 +25,9 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            steps: 20_000_000,
+            // A correct quadratic formulation (a correlated subquery) over a few thousand
+            // rows needs 25–110 million; this leaves it room on a slow laptop (~2 s here).
+            steps: 250_000_000,
             wall_ms: 10_000,
             output_rows: 100_000,
         }

@@ -199,6 +199,7 @@ pub(crate) fn parse_now(text: &str) -> Option<i64> {
     if !well_formed {
         return None;
     }
+    crate::sqlite::init();
     let conn = Connection::open_in_memory().ok()?;
     let seconds: Option<i64> = conn
         .query_row("SELECT unixepoch(?1)", [text], |r| r.get(0))

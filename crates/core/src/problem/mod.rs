@@ -127,6 +127,18 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// Rows of the largest table in any dataset (0 if none can be read).
+    pub fn largest_table_rows(&self) -> u64 {
+        let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
+        self.datasets
+            .iter()
+            .filter_map(|d| crate::grade::sandbox::read_image_tables(&d.image, &names))
+            .flatten()
+            .map(|t| t.rows.len() as u64)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The dataset called `name`, if any.
     pub fn dataset(&self, name: &str) -> Option<&Dataset> {
         self.datasets.iter().find(|d| d.name == name)
@@ -139,7 +151,7 @@ impl Problem {
             .dataset(name)
             .filter(|d| d.visibility == Visibility::Sample)?;
         let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
-        let tables = crate::grade::sandbox::read_image_tables(&dataset.image, &names).ok()?;
+        let tables = crate::grade::sandbox::read_image_tables(&dataset.image, &names)?;
         Some(SampleData {
             name: dataset.name.clone(),
             tables: names.into_iter().zip(tables).collect(),
@@ -162,6 +174,15 @@ pub struct ProblemView {
     pub check_tables: Vec<String>,
     pub tables: Vec<TableInfo>,
     pub samples: Vec<SampleData>,
+    pub limits: TimeLimitView,
+}
+
+/// The time limit as a candidate reads it: the budget, and about how long a query that uses
+/// it all runs on a typical laptop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeLimitView {
+    pub steps: u64,
+    pub typical_seconds: f64,
 }
 
 impl Problem {
@@ -175,6 +196,10 @@ impl Problem {
             order_required: self.compare.order == Order::Required,
             check_tables: self.check_tables.clone(),
             tables: self.tables.clone(),
+            limits: TimeLimitView {
+                steps: self.limits.steps,
+                typical_seconds: crate::grade::typical_seconds(self.limits.steps),
+            },
             samples: self
                 .datasets
                 .iter()

@@ -739,7 +739,7 @@ impl Inner {
         }
         if let Ok(v) = semver::Version::parse(&pack.info.version) {
             ledger
-                .record(&pack.info.id, &v)
+                .record(&pack.info.id, &v, &pack.info.hash)
                 .map_err(|e| SessionError::Store(e.to_string()))?;
         }
         let packs_seen: BTreeMap<String, String> = ledger
@@ -1533,6 +1533,7 @@ pub struct VerifyReport {
 
 /// Reads every record of a store file without changing it (read-only; no recovery).
 pub fn read_store_records(path: &Path) -> Result<Vec<SignedRecord>, SessionError> {
+    crate::sqlite::init();
     let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
     store::quick_check(&conn, path)?;
@@ -1587,6 +1588,7 @@ pub struct SessionSummary {
 pub fn summaries(path: &Path) -> Result<Vec<SessionSummary>, SessionError> {
     let records = read_store_records(path)?;
     let (good, _) = verify_records(&records);
+    crate::sqlite::init();
     let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
     let mut stmt = conn

@@ -81,6 +81,7 @@ fn db_error(path: &Path, e: rusqlite::Error) -> SessionError {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store, SessionError> {
+        crate::sqlite::init();
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
         quick_check(&conn, path)?;
         let mode: String = conn

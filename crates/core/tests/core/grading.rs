@@ -4,7 +4,7 @@ use sqlexam_core::grade::{Detail, Diagnostic, Mismatch, Produced, Refusal, Scope
 use sqlexam_core::problem::Visibility;
 use sqlexam_core::value::Cell;
 
-use crate::{dept_count, raise};
+use crate::{colleagues, dept_count, raise};
 
 const REFERENCE: &str =
     "SELECT d.name, COUNT(e.id) FROM dept d LEFT JOIN emp e ON e.dept_id = d.id GROUP BY d.id";
@@ -299,4 +299,35 @@ fn the_candidate_view_never_shows_the_references_column_expressions() {
             .iter()
             .any(|(t, rows)| t == "dept" && rows.rows.len() == 2)
     );
+}
+
+#[test]
+fn a_correct_quadratic_answer_over_thousands_of_rows_fits_the_default_time_limit() {
+    let p = colleagues();
+    assert_eq!(p.limits, sqlexam_core::problem::Limits::default());
+    let sql = "SELECT e.id, (SELECT COUNT(*) FROM emp x WHERE x.salary > e.salary) FROM emp e";
+    let g = grade(p, sql, Scope::All);
+    assert_eq!(g.verdict, Verdict::Accepted, "{:?}", g.datasets);
+    let used = g.datasets.iter().filter_map(|d| d.steps).max().unwrap();
+    assert!(used > 50_000_000, "the fixture is quadratic: {used} steps");
+}
+
+#[test]
+fn the_statement_view_states_the_time_limit_in_typical_seconds() {
+    let view = colleagues().candidate_view();
+    assert_eq!(view.limits.steps, 250_000_000);
+    assert_eq!(view.limits.typical_seconds, 2.0);
+}
+
+#[test]
+fn incomplete_input_is_pointed_at_where_it_ends() {
+    let g = grade(
+        dept_count(),
+        "SELECT d.name, 1\nFROM dept d WHERE d.id > 1 AND",
+        Scope::All,
+    );
+    match g.diagnostic {
+        Some(Diagnostic::SqlError { line, column, .. }) => assert_eq!((line, column), (2, 31)),
+        other => panic!("{other:?}"),
+    }
 }

@@ -308,11 +308,13 @@ fn check(problem: &Problem, sql: &str, want: &Want, good: &str) {
             g.datasets
         ),
     }
-    // Limits held: no dataset used more than its step budget (checked every 1,000 steps).
+    // Limits held: no dataset used more than its step budget. The budget is checked every
+    // 100 VM steps; those steps may have allocated (a string of up to 100 KB each, a
+    // sorter's buffer doubling), which is charged too.
     for d in &g.datasets {
         let steps = d.steps.unwrap_or(0);
         assert!(
-            steps <= problem.limits.steps + 2_000,
+            steps <= problem.limits.steps + (32 << 20),
             "{label}: {} used {steps} steps",
             d.name
         );
@@ -401,4 +403,56 @@ fn memory_stays_bounded_under_hostile_load() {
     );
     // SQLite's heap is capped at 512 MiB; the whole test process must stay well under 1.5 GiB.
     assert!(peak_kib < 1536 * 1024, "peak RSS {peak_kib} KiB");
+}
+
+#[test]
+fn building_and_sorting_huge_rows_is_charged_and_stops_at_the_same_step_every_time() {
+    // Few VM steps, many bytes: each row is a 50 KB string, and the sort copies it.
+    let sql = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 100000) \
+               SELECT n, printf('%.*c', 50000, 'x') || n FROM r ORDER BY 2 DESC";
+    let runs: Vec<Grading> = (0..2)
+        .map(|_| grade(dept_count(), sql, Scope::All))
+        .collect();
+    for g in &runs {
+        assert_eq!(g.verdict, Tle, "{:?}", g.datasets);
+        for d in &g.datasets {
+            assert_eq!(d.verdict, Tle, "{}", d.name);
+        }
+    }
+    let steps = |g: &Grading| g.datasets.iter().map(|d| d.steps).collect::<Vec<_>>();
+    assert_eq!(steps(&runs[0]), steps(&runs[1]), "the cut is deterministic");
+    match &runs[0].datasets[0].detail {
+        Some(sqlexam_core::grade::Detail::TimeLimit { by_wall_clock, .. }) => {
+            assert!(!by_wall_clock, "stopped by the budget, not the clock")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_check_table_filled_past_the_output_cap_is_output_limit_exceeded() {
+    let sql = "INSERT INTO emp (name) WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 800000) SELECT 'x' FROM r";
+    let g = grade(raise(), sql, Scope::All);
+    assert!(
+        g.datasets.iter().all(|d| d.verdict == Ole),
+        "{:?}",
+        g.datasets.iter().map(|d| d.verdict).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn output_shown_to_the_candidate_is_capped_in_emitted_bytes() {
+    // 600 rows of 50,000 ESC characters: 30 MB in memory, 180 MB as JSON escapes.
+    let sql = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 600) \
+               SELECT n, printf('%.*c', 50000, char(27)) FROM r";
+    let g = grade(dept_count(), sql, Scope::Samples);
+    let json = serde_json::to_string(&g).unwrap();
+    assert!(json.len() < 2 << 20, "{} bytes of JSON", json.len());
+    match &g.datasets[0].produced {
+        Some(sqlexam_core::grade::Produced::Rows(r)) => {
+            assert_eq!(r.rows.len() as u64 + r.omitted_rows, 600);
+            assert!(r.omitted_rows > 0);
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -24,6 +24,14 @@ pub fn dept_count() -> &'static Problem {
     P.get_or_init(|| load_problem_in_context(&data("company/dept-count")).expect("fixture loads"))
 }
 
+/// A problem whose correct answers include a quadratic one over 5,000 rows.
+pub fn colleagues() -> &'static Problem {
+    static P: OnceLock<Problem> = OnceLock::new();
+    P.get_or_init(|| {
+        load_problem_in_context(&data("limits/colleagues-earning-more")).expect("fixture loads")
+    })
+}
+
 /// The DML fixture: a 10 % raise for department 2.
 pub fn raise() -> &'static Problem {
     static P: OnceLock<Problem> = OnceLock::new();

@@ -399,8 +399,18 @@ fn an_older_version_than_one_seen_is_refused() {
     let trust = trusting(&[&key]);
     let dir = tempfile::tempdir().unwrap();
     let mut ledger = VersionLedger::open(&dir.path().join("versions.json")).unwrap();
+    let seen = verify(
+        &pack_with(&options(&key), "1.1.0")[..],
+        &VerifyOptions {
+            trust: &trust,
+            now: NOW,
+            ledger: None,
+            start_code: None,
+        },
+    )
+    .unwrap();
     ledger
-        .record("company", &semver::Version::new(1, 1, 0))
+        .record("company", &semver::Version::new(1, 1, 0), &seen.hash)
         .unwrap();
     let ledger = VersionLedger::open(&dir.path().join("versions.json")).unwrap();
     let opts = VerifyOptions {
@@ -418,6 +428,54 @@ fn an_older_version_than_one_seen_is_refused() {
         "the same version again is fine"
     );
     assert!(verify(&pack_with(&options(&key), "1.2.0")[..], &opts).is_ok());
+}
+
+#[test]
+fn a_different_pack_with_a_version_already_seen_is_refused_as_equivocation() {
+    let key = demo_key();
+    let trust = trusting(&[&key]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("versions.json");
+    let open = |path: &std::path::Path| VersionLedger::open(path).unwrap();
+    let first = pack_with(&options(&key), "1.1.0");
+    let mut ledger = open(&path);
+    let seen = {
+        let opts = VerifyOptions {
+            trust: &trust,
+            now: NOW,
+            ledger: Some(&ledger),
+            start_code: None,
+        };
+        verify(&first[..], &opts).unwrap().hash
+    };
+    ledger
+        .record("company", &semver::Version::new(1, 1, 0), &seen)
+        .unwrap();
+    let ledger = open(&path);
+    let opts = VerifyOptions {
+        trust: &trust,
+        now: NOW,
+        ledger: Some(&ledger),
+        start_code: None,
+    };
+    // The same key signs another exam under the same version, or a "rebuild" of it.
+    let other = BuildOptions {
+        not_after: options(&key).not_after + time::Duration::days(1),
+        ..options(&key)
+    };
+    for version in ["1.1.0", "1.1.0+rebuild"] {
+        match verify(&pack_with(&other, version)[..], &opts) {
+            Err(e @ PackError::Equivocation { .. }) => {
+                assert_eq!(e.code(), "equivocation");
+                assert!(e.to_string().contains(&seen), "{e}");
+            }
+            other => panic!("{version}: expected equivocation, got {:?}", other.err()),
+        }
+    }
+    assert!(
+        verify(&first[..], &opts).is_ok(),
+        "the same pack again is fine"
+    );
 }
 
 #[test]

@@ -1,0 +1,4 @@
+CREATE TABLE emp (
+  id     INTEGER PRIMARY KEY,
+  salary INTEGER NOT NULL
+);

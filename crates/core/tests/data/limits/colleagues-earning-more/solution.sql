@@ -1,0 +1,1 @@
+SELECT id, RANK() OVER (ORDER BY salary DESC) - 1 FROM emp;

@@ -1,0 +1,1 @@
+SELECT e.id, (SELECT COUNT(*) FROM emp x WHERE x.salary >= e.salary) - 1 FROM emp e;
