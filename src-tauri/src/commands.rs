@@ -12,6 +12,7 @@ use sqlexam_core::record::ProctorAction;
 use sqlexam_core::session::{RecordsReport, SessionView, SubmissionView};
 use tauri::{Manager, State};
 
+use crate::cells::ForUi;
 use crate::state::{AppError, AppState, PendingPack};
 
 type Shared<'a> = State<'a, Arc<AppState>>;
@@ -174,11 +175,13 @@ pub async fn session_view(state: Shared<'_>) -> Result<SessionView, AppError> {
 }
 
 #[tauri::command]
-pub async fn problem(state: Shared<'_>, id: String) -> Result<ProblemView, AppError> {
+pub async fn problem(state: Shared<'_>, id: String) -> Result<ForUi<ProblemView>, AppError> {
     blocking(&state, move |s| {
-        Ok(s.engine()?
-            .problem(&s.current_session()?, &id)?
-            .candidate_view())
+        Ok(ForUi(
+            s.engine()?
+                .problem(&s.current_session()?, &id)?
+                .candidate_view(),
+        ))
     })
     .await
 }

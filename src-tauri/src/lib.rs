@@ -3,6 +3,7 @@
 //! engine opens off the main thread; engine events are forwarded to the UI as Tauri events.
 #![forbid(unsafe_code)]
 
+mod cells;
 mod commands;
 mod state;
 
@@ -41,15 +42,16 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             std::thread::spawn(move || {
                 if let Ok(events) = state.start() {
                     for event in events {
+                        let ui = cells::ForUi(&event);
                         let _ = match &event {
                             sqlexam_core::session::EngineEvent::Graded { .. } => {
-                                handle.emit("graded", &event)
+                                handle.emit("graded", &ui)
                             }
                             sqlexam_core::session::EngineEvent::SampleRun { .. } => {
-                                handle.emit("sample-run", &event)
+                                handle.emit("sample-run", &ui)
                             }
                             sqlexam_core::session::EngineEvent::SessionEnded { .. } => {
-                                handle.emit("session-ended", &event)
+                                handle.emit("session-ended", &ui)
                             }
                         };
                     }

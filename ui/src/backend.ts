@@ -12,8 +12,12 @@ export interface AppError { code: string; message: string }
 export type Verdict =
   | "accepted" | "wrong_answer" | "runtime_error"
   | "time_limit_exceeded" | "output_limit_exceeded" | "forbidden";
-/** NULL → null, INTEGER/REAL → number, TEXT → string, BLOB → {blob: hex}. */
-export type Cell = null | number | string | { blob: string };
+/**
+ * NULL → null, INTEGER → number, REAL → {real: number}, TEXT → string, BLOB → {blob: hex}.
+ * The shell tags reals (src-tauri/src/cells.rs): as plain JSON numbers, JSON.parse would
+ * turn REAL 2.0 into 2, and the candidate could not tell it from INTEGER 2.
+ */
+export type Cell = null | number | string | { real: number } | { blob: string };
 export interface ResultSet { columns: string[]; rows: Cell[][] }
 
 export type TrustPath =
@@ -36,7 +40,11 @@ export interface SessionView {
   id: string; pack: { id: string; version: string; hash: string }; title: Localized;
   candidate_id: string; candidate_name: string; state: SessionState;
   elapsed_ms: number; duration_ms: number; remaining_ms: number;
-  score: number; max_score: number; problems: ProblemStatus[]; unsynced: number;
+  score: number; max_score: number; problems: ProblemStatus[];
+  /** Records not yet sent to a server (the check-in record counts too). */
+  unsynced: number;
+  /** The pack's policy while the app is closed, when the backend tells it. */
+  while_closed?: "paused" | "running";
 }
 
 export interface Column { name: string; decl_type: string }
@@ -50,6 +58,8 @@ export interface ProblemDetail {
   check_tables: string[];
   tables: TableInfo[];
   samples: SampleData[];
+  /** The time limit: a budget of SQLite steps, and about how long that is on a typical laptop. */
+  limits?: { steps: number; typical_seconds: number };
 }
 
 export type Refusal = { code: string; [k: string]: unknown };

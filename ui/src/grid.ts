@@ -6,14 +6,36 @@ import { h } from "./dom";
 /** Rows shown per grid before "… and N more". */
 const MAX_ROWS = 200;
 
+/** A cell as SQLite's shell shows it: NULL, 2, 2.0, 0.1, 1.0e+20, text as is, X'…'. */
 export function cellText(c: Cell): string {
   if (c === null) return "NULL";
-  if (typeof c === "object") return `x'${c.blob}'`;
+  if (typeof c === "object") return "real" in c ? realText(c.real) : `X'${c.blob}'`;
   return String(c);
 }
 
+/** SQLite prints a REAL with 15 significant digits ("%!.15g") and always a fraction. */
+export function realText(r: number): string {
+  if (!Number.isFinite(r)) return Number.isNaN(r) ? "NULL" : r > 0 ? "Inf" : "-Inf";
+  let s = r.toPrecision(15);
+  let exp = "";
+  const e = s.indexOf("e");
+  if (e >= 0) {
+    exp = s.slice(e);
+    s = s.slice(0, e);
+  }
+  if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, ".0");
+  else s += ".0";
+  if (exp) exp = exp.replace(/^e([+-])(\d)$/, "e$10$2");
+  return s + exp;
+}
+
+const isNumber = (c: Cell): boolean => typeof c === "number" || (c !== null && typeof c === "object" && "real" in c);
+
+// 2 and 2.0 are the same value to the grader, so they mark the same rows.
 const cellKey = (c: Cell): string =>
-  c === null ? "n" : typeof c === "object" ? `b${c.blob}` : typeof c === "number" ? `d${c}` : `s${c}`;
+  c === null ? "n"
+  : typeof c === "object" ? ("real" in c ? `d${c.real}` : `b${c.blob}`)
+  : typeof c === "number" ? `d${c}` : `s${c}`;
 export const rowKey = (r: Cell[]): string => JSON.stringify(r.map(cellKey));
 
 export function rowText(r: Cell[] | null): string {
@@ -50,7 +72,7 @@ export function grid(rs: ResultSet, o: GridOptions = {}): HTMLElement {
               "td",
               {
                 class: [
-                  c === null ? "null" : typeof c === "number" ? "num" : null,
+                  c === null ? "null" : isNumber(c) ? "num" : null,
                   o.cell && o.cell.row === i && o.cell.column === j + 1 ? "diff-cell" : null,
                 ].filter(Boolean).join(" ") || null,
               },
