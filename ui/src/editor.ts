@@ -1,14 +1,61 @@
-// The SQL editor: CodeMirror 6 with the SQLite dialect and completion of the current
-// problem's tables and columns. Tab moves focus out (no tab capture), so keyboard users
-// are never trapped in it.
+// The SQL editor: CodeMirror 6 with SQLite's own words and completion of the current
+// problem's tables and columns. Enter always types a new line: a completion is taken with
+// Tab, or with Enter only after moving into the list (arrow keys). Tab moves focus out
+// when no list is open, so keyboard users are never trapped in the editor.
 import { basicSetup } from "codemirror";
 import { EditorView, keymap } from "@codemirror/view";
 import { Compartment, EditorSelection, EditorState, Prec } from "@codemirror/state";
-import { sql, SQLite } from "@codemirror/lang-sql";
-import { syntaxTree } from "@codemirror/language";
-import type { Completion, CompletionContext, CompletionResult } from "@codemirror/autocomplete";
+import { schemaCompletionSource, SQLDialect, SQLite } from "@codemirror/lang-sql";
+import { LanguageSupport, syntaxTree } from "@codemirror/language";
+import {
+  acceptCompletion, autocompletion, closeCompletion, completionStatus, moveCompletionSelection,
+  selectedCompletionIndex, setSelectedCompletion, startCompletion,
+  type Completion, type CompletionContext, type CompletionResult, type CompletionSource,
+} from "@codemirror/autocomplete";
 import type { TableInfo } from "./backend";
 import { editorPhrases } from "./i18n";
+import { FUNCTIONS, KEYWORDS, OFFERED_KEYWORDS, TYPES } from "./sqlite";
+
+/** SQLite as the grader runs it: its tokenizer settings, its keywords, its functions. */
+const dialect = SQLDialect.define({
+  ...SQLite.spec,
+  keywords: KEYWORDS.join(" "),
+  types: TYPES.filter((t) => !FUNCTIONS.includes(t)).join(" "),
+  builtin: FUNCTIONS.join(" "),
+});
+
+/** Keywords and functions, never inside strings, comments or after a dot. */
+const wordOptions: Completion[] = [
+  ...OFFERED_KEYWORDS.map((k) => ({ label: k.toUpperCase(), type: "keyword", boost: -1 })),
+  ...FUNCTIONS.map((fn) => ({ label: fn, type: "function", detail: "()", boost: -1 })),
+];
+const wordSource: CompletionSource = (ctx) => {
+  const word = ctx.matchBefore(/\w+/);
+  if (!word && !ctx.explicit) return null;
+  const from = word ? word.from : ctx.pos;
+  if (ctx.state.sliceDoc(from - 1, from) === ".") return null;
+  if (/String|Comment|QuotedIdentifier/.test(syntaxTree(ctx.state).resolveInner(ctx.pos, -1).name)) return null;
+  return { from, options: wordOptions, validFor: /^\w*$/ };
+};
+
+function sqlSupport(tables: TableInfo[]): LanguageSupport {
+  const schema: Record<string, string[]> = {};
+  for (const tb of tables) schema[tb.name] = tb.columns.map((c) => c.name);
+  return new LanguageSupport(dialect.language, [
+    dialect.language.data.of({ autocomplete: wordSource }),
+    tables.length ? dialect.language.data.of({ autocomplete: schemaCompletionSource({ dialect, schema }) }) : [],
+    tables.length ? dialect.language.data.of({ autocomplete: columnSource(tables) }) : [],
+  ]);
+}
+
+/** Tab takes the highlighted completion, or the first one when none is highlighted. */
+const acceptWithTab = (view: EditorView): boolean => {
+  if (completionStatus(view.state) !== "active") return false;
+  if (selectedCompletionIndex(view.state) === null || selectedCompletionIndex(view.state)! < 0) {
+    view.dispatch({ effects: setSelectedCompletion(0) });
+  }
+  return acceptCompletion(view);
+};
 
 export interface SqlEditor {
   view: EditorView;
@@ -41,7 +88,23 @@ export function createEditor(o: {
     doc: "",
     extensions: [
       basicSetup,
-      lang.of(sql({ dialect: SQLite, upperCaseKeywords: true })),
+      // Nothing is highlighted when the list opens, so Enter types a new line; the
+      // default keymap (Enter accepts) is replaced by the one below.
+      autocompletion({ selectOnOpen: false, defaultKeymap: false, icons: true }),
+      Prec.highest(
+        keymap.of([
+          { key: "Ctrl-Space", run: startCompletion },
+          { key: "Escape", run: closeCompletion },
+          { key: "ArrowDown", run: moveCompletionSelection(true) },
+          { key: "ArrowUp", run: moveCompletionSelection(false) },
+          { key: "PageDown", run: moveCompletionSelection(true, "page") },
+          { key: "PageUp", run: moveCompletionSelection(false, "page") },
+          { key: "Tab", run: acceptWithTab },
+          { key: "Enter", run: acceptCompletion },
+        ]),
+      ),
+      lang.of(sqlSupport([])),
+      EditorView.editorAttributes.of({ class: "editor" }),
       attrs.of(contentAttrs(o.label)),
       phrases.of(EditorState.phrases.of(editorPhrases())),
       editable.of(EditorView.editable.of(true)),
@@ -57,7 +120,6 @@ export function createEditor(o: {
       }),
     ],
   });
-  view.dom.classList.add("editor");
 
   return {
     view,
@@ -74,14 +136,7 @@ export function createEditor(o: {
       }
     },
     setSchema(tables) {
-      const schema: Record<string, string[]> = {};
-      for (const tb of tables) schema[tb.name] = tb.columns.map((c) => c.name);
-      view.dispatch({
-        effects: lang.reconfigure([
-          sql({ dialect: SQLite, schema, upperCaseKeywords: true }),
-          SQLite.language.data.of({ autocomplete: columnSource(tables) }),
-        ]),
-      });
+      view.dispatch({ effects: lang.reconfigure(sqlSupport(tables)) });
     },
     setLabel(label) {
       view.dispatch({
