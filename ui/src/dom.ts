@@ -1,6 +1,6 @@
 // A tiny DOM builder and the helpers every screen uses.
 import type { AppError } from "./backend";
-import { errorText, t } from "./i18n";
+import { errorDetailShown, errorText, t } from "./i18n";
 
 export type Child = Node | string | number | null | undefined | false | Child[];
 type Handler = (ev: Event) => void;
@@ -73,13 +73,16 @@ export function toAppError(e: unknown): AppError {
   return { code: "internal", message: String(e) };
 }
 
-/** A translated error sentence with the backend's English message as secondary detail. */
+/**
+ * A translated error sentence. The backend's English message is shown only where it adds
+ * facts (a path, what is damaged), labelled as technical detail for the proctor.
+ */
 export function errorBox(err: AppError | null, tid: string): HTMLElement {
   const box = h("div", { tid, class: "error", role: "alert", tabindex: -1, "data-code": err?.code ?? null, hidden: !err });
   if (err) {
     append(box, [
       h("p", { class: "error-main" }, errorText(err)),
-      err.message ? h("p", { class: "error-detail" }, h("span", { class: "detail-label" }, `${t("details")}: `), err.message) : null,
+      errorDetailShown(err) ? h("p", { class: "error-detail" }, h("span", { class: "detail-label" }, `${t("details")}: `), err.message) : null,
     ]);
   }
   return box;

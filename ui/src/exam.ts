@@ -19,6 +19,8 @@ type Tab = "statement" | "schema" | "samples";
 interface ResultState {
   kind: "run" | "submit";
   id: number | null;
+  /** The submission's number among this problem's submissions (1, 2, …). */
+  no: number | null;
   grading: Grading | null;
   error: AppError | null;
 }
@@ -52,6 +54,9 @@ export class ExamScreen {
   private el = {
     root: h("div", { class: "screen exam" }),
     banners: h("div", { class: "banners" }),
+    paused: h("section", { tid: "paused-panel", class: "card paused-panel", "aria-labelledby": "paused-heading", hidden: true }),
+    grid: h("div", { class: "exam-grid" }),
+    sidebarToggle: h("button", { type: "button", tid: "problems-toggle", class: "sidebar-toggle", "aria-expanded": "false", "aria-controls": "problem-list" }),
     sidebar: h("nav", { class: "sidebar", "aria-labelledby": "problems-heading" }),
     problem: h("section", { class: "problem-pane", "aria-labelledby": "problem-title" }),
     editorHeading: h("h2", { id: "editor-heading", class: "pane-heading" }),
@@ -73,17 +78,20 @@ export class ExamScreen {
       set: (text: string) => this.editor.set(text),
     };
     const e = this.el;
-    e.root.append(
-      e.banners,
-      h("div", { class: "exam-grid" },
-        e.sidebar,
-        h("main", { class: "work", id: "main" },
-          e.problem,
-          h("section", { class: "editor-pane", "aria-labelledby": "editor-heading" },
-            e.editorHeading, h("div", { class: "editor-host" }, this.editor.view.dom), e.controls, e.draft),
-          e.result,
-          e.history)),
-    );
+    e.sidebarToggle.addEventListener("click", () => {
+      const open = e.sidebarToggle.getAttribute("aria-expanded") !== "true";
+      e.sidebarToggle.setAttribute("aria-expanded", String(open));
+      e.sidebar.classList.toggle("open", open);
+    });
+    e.grid.append(
+      e.sidebar,
+      h("main", { class: "work", id: "main" },
+        e.problem,
+        h("section", { class: "editor-pane", "aria-labelledby": "editor-heading" },
+          e.editorHeading, h("div", { class: "editor-host" }, this.editor.view.dom), e.controls, e.draft),
+        e.result,
+        e.history));
+    e.root.append(e.banners, e.paused, e.grid);
     document.addEventListener("keydown", this.onKey);
   }
 
@@ -122,6 +130,7 @@ export class ExamScreen {
     this.bannerKey = "";
     this.renderSidebar();
     this.renderBanners();
+    this.renderPaused();
     this.renderProblem();
     this.renderControls();
     this.renderDraft();
@@ -133,6 +142,7 @@ export class ExamScreen {
   sessionChanged(): void {
     this.renderSidebar();
     this.renderBanners();
+    this.renderPaused();
     this.renderControls();
     // While paused for a proctor (or after the end) the clock stands: so does the editor.
     this.editor.setEditable(state.session?.state === "running");
@@ -185,8 +195,15 @@ export class ExamScreen {
     const pid = this.current!;
     const sql = this.editor.get();
     this.saver.flush();
-    const r: ResultState = { kind, id: null, grading: null, error: null };
+    const r: ResultState = { kind, id: null, no: null, grading: null, error: null };
     this.results.set(pid, r);
+    // Nothing to run: say so here, and neither record an attempt nor spend a sample run.
+    if (isBlankSql(sql)) {
+      r.error = { code: "empty_query", message: "" };
+      this.renderResult(); // announced by the result region; the focus stays in the editor
+      return;
+    }
+    if (kind === "submit") r.no = (this.history.get(pid)?.length ?? state.session?.problems.find((p) => p.id === pid)?.submissions ?? 0) + 1;
     this.busy = true;
     this.renderControls();
     this.renderResult();
@@ -286,7 +303,38 @@ export class ExamScreen {
     } catch {
       return; // the history is a convenience; the records are safe either way
     }
-    if (id === this.current && !this.disposed) this.renderHistory();
+    if (id === this.current && !this.disposed) {
+      this.renderHistory();
+      // The shown submission's number comes from the history once it has it.
+      const r = this.results.get(id);
+      if (r?.kind === "submit" && r.id !== null && r.no !== this.submissionNo(id, r.id)) this.renderResult();
+    }
+  }
+
+  /** In a narrow window the problem list folds away once a problem is chosen. */
+  private closeSidebar(): void {
+    this.el.sidebarToggle.setAttribute("aria-expanded", "false");
+    this.el.sidebar.classList.remove("open");
+  }
+
+  /** A submission's number among its problem's submissions, oldest first (1, 2, …). */
+  private submissionNo(problem: string, id: number): number | null {
+    const list = this.history.get(problem);
+    if (!list) return null;
+    const i = [...list].sort((a, b) => a.id - b.id).findIndex((s) => s.id === id);
+    return i < 0 ? null : i + 1;
+  }
+
+  /** While paused for a proctor, nothing of the exam shows: only who to wait for. */
+  private renderPaused(): void {
+    const paused = state.session?.state === "interrupted";
+    const was = !this.el.paused.hidden;
+    this.el.grid.hidden = paused;
+    this.el.paused.hidden = !paused;
+    replace(this.el.paused, paused
+      ? [h("h1", { id: "paused-heading", tabindex: -1 }, t("paused_heading")), h("p", null, t("paused")), h("p", { class: "muted" }, t("paused_hint"))]
+      : null);
+    if (paused && !was) document.getElementById("paused-heading")?.focus();
   }
 
   // ---- rendering ---------------------------------------------------------------------
@@ -300,9 +348,6 @@ export class ExamScreen {
     this.bannerKey = key;
     replace(
       this.el.banners,
-      s?.state === "interrupted"
-        ? h("div", { tid: "paused-banner", class: "banner paused", role: "alert" }, h("strong", null, t("paused")))
-        : null,
       level
         ? h("div", { tid: "time-warning", class: `banner warn ${level === 1 ? "urgent" : ""}`, role: "alert" }, t(level === 1 ? "warn_1" : "warn_10"))
         : null,
@@ -316,9 +361,16 @@ export class ExamScreen {
     const key = JSON.stringify([s.problems, s.score, s.max_score, s.state, this.current]);
     if (!force && key === this.sidebarKey) return;
     this.sidebarKey = key;
+    const cur = s.problems.find((p) => p.id === this.current);
+    replace(this.el.sidebarToggle,
+      h("span", { class: "toggle-mark", "aria-hidden": "true" }),
+      h("span", null, t("problems")),
+      cur ? h("span", { class: "toggle-current" }, loc(cur.title)) : null,
+      h("span", { class: "toggle-total" }, f.score(s.score, s.max_score)));
     replace(
       this.el.sidebar,
       h("h2", { id: "problems-heading" }, t("problems")),
+      this.el.sidebarToggle,
       h("ol", { tid: "problem-list", class: "problem-list" },
         s.problems.map((p) => {
           const st = p.best_verdict === "accepted" ? "accepted" : p.submissions === 0 ? "not_tried" : p.best_score > 0 ? "partial" : "wrong";
@@ -330,7 +382,7 @@ export class ExamScreen {
               "data-testid": `problem-${p.id}`,
               "data-status": st,
               "aria-current": p.id === this.current ? "true" : null,
-              onclick: () => void this.select(p.id),
+              onclick: () => { this.closeSidebar(); void this.select(p.id); },
             },
               h("span", { class: "p-title" }, loc(p.title)),
               h("span", { class: "p-meta" },
@@ -372,7 +424,8 @@ export class ExamScreen {
         h("span", { class: "muted" }, f.points(d.points))),
       h("p", { class: "problem-rules small" },
         t(d.kind === "select" ? "kind_select" : "kind_dml"), " ",
-        d.kind === "select" ? t(d.order_required ? "order_graded" : "order_free") : [t("checked_tables"), ": ", d.check_tables.join(", ")]),
+        d.kind === "select" ? t(d.order_required ? "order_graded" : "order_free") : [t("checked_tables"), ": ", d.check_tables.join(", ")],
+        d.limits?.typical_seconds ? [" ", h("span", { tid: "time-limit" }, f.timeLimitRule(d.limits.typical_seconds))] : null),
       h("div", { role: "tablist", class: "tabs", "aria-label": title, onkeydown: onTabKey as (e: Event) => void },
         tabs.map(([k, label]) =>
           h("button", {
@@ -454,7 +507,7 @@ export class ExamScreen {
     else body = renderGrading({
       grading: r.grading,
       problem: this.details.get(r.grading.problem),
-      submission: r.kind === "submit" && r.id !== null ? r.id : undefined,
+      submission: r.kind === "submit" && r.id !== null ? this.submissionNo(r.grading.problem, r.id) ?? r.no ?? undefined : undefined,
       goTo: (l, c) => this.editor.goTo(l, c),
     });
     replace(this.el.result, heading, body);
@@ -463,7 +516,9 @@ export class ExamScreen {
   private renderHistory(): void {
     const id = this.current;
     const list = id ? this.history.get(id) ?? [] : [];
-    const rows = [...list].sort((a, b) => b.id - a.id);
+    // Numbered per problem, oldest first; shown newest first.
+    const numbered = [...list].sort((a, b) => a.id - b.id).map((s, i) => ({ s, no: i + 1 }));
+    const rows = numbered.reverse();
     replace(
       this.el.history,
       h("h2", { id: "history-heading" }, t("history")),
@@ -475,15 +530,18 @@ export class ExamScreen {
                 h("thead", null, h("tr", null,
                   h("th", { scope: "col" }, "#"), h("th", { scope: "col" }, t("h_when")), h("th", { scope: "col" }, t("h_verdict")),
                   h("th", { scope: "col" }, t("h_score")), h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("load_sql"))))),
-                h("tbody", null, rows.map((s) =>
-                  h("tr", { "data-submission": s.id },
-                    h("td", { class: "num" }, String(s.id)),
+                h("tbody", null, rows.map(({ s, no }) =>
+                  h("tr", { "data-submission": s.id, "data-no": no, "data-state": s.state },
+                    h("td", { class: "num" }, String(no)),
                     h("td", { class: "num" }, formatDuration(s.elapsed_ms)),
                     h("td", null, s.verdict
                       ? h("span", { class: `verdict small v-${s.verdict}`, "data-verdict": s.verdict }, verdictName(s.verdict))
-                      : h("span", { class: "muted" }, t(s.state === "grading" ? "grading" : "queued"))),
+                      : s.state === "done"
+                        // Done without a verdict: refused (paused or after the end), never graded.
+                        ? h("span", { class: "verdict small v-refused", "data-verdict": "refused", title: t("h_refused_hint") }, t("h_refused"))
+                        : h("span", { class: "pending-label", "data-verdict": s.state }, t(s.state === "grading" ? "h_grading" : "h_queued"))),
                     h("td", { class: "num" }, s.score === null ? "—" : String(s.score)),
-                    h("td", null, h("button", { type: "button", class: "small-button", "aria-label": `${t("load_sql")} #${s.id}`, onclick: () => void this.loadSql(s.sql) }, t("load_sql"))))))))),
+                    h("td", null, h("button", { type: "button", class: "small-button", "aria-label": `${t("load_sql")} #${no}`, onclick: () => void this.loadSql(s.sql) }, t("load_sql"))))))))),
     );
   }
 
@@ -493,4 +551,22 @@ export class ExamScreen {
     this.editor.set(sql);
     this.editor.focus();
   }
+}
+
+/** Whether `sql` holds nothing to run: only whitespace, semicolons and comments. */
+export function isBlankSql(sql: string): boolean {
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (/\s|;/.test(c)) i++;
+    else if (sql.startsWith("--", i)) {
+      const nl = sql.indexOf("\n", i);
+      i = nl < 0 ? sql.length : nl + 1;
+    } else if (sql.startsWith("/*", i)) {
+      // SQLite ends an unterminated block comment at the end of the text.
+      const end = sql.indexOf("*/", i + 2);
+      i = end < 0 ? sql.length : end + 2;
+    } else return false;
+  }
+  return true;
 }

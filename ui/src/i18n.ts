@@ -21,7 +21,7 @@ const S = {
   font_larger: ["Larger text", "文字を大きく"],
   proctor: ["Proctor", "試験監督者"],
   loading: ["Loading…", "読み込み中…"],
-  details: ["Details", "詳細"],
+  details: ["Technical details, for the proctor (in English)", "技術的な詳細（試験監督者向け・英語）"],
   cancel: ["Cancel", "キャンセル"],
   close: ["Close", "閉じる"],
   yes: ["Yes", "はい"],
@@ -80,10 +80,16 @@ const S = {
   time_left: ["Time left", "残り時間"],
   warn_10: ["10 minutes left.", "残り 10 分です。"],
   warn_1: ["1 minute left! Submit now.", "残り 1 分です。今すぐ提出してください。"],
+  paused_heading: ["Waiting for the proctor", "試験監督者をお待ちください"],
   paused: [
     "Your exam is paused until a proctor resumes it. Your clock is stopped: no time is lost.",
     "試験監督者が再開するまで試験は中断しています。時計は止まっているため、時間は減りません。",
   ],
+  paused_hint: [
+    "The problems, your queries and results are hidden until the exam is resumed. Raise your hand to call the proctor.",
+    "再開されるまで、問題・クエリ・結果は表示されません。手を挙げて試験監督者を呼んでください。",
+  ],
+  problems_show: ["Show the problem list", "問題一覧を表示"],
   tab_statement: ["Problem", "問題文"],
   tab_schema: ["Schema", "スキーマ"],
   tab_samples: ["Sample data", "サンプルデータ"],
@@ -158,7 +164,13 @@ const S = {
   h_when: ["Exam time", "経過時間"],
   h_verdict: ["Verdict", "判定"],
   h_score: ["Score", "得点"],
-  queued: ["Waiting", "待機中"],
+  h_queued: ["Waiting to be graded", "採点待ち"],
+  h_grading: ["Being graded…", "採点中…"],
+  h_refused: ["Refused — not graded", "受付不可（採点なし）"],
+  h_refused_hint: [
+    "Sent while the exam was paused or after it ended: recorded, but not graded.",
+    "中断中または終了後に提出されたため、記録のみで採点されていません。",
+  ],
   load_sql: ["Load into editor", "エディターに読み込む"],
   load_confirm: [
     "Replace the text in the editor with this submission?",
@@ -211,8 +223,12 @@ const S = {
 
   // Closing
   close_confirm: [
-    "The exam is still running. Close anyway? Your work is saved and the session can be resumed.",
-    "試験はまだ実施中です。閉じますか？作業内容は保存されており、セッションは再開できます。",
+    "The exam is still running. Close anyway? Your work is saved. When the app is opened again, the exam stays paused until a proctor resumes it.",
+    "試験はまだ実施中です。閉じますか？作業内容は保存されています。アプリを再び開くと、試験監督者が再開するまで試験は中断したままになります。",
+  ],
+  close_confirm_running: [
+    "The exam is still running. Close anyway? Your work is saved, but the exam clock keeps running while the app is closed.",
+    "試験はまだ実施中です。閉じますか？作業内容は保存されていますが、アプリを閉じている間も試験時間は進みます。",
   ],
   close_anyway: ["Close anyway", "閉じる"],
   keep_working: ["Keep working", "試験を続ける"],
@@ -229,15 +245,17 @@ export const f = {
   score: (s: number, m: number) => (ja() ? `${nf(s)} / ${nf(m)} 点` : `${nf(s)} / ${nf(m)} points`),
   rows: (n: number) => (ja() ? `${nf(n)} 行` : `${nf(n)} ${n === 1 ? "row" : "rows"}`),
   moreRows: (n: number) => (ja() ? `… ほか ${nf(n)} 行` : `… and ${nf(n)} more`),
+  // `unsynced` counts records (check-in, submissions, proctor actions), not results.
   unsynced: (n: number) =>
     ja()
-      ? n === 0 ? "オフライン — 送信待ちの結果はありません" : `オフライン — ${nf(n)} 件の結果をこのコンピューターに保存済み`
-      : n === 0 ? "Offline — no results waiting to be sent"
-      : `Offline — ${nf(n)} ${n === 1 ? "result" : "results"} stored on this computer`,
+      ? n === 0 ? "オフライン — 送信待ちの記録はありません" : `オフライン — ${nf(n)} 件の記録をこのコンピューターに保存済み`
+      : n === 0 ? "Offline — no records waiting to be sent"
+      : `Offline — ${nf(n)} ${n === 1 ? "record" : "records"} stored on this computer`,
+  unsyncedShort: (n: number) => (ja() ? `オフライン · 記録 ${nf(n)} 件` : `Offline · ${nf(n)} ${n === 1 ? "record" : "records"}`),
   unsyncedHint: () =>
     ja()
-      ? "結果はこのコンピューターに署名付きで保存されています。サーバーへの送信はまだ行われません。"
-      : "Results are signed and stored on this computer. Nothing is sent to a server yet.",
+      ? "受付・提出・試験監督者の操作の記録は、このコンピューターに署名付きで保存されています。サーバーへの送信はまだ行われません。"
+      : "The records of check-in, submissions and proctor actions are signed and stored on this computer. Nothing is sent to a server yet.",
   version: (v: string) => (ja() ? `バージョン ${v}` : `version ${v}`),
   trustAnchor: (name: string, key: string) =>
     ja() ? `信頼済みの鍵「${name}」（${key}）` : `trusted key “${name}” (${key})`,
@@ -268,12 +286,17 @@ export const f = {
     ja() ? `SQLite の実行時エラー（${nf(line)} 行目の文）:` : `SQLite error while running the statement at line ${nf(line)}:`,
   sqlErrorAt: (line: number, col: number) =>
     ja() ? `${nf(line)} 行 ${nf(col)} 列` : `Line ${nf(line)}, column ${nf(col)}`,
+  // The limit is about efficiency: the query may well be right, but did far too much work.
   timeLimit: (steps: number, limit: number, wall: boolean) =>
-    wall
-      ? ja() ? "実行時間の上限に達したため中断しました。" : "Stopped by the wall-clock time limit."
-      : ja()
-        ? `SQLite の実行ステップが上限（${nf(limit)}）を超えたため中断しました（${nf(steps)}）。`
-        : `Stopped after ${nf(steps)} of ${nf(limit)} allowed SQLite steps. Look for a join or subquery that does far more work than needed.`,
+    ja()
+      ? `${wall ? "クエリの実行時間が上限を超えたため中断しました。" : `クエリの処理量が多すぎたため中断しました（SQLite の実行ステップ ${nf(steps)}、上限 ${nf(limit)}）。`}これは結果の正しさではなく効率の問題です。結合条件の書き忘れ、終わらない再帰 CTE、大きなテーブルに対する相関サブクエリがないか確認してください。`
+      : `${wall ? "Your query ran too long and was stopped." : `Your query did too much work and was stopped (${nf(steps)} SQLite steps; the limit is ${nf(limit)}).`} This is about efficiency, not whether the answer is right: look for a missing join condition, a recursive CTE that never stops, or a correlated subquery over a big table.`,
+  timeLimitRule: (seconds: number) => {
+    const s = seconds < 10 ? Math.max(0.1, Math.round(seconds * 10) / 10) : Math.round(seconds);
+    return ja()
+      ? `制限時間: 一般的なノートパソコンで約 ${nf(s)} 秒分の処理。`
+      : `Time limit: about ${nf(s)} ${s === 1 ? "second" : "seconds"} of work on a typical laptop.`;
+  },
   outputLimit: (rows: number, limit: number, bytes: number) =>
     ja()
       ? `結果が上限を超えました（${nf(rows)} 行、${nf(bytes)} バイト。上限 ${nf(limit)} 行）。`
@@ -356,7 +379,7 @@ export function refusalText(r: Refusal): string {
       return J ? `この問題では SQL 文を 1 つだけ書いてください（${s("count")} 文あります）。`
         : `This problem takes exactly one SQL statement; the query has ${s("count")}.`;
     case "statement":
-      return J ? `この試験では ${s("keyword")} 文は使えません。` : `${s("keyword")} statements are not allowed in this exam.`;
+      return J ? `この問題では ${s("keyword")} 文は使えません。` : `${s("keyword")} statements are not allowed in this problem.`;
     case "not_a_query":
       return J ? "この問題では、データを変更せずに行を返す SELECT 文を 1 つ書いてください。"
         : "This problem asks for one SELECT query that returns rows and changes nothing.";
@@ -504,6 +527,11 @@ const ERRORS: Record<string, Pair> = {
     "このパックには試験監督者のパスフレーズが設定されていないため、試験監督者の操作は使えません。",
   ],
   invalid: ["That input is not valid.", "入力内容が正しくありません。"],
+  // Found by the UI before asking the backend.
+  empty_query: [
+    "There is no query to run: the editor is empty or holds only comments. Nothing was submitted.",
+    "実行するクエリがありません（エディターが空か、コメントだけです）。何も提出されていません。",
+  ],
   no_pack: ["Open a pack before checking in.", "受付の前にパックを開いてください。"],
   internal: [
     "Something went wrong inside the app. Tell the proctor; your submitted work is saved.",
@@ -511,7 +539,14 @@ const ERRORS: Record<string, Pair> = {
   ],
 };
 
-/** The translated sentence for a backend error; its English `message` is shown as detail. */
+/**
+ * Errors whose English `message` adds facts the sentence lacks (a path, a damaged table):
+ * shown as technical detail for the proctor. For the rest the sentence says it all.
+ */
+const DETAIL_CODES = new Set(["io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
+export const errorDetailShown = (e: AppError): boolean => !!e.message && (DETAIL_CODES.has(e.code) || !ERRORS[e.code]);
+
+/** The translated sentence for a backend error, by its code. */
 export function errorText(e: AppError): string {
   const p = ERRORS[e.code];
   if (p) return pick(p);

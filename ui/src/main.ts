@@ -35,15 +35,32 @@ let scale = (() => {
 })();
 function applyScale(): void {
   document.documentElement.style.fontSize = `${scale * 100}%`;
+  applyLayout();
 }
 function stepScale(dir: 1 | -1): void {
   const i = SCALES.indexOf(scale) + dir;
+  // At either end the button stays focusable (aria-disabled) and does nothing: a disabled
+  // button would drop keyboard focus to the page.
   if (i < 0 || i >= SCALES.length) return;
   scale = SCALES[i];
   localStorage.setItem(FONT_KEY, String(scale));
   applyScale();
   renderHeader();
 }
+
+// ---- layout ------------------------------------------------------------------------------
+// Media queries measure rem at the browser's default size, not at the chosen text size, so
+// the layout is picked here from the window's size in the current rem: larger text in a
+// small window gets the narrow layout (problem list folded away), as a smaller window would.
+function applyLayout(): void {
+  const root = document.documentElement;
+  const rem = parseFloat(getComputedStyle(root).fontSize) || 16;
+  const width = window.innerWidth / rem;
+  const height = window.innerHeight / rem;
+  root.dataset.layout = width < 52 ? "narrow" : width < 85 ? "medium" : "wide";
+  root.dataset.short = String(height < 36);
+}
+window.addEventListener("resize", applyLayout);
 
 // ---- language ----------------------------------------------------------------------------
 function switchLang(lang: Lang): void {
@@ -74,14 +91,16 @@ function renderHeader(): void {
       h("span", { class: "app-name" }, t("app_name")),
       s ? h("span", { class: "exam-title" }, loc(s.title)) : null),
     live ? h("div", { class: "status-group" }, clock, sync) : null,
+    // The text-size buttons sit last, in the top right corner: whatever the text size
+    // does to the rest of the bar, the next click on A+ lands on A+ again.
     h("div", { class: "tools" },
       h("div", { role: "group", class: "seg", "aria-label": t("language") },
         h("button", { type: "button", tid: "lang-en", lang: "en", "aria-pressed": String(lang === "en"), onclick: () => switchLang("en") }, "EN"),
         h("button", { type: "button", tid: "lang-ja", lang: "ja", "aria-pressed": String(lang === "ja"), onclick: () => switchLang("ja") }, "日本語")),
-      h("div", { role: "group", class: "seg" },
-        h("button", { type: "button", tid: "font-smaller", "aria-label": t("font_smaller"), title: t("font_smaller"), disabled: scale === SCALES[0], onclick: () => stepScale(-1) }, "A−"),
-        h("button", { type: "button", tid: "font-larger", "aria-label": t("font_larger"), title: t("font_larger"), disabled: scale === SCALES[SCALES.length - 1], onclick: () => stepScale(1) }, "A+")),
-      s ? h("button", { type: "button", tid: "proctor-open", class: "quiet", onclick: () => openProctor(setSession) }, t("proctor")) : null),
+      s ? h("button", { type: "button", tid: "proctor-open", class: "quiet", onclick: () => openProctor(setSession) }, t("proctor")) : null,
+      h("div", { role: "group", class: "seg font-size" },
+        h("button", { type: "button", tid: "font-smaller", "aria-label": t("font_smaller"), title: t("font_smaller"), "aria-disabled": scale === SCALES[0] ? "true" : null, onclick: () => stepScale(-1) }, "A−"),
+        h("button", { type: "button", tid: "font-larger", "aria-label": t("font_larger"), title: t("font_larger"), "aria-disabled": scale === SCALES[SCALES.length - 1] ? "true" : null, onclick: () => stepScale(1) }, "A+"))),
   );
   updateClock();
 }
@@ -96,7 +115,9 @@ function updateClock(): void {
   clock.dataset.state = s.state;
   clock.classList.toggle("low", s.state === "running" && left <= 600_000);
   clock.classList.toggle("paused", s.state === "interrupted");
-  sync.textContent = f.unsynced(s.unsynced);
+  replace(sync,
+    h("span", { class: "sync-long" }, f.unsynced(s.unsynced)),
+    h("span", { class: "sync-short", "aria-hidden": "true" }, f.unsyncedShort(s.unsynced)));
   sync.title = f.unsyncedHint();
   sync.dataset.unsynced = String(s.unsynced);
 }
@@ -168,7 +189,8 @@ async function closeRequested(): Promise<void> {
   closing = true;
   try {
     const s = state.session;
-    if (s && s.state !== "ended" && !(await confirmDialog("close_confirm", "close_anyway", "keep_working"))) return;
+    const message = s?.while_closed === "running" ? "close_confirm_running" : "close_confirm";
+    if (s && s.state !== "ended" && !(await confirmDialog(message, "close_anyway", "keep_working"))) return;
     await exam?.flush();
     await backend.confirmClose();
   } catch (e) {

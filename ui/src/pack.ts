@@ -167,8 +167,11 @@ function packCard(p: PackInfo): HTMLElement {
 
 function checkInCard(p: PackInfo, submit: () => Promise<void>): HTMLElement {
   const c = state.checkin;
-  const field = (id: string, label: string, required: boolean, value: string, set: (v: string) => void, extra: Record<string, string> = {}) =>
-    h(
+  // A missing value is named right under its field, where the eye (and the focus) is.
+  const field = (id: string, label: string, required: boolean, value: string, set: (v: string) => void, extra: Record<string, string> = {}) => {
+    const missing = (c.missing === "candidate_id_missing" && id === "candidate-id") || (c.missing === "start_code_missing" && id === "start-code");
+    const described = [extra["aria-describedby"], missing ? `${id}-missing` : null].filter(Boolean).join(" ") || null;
+    return h(
       "div",
       { class: "field" },
       h("label", { for: id }, label, " ", h("span", { class: "muted small" }, `(${t(required ? "required" : "optional")})`)),
@@ -179,11 +182,14 @@ function checkInCard(p: PackInfo, submit: () => Promise<void>): HTMLElement {
         required,
         autocomplete: "off",
         spellcheck: "false",
-        "aria-invalid": (c.missing === "candidate_id_missing" && id === "candidate-id") || (c.missing === "start_code_missing" && id === "start-code") ? "true" : null,
-        oninput: (e: Event) => set((e.target as HTMLInputElement).value),
         ...extra,
+        "aria-invalid": missing ? "true" : null,
+        "aria-describedby": described,
+        oninput: (e: Event) => set((e.target as HTMLInputElement).value),
       }),
+      missing && c.missing ? h("p", { class: "field-error", role: "alert", id: `${id}-missing`, "data-testid": "checkin-missing" }, t(c.missing)) : null,
     );
+  };
   return h(
     "section",
     { class: "card", "aria-labelledby": "checkin-heading" },
@@ -199,7 +205,6 @@ function checkInCard(p: PackInfo, submit: () => Promise<void>): HTMLElement {
             h("p", { id: "start-code-help", class: "muted small" }, t("start_code_help")),
           ]
         : null,
-      c.missing ? h("p", { class: "error", role: "alert", tid: "checkin-missing" }, t(c.missing)) : null,
       errorBox(c.error, "checkin-error"),
       h("div", { class: "actions" }, h("button", { type: "submit", tid: "check-in", class: "primary", disabled: c.busy }, t("check_in"))),
       c.busy ? h("p", { class: "status", role: "status" }, t("checking_in")) : null,

@@ -71,6 +71,7 @@ export function openProctor(setSession: (v: SessionView) => void): void {
       focus("#proctor-extend-minutes");
       return;
     }
+    if (state.session?.state === "ended") return;
     void act({ action: "extend", minutes: n }, () => f.extended(n));
   };
 
@@ -107,7 +108,8 @@ export function openProctor(setSession: (v: SessionView) => void): void {
                 "aria-invalid": problem === "minutes_invalid" ? "true" : null,
                 oninput: (e: Event) => { minutes = (e.target as HTMLInputElement).value; },
               }),
-              h("button", { type: "submit", tid: "proctor-extend", disabled: busy }, t("extend"))),
+              // Nothing to extend once the exam has ended.
+              h("button", { type: "submit", tid: "proctor-extend", disabled: busy || s?.state === "ended" }, t("extend"))),
             h("div", { class: "row" },
               h("button", { type: "button", tid: "proctor-resume", disabled: busy || s?.state !== "interrupted",
                 onclick: () => void act({ action: "resume" }, () => t("resumed")) }, t("resume")),
