@@ -146,6 +146,14 @@ impl App {
                     _driver: driver,
                 };
                 app.wait_for("[data-testid=lang-en]").await;
+                // WebKit keeps localStorage per app, across homes: start at the default size.
+                let reset = app
+                    .eval("if (!localStorage.getItem('sqlexam.fontScale')) return 'kept'; localStorage.removeItem('sqlexam.fontScale'); location.reload(); return 'reset';")
+                    .await;
+                if reset == "reset" {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    app.wait_for("[data-testid=lang-en]").await;
+                }
                 return app;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -216,14 +224,41 @@ impl App {
         );
     }
 
-    async fn wait_gone(&self, css: &str) {
+    /// Whether the element is shown (present, not `hidden`, not inside something hidden).
+    async fn shown(&self, css: &str) -> bool {
+        self.client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return !!e && e.getClientRects().length > 0;",
+                vec![css.into()],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap_or(false)
+    }
+
+    async fn wait_hidden(&self, css: &str) {
         for _ in 0..300 {
-            if self.client.find(Locator::Css(css)).await.is_err() {
+            if !self.shown(css).await {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{css} did not go away");
+        panic!("{css} is still shown");
+    }
+
+    /// Runs `script` and returns its value as a string (JSON for non-strings).
+    async fn eval(&self, script: &str) -> String {
+        let v = self.client.execute(script, vec![]).await.unwrap();
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string())
+    }
+
+    /// Types into the editor as a user does, key by key (not through the test hook).
+    async fn type_in_editor(&self, keys: &str) {
+        let editor = self.wait_for("[data-testid=editor]").await;
+        editor.send_keys(keys).await.unwrap();
     }
 
     async fn remaining_ms(&self) -> i64 {
@@ -324,9 +359,50 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     app.fill("[data-testid=start-code]", "demo 2026 start")
         .await;
     app.click("[data-testid=check-in]").await;
+    // The first problem. An empty submission (only a comment) is refused here, with a
+    // message: no attempt is recorded and the problem is not marked wrong.
+    app.wait_text("[data-testid=statement]", "employees").await;
+    app.set_editor("-- my answer:\n  ;  /* later */\n").await;
+    app.click("[data-testid=submit]").await;
+    app.wait_for("[data-testid=result-error][data-code=empty_query]")
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.wait_text("[data-testid=history]", "No submissions yet")
+        .await;
+    app.wait_for("[data-testid=problem-p01-high-earners][data-status=not_tried]")
+        .await;
+    // A REAL shows as SQLite shows it (2.0), an INTEGER without a fraction (2).
+    app.set_editor("SELECT emp_id, 2.0, 2 FROM employees").await;
+    app.click("[data-testid=run-sample]").await;
+    app.wait_for("[data-testid=result] [data-testid=produced]")
+        .await;
+    let cells = app
+        .eval("return JSON.stringify([...document.querySelectorAll('[data-testid=result] [data-testid=produced] tbody tr:first-child td')].map(td => td.textContent));")
+        .await;
+    let cells: Vec<String> = serde_json::from_str(&cells).unwrap();
+    assert_eq!(&cells[1..], ["2.0", "2"], "{cells:?}");
+    // One real attempt here, so that the next problem's numbering shows it is per problem.
+    app.click("[data-testid=submit]").await;
+    app.wait_for("[data-testid=history] tr[data-no='1'] [data-verdict=wrong_answer]")
+        .await;
+
     app.click("[data-testid=problem-p04-department-headcount]")
         .await;
     app.wait_text("[data-testid=statement]", "department").await;
+    // Typing: Enter after a word the completion list shows (a column, a misspelt table)
+    // starts a new line; it neither takes the completion nor glues the lines together.
+    app.set_editor("").await;
+    app.type_in_editor("SELECT name").await;
+    app.wait_for(".cm-tooltip-autocomplete").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.type_in_editor("\u{e007}FROM employes").await;
+    app.wait_for(".cm-tooltip-autocomplete").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.type_in_editor("\u{e007}").await;
+    let typed = app.editor().await;
+    let lines: Vec<&str> = typed.lines().map(str::trim).collect();
+    assert_eq!(lines, ["SELECT name", "FROM employes"], "{typed:?}");
+    assert!(typed.ends_with('\n') || typed.ends_with(' '), "{typed:?}");
     // Run on the sample.
     app.set_editor(WRONG).await;
     app.click("[data-testid=run-sample]").await;
@@ -336,6 +412,11 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     // A wrong submission gets row-level feedback on the sample.
     app.click("[data-testid=submit]").await;
     app.wait_text("[data-testid=verdict]", "Wrong Answer").await;
+    // Numbered per problem: the first attempt here is #1, whatever came before elsewhere.
+    app.wait_text("[data-testid=result] .verdict-line", "#1")
+        .await;
+    app.wait_for("[data-testid=history] tr[data-no='1'] [data-verdict=wrong_answer]")
+        .await;
     let feedback = app.text("[data-testid=feedback]").await;
     assert!(
         feedback.contains("Legal") || feedback.to_lowercase().contains("missing"),
@@ -352,6 +433,8 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     app.click("[data-testid=submit]").await;
     app.wait_text("[data-testid=verdict]", "Accepted").await;
     app.wait_text("[data-testid=history]", "Accepted").await;
+    app.wait_text("[data-testid=result] .verdict-line", "#2")
+        .await;
     app.both_languages_at("4-accepted", Some("[data-testid=result]"))
         .await;
     // A draft, then the app is closed mid-exam.
@@ -362,20 +445,22 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
 
     // Restarted, with exam time running 20 times faster from now on, to reach the end.
     let app = App::launch(&home, &pack, 20).await;
-    app.wait_for("[data-testid=paused-banner]").await;
-    app.click("[data-testid=problem-p04-department-headcount]")
-        .await;
-    for _ in 0..50 {
-        if app.editor().await == "SELECT 'unfinished draft'" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    app.wait_for("[data-testid=paused-panel]").await;
+    // Paused is private: until a proctor resumes, no statement, data, query or result of
+    // the exam can be read — only the waiting panel shows.
+    assert!(app.shown("[data-testid=paused-panel]").await);
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    for css in [
+        "[data-testid=statement]",
+        "[data-testid=problem-list]",
+        "[data-testid=editor]",
+        "[data-testid=history]",
+        "[data-testid=result]",
+    ] {
+        assert!(!app.shown(css).await, "{css} is readable while paused");
     }
-    assert_eq!(
-        app.editor().await,
-        "SELECT 'unfinished draft'",
-        "the draft survived"
-    );
+    let visible = app.text("body").await;
+    assert!(!visible.contains("employees"), "{visible}");
     // Closed for seconds, yet no exam time passed: nothing is lost beyond the UI's
     // countdown lag (1.5 s). Ending the WebDriver session kills the app without its exit
     // checkpoint, so up to one checkpoint interval (5 s, docs/record-format.md) may come
@@ -401,7 +486,7 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
         }
     }
     app.click("[data-testid=proctor-resume]").await;
-    app.wait_gone("[data-testid=paused-banner]").await;
+    app.wait_hidden("[data-testid=paused-panel]").await;
     app.wait_for("[data-testid=proctor-extend]:not([disabled])")
         .await;
     let before = app.remaining_ms().await;
@@ -415,6 +500,20 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     app.click("[data-testid=proctor-close]").await;
+    // Resumed: the exam shows again, with the draft the candidate left.
+    app.click("[data-testid=problem-p04-department-headcount]")
+        .await;
+    for _ in 0..50 {
+        if app.editor().await == "SELECT 'unfinished draft'" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.editor().await,
+        "SELECT 'unfinished draft'",
+        "the draft survived"
+    );
     app.client
         .wait()
         .at_most(Duration::from_secs(120))
@@ -511,5 +610,106 @@ async fn the_language_switch_changes_every_visible_string() {
             .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
         "{japanese}"
     );
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn large_text_in_a_small_window_keeps_the_work_and_the_buttons_in_reach() {
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = demo_pack(tmp.path());
+    let app = App::launch(&tmp.path().join("home"), &pack, 1).await;
+    app.client.set_window_size(1024, 700).await.unwrap();
+    app.click("[data-testid=open-demo]").await;
+    app.fill("[data-testid=candidate-id]", "C-0100").await;
+    app.fill("[data-testid=start-code]", START_CODE).await;
+    app.click("[data-testid=check-in]").await;
+    app.wait_text("[data-testid=statement]", "employees").await;
+
+    // Each A+ leaves the button where it was: the next click at the same spot is A+ again.
+    let spot = "const r = document.getElementById('font-larger').getBoundingClientRect(); return JSON.stringify([r.left + r.width / 2, r.top + r.height / 2]);";
+    for _ in 0..3 {
+        let at: Vec<f64> = serde_json::from_str(&app.eval(spot).await).unwrap();
+        app.click("[data-testid=font-larger]").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let hit = app
+            .eval(&format!(
+                "const e = document.elementFromPoint({}, {}); return e ? (e.closest('button') || e).id : '';",
+                at[0], at[1]
+            ))
+            .await;
+        assert_eq!(hit, "font-larger", "A+ moved away from {at:?}");
+    }
+    // At 150 % in 1024×700: the bar keeps to two rows, the problem list folds into one bar,
+    // and the editor and results get the window's width.
+    let rem: f64 = app
+        .eval("return String(parseFloat(getComputedStyle(document.documentElement).fontSize));")
+        .await
+        .parse()
+        .unwrap();
+    assert!(rem >= 23.0, "text size {rem}px");
+    let header: f64 = app
+        .eval("return String(document.querySelector('header').offsetHeight);")
+        .await
+        .parse()
+        .unwrap();
+    assert!(header <= 6.0 * rem, "the top bar is {header}px high");
+    assert!(app.shown("[data-testid=problems-toggle]").await);
+    assert!(!app.shown("[data-testid=problem-list]").await);
+    let editor: f64 = app
+        .eval("return String(document.querySelector('.editor-host').getBoundingClientRect().width / window.innerWidth);")
+        .await
+        .parse()
+        .unwrap();
+    assert!(editor > 0.8, "the editor takes {editor} of the width");
+    // The folded list opens, and folds again once a problem is chosen.
+    app.click("[data-testid=problems-toggle]").await;
+    app.click("[data-testid=problem-p03-shipped-order-lines]")
+        .await;
+    app.wait_text("[data-testid=statement]", "order_items")
+        .await;
+    app.wait_hidden("[data-testid=problem-list]").await;
+    // A wide result stays inside the window: its grid scrolls instead of being cut off.
+    app.set_editor("SELECT order_id, product_id, quantity, unit_price, 'a long text column to make the grid wide', 'and one more, wider still, to be sure' FROM order_items").await;
+    app.click("[data-testid=run-sample]").await;
+    app.wait_for("[data-testid=result] [data-testid=produced]")
+        .await;
+    let outside = app
+        .eval("return JSON.stringify([...document.querySelectorAll('[data-testid=result] .grid-wrap')].filter(w => w.getBoundingClientRect().right > window.innerWidth + 1 || (w.scrollWidth > w.clientWidth && getComputedStyle(w).overflowX !== 'auto')).length);")
+        .await;
+    assert_eq!(outside, "0", "a result grid is cut off");
+
+    // At the largest size A+ is inert but keeps the focus: Enter does not reach the editor.
+    for _ in 0..6 {
+        if app
+            .wait_for("[data-testid=font-larger]")
+            .await
+            .attr("aria-disabled")
+            .await
+            .unwrap()
+            .is_some()
+        {
+            break;
+        }
+        app.click("[data-testid=font-larger]").await;
+    }
+    app.click("[data-testid=font-larger]").await;
+    assert_eq!(
+        app.eval("return document.activeElement ? document.activeElement.id : '';")
+            .await,
+        "font-larger"
+    );
+    let before = app.editor().await;
+    app.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{e007}\u{e007}")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.editor().await, before);
+    app.eval("localStorage.removeItem('sqlexam.fontScale'); return '';")
+        .await;
     app.quit().await;
 }
