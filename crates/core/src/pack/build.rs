@@ -122,11 +122,12 @@ pub fn build(
         not_after: format_time(options.not_after),
         signer: options.key.public().key_id(),
         signer_sha256: hex(&sha256(&signer_bytes)),
-        seal: seal.as_ref().map(|(_, salt)| SealParams {
+        seal: seal.as_ref().map(|(key, salt)| SealParams {
             kdf: KDF.into(),
             iterations: ITERATIONS,
             salt: hex(salt),
             cipher: CIPHER.into(),
+            key_check: Some(hex(&key.check)),
         }),
         grader: GraderInfo {
             grader_version: crate::GRADER_VERSION.into(),

@@ -79,6 +79,10 @@ pub struct SealParams {
     pub salt: String,
     /// "aes-256-gcm"
     pub cipher: String,
+    /// Hex, 16 bytes: tells a wrong start code from entries that do not decrypt
+    /// (docs/pack-format.md). Absent in packs built before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_check: Option<String>,
 }
 
 /// The grader that built the pack (and ran the reference solutions).
@@ -166,6 +170,10 @@ pub enum PackError {
     Sealed,
     #[error("the start code is wrong")]
     WrongStartCode,
+    #[error(
+        "the start code is right, but entry {path} does not decrypt: the pack is damaged or was built wrongly; get a fresh copy from the organizer"
+    )]
+    Undecryptable { path: String },
     #[error("the pack's contents are invalid: {0}")]
     Contents(String),
     #[error("cannot read the pack: {0}")]
@@ -193,6 +201,7 @@ impl PackError {
             PackError::Manifest(_) => "manifest",
             PackError::Sealed => "sealed",
             PackError::WrongStartCode => "wrong_start_code",
+            PackError::Undecryptable { .. } => "undecryptable",
             PackError::Contents(_) => "contents",
             PackError::Io(_) => "io",
         }

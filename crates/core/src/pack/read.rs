@@ -371,11 +371,21 @@ impl VerifiedPack {
                         seal.iterations,
                     )?,
                 };
+                let code_checked = match &seal.key_check {
+                    Some(check) if *check != hex(&key.check) => {
+                        return Err(PackError::WrongStartCode);
+                    }
+                    Some(_) => true,
+                    None => false,
+                };
                 let mut out = Vec::with_capacity(self.entries.len());
                 for (index, (path, data)) in self.entries.into_iter().enumerate() {
                     match key.open(index, &m.id, &m.version, &path, data) {
                         Some(plain) => out.push((path, plain)),
-                        // Every entry's bytes were verified, so a failure is the code.
+                        // Every entry's bytes were verified: with the code known to be
+                        // right, the pack was built wrongly; without a check value (older
+                        // packs), the code is the likelier cause.
+                        None if code_checked => return Err(PackError::Undecryptable { path }),
                         None => return Err(PackError::WrongStartCode),
                     }
                 }

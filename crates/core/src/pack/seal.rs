@@ -28,7 +28,15 @@ pub fn normalize_start_code(code: &str) -> String {
         .collect()
 }
 
-pub(crate) struct SealKey(LessSafeKey);
+/// The AES key derived from a start code, and its check value.
+pub(crate) struct SealKey {
+    key: LessSafeKey,
+    /// HMAC-SHA256(key, "sqlexam seal key check v1"), first 16 bytes: published in the
+    /// manifest so that a wrong start code is told apart from entries that do not decrypt
+    /// (a damaged or mis-built pack). It lets a guess be checked without decrypting, which a
+    /// guesser could do anyway with any sealed entry: the code's strength is what protects.
+    pub check: [u8; 16],
+}
 
 impl SealKey {
     pub fn derive(code: &str, salt: &[u8], iterations: u32) -> Result<SealKey, PackError> {
@@ -42,9 +50,18 @@ impl SealKey {
             normalize_start_code(code).as_bytes(),
             &mut key,
         );
+        let tag = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, &key),
+            b"sqlexam seal key check v1",
+        );
+        let mut check = [0u8; 16];
+        check.copy_from_slice(&tag.as_ref()[..16]);
         let unbound = UnboundKey::new(&AES_256_GCM, &key)
             .map_err(|_| PackError::Manifest("bad seal key".into()))?;
-        Ok(SealKey(LessSafeKey::new(unbound)))
+        Ok(SealKey {
+            key: LessSafeKey::new(unbound),
+            check,
+        })
     }
 
     fn nonce(index: usize) -> Nonce {
@@ -68,7 +85,7 @@ impl SealKey {
         let aad = Self::aad(id, version, path);
         // Sealing only fails if the data is longer than GCM allows (64 GiB), far past our caps.
         let _ = self
-            .0
+            .key
             .seal_in_place_append_tag(Self::nonce(index), Aad::from(&aad), &mut data);
         data
     }
@@ -84,7 +101,7 @@ impl SealKey {
     ) -> Option<Vec<u8>> {
         let aad = Self::aad(id, version, path);
         let len = self
-            .0
+            .key
             .open_in_place(Self::nonce(index), Aad::from(&aad), &mut data)
             .ok()?
             .len();

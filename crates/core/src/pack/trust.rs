@@ -180,10 +180,18 @@ impl Trust {
             return Ok(None);
         };
         // Verify before parsing: try every anchor, since the issuer is named inside the body.
-        let Some(issuer) = self.anchors.iter().find(|a| {
+        let signed_by = |a: &&Anchor| {
             a.key()
                 .is_some_and(|k| k.verify(ENDORSEMENT_DOMAIN, e.body.as_bytes(), &sig))
-        }) else {
+        };
+        let Some(issuer) = self.anchors.iter().find(signed_by) else {
+            // Endorsed by a key that was revoked (and so is no anchor any more): say which.
+            if let Some(r) = self.revoked.iter().find(signed_by) {
+                return Err(PackError::RevokedKey {
+                    key_id: r.key_id.clone(),
+                    name: r.name.clone(),
+                });
+            }
             return Ok(None);
         };
         let body: EndorsementBody = serde_json::from_str(&e.body).map_err(|err| {

@@ -534,6 +534,92 @@ fn a_sealed_pack_needs_the_right_start_code_and_shows_only_public_facts_without_
 }
 
 #[test]
+fn a_revoked_anchor_that_endorsed_the_signer_is_named_in_the_refusal() {
+    let anchor = demo_key();
+    let signer = SigningKey::generate().unwrap();
+    let endorsement = Endorsement::create(
+        &anchor,
+        &signer.public(),
+        "2026 signing key",
+        datetime!(2026-12-31 0:00 UTC),
+    );
+    let bytes = pack_with(
+        &BuildOptions {
+            endorsements: vec![endorsement],
+            ..options(&signer)
+        },
+        "1.0.0",
+    );
+    // As `sqlexam trust revoke` leaves it: no longer an anchor, listed as revoked.
+    let mut trust = trusting(&[]);
+    trust
+        .revoked
+        .push(Anchor::new(&anchor.public(), "head office 2025"));
+    match check(&bytes, &trust) {
+        Err(e @ PackError::RevokedKey { .. }) => {
+            assert!(e.to_string().contains(&anchor.public().key_id()), "{e}");
+            assert!(e.to_string().contains("head office 2025"), "{e}");
+        }
+        other => panic!("expected the revoked endorser, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn a_right_start_code_on_entries_that_do_not_decrypt_is_not_called_wrong() {
+    let key = demo_key();
+    let trust = trusting(&[&key]);
+    let sealed = |v| {
+        pack_with(
+            &BuildOptions {
+                start_code: Some("7G4K-2QXM-9P".into()),
+                ..options(&key)
+            },
+            v,
+        )
+    };
+    // A validly signed pack whose entry 3 holds another version's ciphertext (same size):
+    // every hash matches the re-signed manifest, yet it cannot decrypt here.
+    let (mut parts, other) = (entries(&sealed("1.0.0")), entries(&sealed("1.0.1")));
+    let body = |record: &[u8]| {
+        let size = usize::from_str_radix(
+            std::str::from_utf8(&record[124..135])
+                .unwrap()
+                .trim_matches('\0'),
+            8,
+        )
+        .unwrap();
+        record[512..512 + size].to_vec()
+    };
+    assert_eq!(parts[3].len(), other[3].len());
+    let (old, new) = (
+        sqlexam_core::pack::sha256_hex(&body(&parts[3])),
+        sqlexam_core::pack::sha256_hex(&body(&other[3])),
+    );
+    parts[3] = other[3].clone();
+    let manifest = String::from_utf8(body(&parts[1]))
+        .unwrap()
+        .replace(&old, &new);
+    let at = parts[1]
+        .windows(old.len())
+        .position(|w| w == old.as_bytes())
+        .unwrap();
+    parts[1][at..at + new.len()].copy_from_slice(new.as_bytes());
+    let signature = key.sign(sqlexam_core::pack::MANIFEST_DOMAIN, manifest.as_bytes());
+    parts[2][512..512 + 64].copy_from_slice(&signature);
+    let bytes = [parts.concat(), vec![0u8; 1024]].concat();
+    let verified = check(&bytes, &trust).unwrap();
+    match verified.open(Some("7G4K-2QXM-9P")) {
+        Err(e @ PackError::Undecryptable { .. }) => assert_eq!(e.code(), "undecryptable"),
+        other => panic!("expected undecryptable, got {:?}", other.err()),
+    }
+    let verified = check(&bytes, &trust).unwrap();
+    assert!(matches!(
+        verified.open(Some("7G4K-2QXM-9Q")),
+        Err(PackError::WrongStartCode)
+    ));
+}
+
+#[test]
 fn weak_start_codes_are_refused_at_build() {
     let key = demo_key();
     let opts = BuildOptions {
