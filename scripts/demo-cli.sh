@@ -26,7 +26,7 @@ echo
 echo "== sqlexam pack build (signed by the DEMO key, sealed with start code DEMO-2026-START)"
 sqlexam pack build problems/sql-basics --key keys/demo/demo-organizer.key \
   --not-before 2026-01-01T00:00:00Z --not-after 2030-01-01T00:00:00Z \
-  --start-code DEMO-2026-START --proctor-passphrase proctor-demo --out "$pack"
+  --start-code DEMO-2026-START --proctor-passphrase proctor-demo --allow-weak-secrets --out "$pack"
 sqlexam trust add keys/demo/demo-organizer.pub.pem --name "DEMO organizer (not for real exams)"
 echo
 echo "== sqlexam pack inspect (no start code: only the public part)"

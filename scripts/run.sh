@@ -10,7 +10,7 @@ mkdir -p "$demo_dir"
 cargo build --locked -q -p sqlexam-cli -p sqlexam-app --features sqlexam-app/demo
 cargo run --locked -q -p sqlexam-cli -- pack build problems/sql-basics \
   --key keys/demo/demo-organizer.key --not-before 2026-01-01T00:00:00Z --not-after 2030-01-01T00:00:00Z \
-  --start-code DEMO-2026-START --proctor-passphrase proctor-demo --out "$demo_dir/sql-basics.sqlexam" >/dev/null
+  --start-code DEMO-2026-START --proctor-passphrase proctor-demo --allow-weak-secrets --out "$demo_dir/sql-basics.sqlexam" >/dev/null
 export SQLEXAM_DEMO_PACK="$demo_dir/sql-basics.sqlexam"
 echo "sqlexam: demo pack $SQLEXAM_DEMO_PACK (start code DEMO-2026-START, proctor passphrase proctor-demo)"
 run=(cargo run --locked -q -p sqlexam-app --features demo)

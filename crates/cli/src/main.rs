@@ -120,14 +120,26 @@ enum PackCommand {
         /// An endorsement of the signing key by a trusted key (repeatable).
         #[arg(long = "endorsement")]
         endorsements: Vec<PathBuf>,
-        /// Seal the pack: nothing but the manifest is readable without this code.
-        #[arg(long)]
+        /// The start code that seals the pack (nothing but the manifest is readable without
+        /// it). Without it, a code of 80 random bits is generated and printed once.
+        #[arg(long, conflicts_with = "unsealed")]
         start_code: Option<String>,
-        /// The passphrase proctors use for time extensions, ending an exam and resuming
-        /// after a crash (only a salted hash goes into the pack). Without it, a pack allows
-        /// no proctor actions.
+        /// Build a pack that is not sealed (a practice pack: its problems are readable).
         #[arg(long)]
+        unsealed: bool,
+        /// The passphrase proctors use for time extensions, ending an exam and resuming
+        /// after a crash (only the public half of a key derived from it goes into the pack).
+        /// Without it, one of 80 random bits is generated and printed once.
+        #[arg(long, conflicts_with = "no_proctor")]
         proctor_passphrase: Option<String>,
+        /// Build a pack that allows no proctor actions (its exam clock must keep running
+        /// while the app is closed: while_closed = "running").
+        #[arg(long)]
+        no_proctor: bool,
+        /// Accept a start code or passphrase that is easy to guess (estimated under 60 bits):
+        /// for demos and classrooms only.
+        #[arg(long)]
+        allow_weak_secrets: bool,
         /// Start of the validity window (RFC 3339, e.g. 2026-12-01T00:00:00Z).
         #[arg(long)]
         not_before: String,
@@ -202,9 +214,14 @@ enum SessionCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Verify a store (folder or store.sqlite3) or an export: signatures, chains, gaps, forks.
+    /// Verify a store (folder or store.sqlite3) or an export: signatures, chains, gaps,
+    /// forks, duplicates, and proctor signatures (a store's own pack copies give the proctor
+    /// keys; for an export, give the packs with --pack).
     Verify {
         path: PathBuf,
+        /// A pack file whose proctor key checks the proctor records (repeatable).
+        #[arg(long = "pack")]
+        packs: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -333,7 +350,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     key,
                     endorsements,
                     start_code,
+                    unsealed,
                     proctor_passphrase,
+                    no_proctor,
+                    allow_weak_secrets,
                     not_before,
                     not_after,
                     created,
@@ -342,8 +362,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     source: &source,
                     key: &key,
                     endorsements: &endorsements,
-                    start_code: start_code.as_deref(),
-                    proctor_passphrase: proctor_passphrase.as_deref(),
+                    start_code: pack::Secret::from_args(start_code, unsealed),
+                    proctor_passphrase: pack::Secret::from_args(proctor_passphrase, no_proctor),
+                    allow_weak_secrets,
                     not_before: &not_before,
                     not_after: &not_after,
                     created: created.as_deref(),
@@ -436,7 +457,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     session::proctor(&home, &dir, &id, &passphrase, action)
                 }
                 SessionCommand::Show { json } => session::show(&dir, json),
-                SessionCommand::Verify { path, json } => session::verify(&path, json),
+                SessionCommand::Verify { path, packs, json } => {
+                    session::verify(&path, &packs, json)
+                }
                 SessionCommand::Export { out } => session::export(&dir, out.as_deref()),
                 SessionCommand::Burst {
                     pack,

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use sqlexam_core::encoding::parse_time;
 use sqlexam_core::pack::{
     BuildOptions, Endorsement, Pack, PackError, PackInfo, TrustPath, VerifiedPack, VerifyOptions,
-    build, verify,
+    build, generate_passphrase, generate_start_code, verify,
 };
 use sqlexam_core::problem::read_pack_source;
 use time::OffsetDateTime;
@@ -18,12 +18,43 @@ use crate::check::{self, Report};
 use crate::home::{Home, write_atomic};
 use crate::keys::read_signing_key;
 
+/// A start code or proctor passphrase as `pack build` was told it.
+pub enum Secret {
+    Given(String),
+    Generate,
+    None,
+}
+
+impl Secret {
+    /// From `--start-code X` / `--unsealed` (or the passphrase's pair of flags).
+    pub fn from_args(given: Option<String>, none: bool) -> Secret {
+        match (given, none) {
+            (Some(s), _) => Secret::Given(s),
+            (None, true) => Secret::None,
+            (None, false) => Secret::Generate,
+        }
+    }
+
+    /// The secret to use, and whether it was generated (and so must be shown once).
+    fn resolve(
+        &self,
+        generate: fn() -> Result<String, PackError>,
+    ) -> anyhow::Result<Option<(String, bool)>> {
+        Ok(match self {
+            Secret::Given(s) => Some((s.clone(), false)),
+            Secret::Generate => Some((generate()?, true)),
+            Secret::None => None,
+        })
+    }
+}
+
 pub struct BuildArgs<'a> {
     pub source: &'a Path,
     pub key: &'a Path,
     pub endorsements: &'a [std::path::PathBuf],
-    pub start_code: Option<&'a str>,
-    pub proctor_passphrase: Option<&'a str>,
+    pub start_code: Secret,
+    pub proctor_passphrase: Secret,
+    pub allow_weak_secrets: bool,
     pub not_before: &'a str,
     pub not_after: &'a str,
     pub created: Option<&'a str>,
@@ -72,12 +103,15 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
             a.source.display()
         );
     }
+    let start_code = a.start_code.resolve(generate_start_code)?;
+    let passphrase = a.proctor_passphrase.resolve(generate_passphrase)?;
     let options = BuildOptions {
         key: &key,
         endorsements,
-        start_code: a.start_code.map(str::to_owned),
+        start_code: start_code.as_ref().map(|(s, _)| s.clone()),
         exam: source.exam,
-        proctor_passphrase: a.proctor_passphrase.map(str::to_owned),
+        proctor_passphrase: passphrase.as_ref().map(|(s, _)| s.clone()),
+        allow_weak_secrets: a.allow_weak_secrets,
         created,
         not_before,
         not_after,
@@ -97,13 +131,26 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
         source.version,
         problems.len(),
         bytes.len(),
-        if a.start_code.is_some() {
+        if start_code.is_some() {
             "sealed"
         } else {
             "not sealed"
         },
         key.public().key_id()
     );
+    // Generated secrets are shown this once: neither is stored anywhere.
+    if let Some((code, true)) = &start_code {
+        say!("start code:          {code}   (generated: announce it at the start of the exam)");
+    }
+    if let Some((phrase, true)) = &passphrase {
+        say!("proctor passphrase:  {phrase}   (generated: give it to the proctors only)");
+    }
+    if matches!(
+        (&start_code, &passphrase),
+        (Some((_, true)), _) | (_, Some((_, true)))
+    ) {
+        say!("Write these down now: they are not stored and cannot be shown again.");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,17 +1,18 @@
 //! `sqlexam session …`: the candidate-side engine from the command line — start a session,
 //! submit, proctor actions, and read-only `show`, `verify` and `export` of a store.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sqlexam_core::record::{ProctorAction, SignedRecord, parse_export};
+use sqlexam_core::pack::signed_manifest;
+use sqlexam_core::record::{Expectations, Finding, ProctorAction, SignedRecord, parse_export};
 use sqlexam_core::session::{
-    Engine, EngineEvent, SessionError, SystemClock, default_dir, read_store_records, store_path,
-    summaries, verify_report,
+    Engine, EngineEvent, SessionError, SystemClock, default_dir, read_store_records,
+    store_expectations, store_path, summaries, verify_report,
 };
 
 use crate::home::Home;
@@ -195,27 +196,61 @@ pub fn show(dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Records from a store file, or from an export (one JSON object per line).
-fn load_records(path: &Path) -> anyhow::Result<Vec<SignedRecord>> {
-    let head = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    if head.starts_with(b"SQLite format 3\0") {
-        Ok(read_store_records(path)?)
-    } else if path.is_dir() {
-        Ok(read_store_records(&store_path(path))?)
+/// Records from a store (its folder or its file), or from an export (one JSON object per
+/// line, lines that are not records being findings), with what verifying them expects: a
+/// store's own device and the proctor keys of its pack copies, or for an export the proctor
+/// keys of the packs given.
+fn load_records(
+    path: &Path,
+    packs: &[PathBuf],
+) -> anyhow::Result<(Vec<SignedRecord>, Vec<Finding>, Expectations)> {
+    let store_dir = if path.is_dir() {
+        Some(path.to_owned())
     } else {
-        let text = String::from_utf8(head)
-            .with_context(|| format!("{}: neither a store nor an export", path.display()))?;
-        parse_export(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        let mut head = [0u8; 16];
+        let n = std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut head))
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        (head[..n] == *b"SQLite format 3\0")
+            .then(|| path.parent().unwrap_or(Path::new(".")).to_owned())
+    };
+    let (records, findings, mut expect) = match store_dir {
+        Some(dir) => {
+            let file = if path.is_dir() {
+                store_path(path)
+            } else {
+                path.to_owned()
+            };
+            let records = read_store_records(&file)?;
+            let expect = store_expectations(&dir, &records, None);
+            (records, Vec::new(), expect)
+        }
+        None => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("{}: neither a store nor an export", path.display()))?;
+            let (records, findings) = parse_export(&text);
+            (records, findings, Expectations::default())
+        }
+    };
+    for pack in packs {
+        let bytes =
+            std::fs::read(pack).with_context(|| format!("{}: cannot read", pack.display()))?;
+        let (manifest, hash) = signed_manifest(&bytes)
+            .with_context(|| format!("{}: not a signed pack", pack.display()))?;
+        expect
+            .proctor_keys
+            .insert(hash, manifest.proctor.and_then(|p| p.public()));
     }
+    Ok((records, findings, expect))
 }
 
-pub fn verify(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let records = if path.is_dir() {
-        read_store_records(&store_path(path))?
-    } else {
-        load_records(path)?
-    };
-    let report = verify_report(&records);
+pub fn verify(path: &Path, packs: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    let (records, unparsable, expect) = load_records(path, packs)?;
+    let mut report = verify_report(&records, &expect);
+    report.records += unparsable.len();
+    report.findings.splice(0..0, unparsable);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

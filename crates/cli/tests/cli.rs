@@ -253,6 +253,7 @@ fn an_organizer_builds_signs_seals_and_a_venue_verifies_and_grades() {
             key.to_str().unwrap(),
             "--proctor-passphrase",
             "proctor secret",
+            "--allow-weak-secrets",
             "--not-before",
             "2020-01-01T00:00:00Z",
             "--not-after",
@@ -385,6 +386,7 @@ fn pack_build_refuses_a_source_whose_data_misses_a_wrong_query() {
             key.to_str().unwrap(),
             "--proctor-passphrase",
             "proctor secret",
+            "--allow-weak-secrets",
             "--not-before",
             "2020-01-01T00:00:00Z",
             "--not-after",
@@ -433,6 +435,7 @@ fn a_venue_refuses_an_older_pack_version_after_a_newer_one() {
                 key.to_str().unwrap(),
                 "--proctor-passphrase",
                 "proctor secret",
+                "--allow-weak-secrets",
                 "--not-before",
                 "2020-01-01T00:00:00Z",
                 "--not-after",
@@ -481,9 +484,13 @@ fn demo_pack(home: &Path, out: &Path, extra: &[&str]) {
     args.extend([
         "--proctor-passphrase",
         "proctor secret",
+        "--allow-weak-secrets",
         "--out",
         out.to_str().unwrap(),
     ]);
+    if !extra.contains(&"--start-code") {
+        args.push("--unsealed");
+    }
     args.extend_from_slice(extra);
     ok(&sqlexam_in(home, &args));
 }
@@ -656,7 +663,7 @@ fn session_verify_names_a_tampered_export_line() {
         lines[3],
     ]
     .join("\n");
-    std::fs::write(&export, edited).unwrap();
+    std::fs::write(&export, &edited).unwrap();
     let out = sqlexam_in(&home, &["session", "verify", export.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
@@ -665,6 +672,146 @@ fn session_verify_names_a_tampered_export_line() {
         "{text}"
     );
     assert!(text.contains("out of order"), "{text}");
+
+    // A truncated export is a finding naming the line, not an internal error.
+    std::fs::write(&export, &edited[..edited.len() - 40]).unwrap();
+    let out = sqlexam_in(&home, &["session", "verify", export.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("line 4 is not a valid record"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn pack_build_generates_strong_secrets_and_refuses_weak_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let source = repo().join("crates/core/tests/data/company");
+    let key = repo().join("keys/demo/demo-organizer.key");
+    let out = tmp.path().join("company.sqlexam");
+    let build = |extra: &[&str]| {
+        let mut args = vec![
+            "pack",
+            "build",
+            source.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--not-before",
+            "2020-01-01T00:00:00Z",
+            "--not-after",
+            "2099-01-01T00:00:00Z",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        sqlexam_in(&home, &args)
+    };
+    for weak in [
+        ["--start-code", "12345678"],
+        ["--proctor-passphrase", "proctor secret"],
+    ] {
+        let o = build(&weak);
+        assert_eq!(o.status.code(), Some(3), "{weak:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("too easy to guess") && err.contains("60"),
+            "{err}"
+        );
+    }
+    let text = ok(&build(&[]));
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    let (code, passphrase) = (field("start code:"), field("proctor passphrase:"));
+    for secret in [&code, &passphrase] {
+        assert_eq!(secret.len(), 19, "{secret}: 16 symbols in 4 groups");
+        assert!(
+            sqlexam_core::pack::estimated_bits(secret) >= 60.0,
+            "{secret}"
+        );
+    }
+    assert!(text.contains("cannot be shown again"), "{text}");
+    // The generated secrets open the pack and authorize the proctor.
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "trust",
+            "add",
+            repo()
+                .join("keys/demo/demo-organizer.pub.pem")
+                .to_str()
+                .unwrap(),
+        ],
+    ));
+    let dir = tmp.path().join("engine");
+    let d = dir.to_str().unwrap();
+    let session = ok(&sqlexam_in(
+        &home,
+        &[
+            "session",
+            "--dir",
+            d,
+            "start",
+            "--pack",
+            out.to_str().unwrap(),
+            "--start-code",
+            &code,
+            "--candidate",
+            "C1",
+        ],
+    ));
+    let session = session.trim();
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "session",
+            "--dir",
+            d,
+            "proctor",
+            "--session",
+            session,
+            "--passphrase",
+            &passphrase,
+            "--extend",
+            "5",
+        ],
+    ));
+    // Its export verifies, proctor proof included, once the pack is given.
+    let export = tmp.path().join("records.jsonl");
+    ok(&sqlexam_in(
+        &home,
+        &[
+            "session",
+            "--dir",
+            d,
+            "export",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+    ));
+    let without = sqlexam_in(&home, &["session", "verify", export.to_str().unwrap()]);
+    assert_eq!(without.status.code(), Some(1));
+    assert!(
+        stdout(&without).contains("give the pack"),
+        "{}",
+        stdout(&without)
+    );
+    let with = ok(&sqlexam_in(
+        &home,
+        &[
+            "session",
+            "verify",
+            export.to_str().unwrap(),
+            "--pack",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert!(with.contains("every signature verifies"), "{with}");
 }
 
 #[test]

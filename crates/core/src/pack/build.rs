@@ -6,11 +6,12 @@ use time::OffsetDateTime;
 
 use super::container::Writer;
 use super::contents::to_entries;
-use super::exam::{Exam, ProctorCheck};
+use super::exam::{Exam, ProctorKey};
 use super::keys::SigningKey;
 use super::seal::{
     CIPHER, ITERATIONS, KDF, MIN_START_CODE, SealKey, derive_salt, normalize_start_code,
 };
+use super::secrets::check_strength;
 use super::trust::Endorsement;
 use super::{
     EntryMeta, FORMAT, GraderInfo, MANIFEST_DOMAIN, Manifest, PackError, SealParams, SignerFile,
@@ -27,8 +28,11 @@ pub struct BuildOptions<'a> {
     pub start_code: Option<String>,
     /// Exam duration and clock policy (from `pack.toml`'s `[exam]`).
     pub exam: ExamRules,
-    /// The passphrase that authorizes proctor actions; only its salted hash is stored.
+    /// The passphrase that authorizes proctor actions; only the public half of the key
+    /// derived from it is stored.
     pub proctor_passphrase: Option<String>,
+    /// Accept a start code or passphrase estimated under 60 bits (demos, classrooms).
+    pub allow_weak_secrets: bool,
     pub created: OffsetDateTime,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
@@ -66,13 +70,14 @@ pub fn build(
                 &version_text,
                 b"proctor passphrase",
             );
-            Some(ProctorCheck::new(p, &salt)?)
+            check_strength("proctor passphrase", p, options.allow_weak_secrets)?;
+            Some(ProctorKey::from_passphrase(p, &salt)?)
         }
     };
     let plain = to_entries(
         &Exam {
             rules: options.exam,
-            proctor,
+            proctor: None,
         },
         problems,
     );
@@ -84,6 +89,7 @@ pub fn build(
                     "the start code must have at least {MIN_START_CODE} letters or digits (spaces and hyphens do not count)"
                 )));
             }
+            check_strength("start code", code, options.allow_weak_secrets)?;
             let mut digest = Vec::new();
             for (path, data) in &plain {
                 digest.extend_from_slice(path.as_bytes());
@@ -122,6 +128,7 @@ pub fn build(
         not_after: format_time(options.not_after),
         signer: options.key.public().key_id(),
         signer_sha256: hex(&sha256(&signer_bytes)),
+        proctor,
         seal: seal.as_ref().map(|(key, salt)| SealParams {
             kdf: KDF.into(),
             iterations: ITERATIONS,

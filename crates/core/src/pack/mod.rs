@@ -14,6 +14,7 @@ mod keys;
 mod ledger;
 mod read;
 mod seal;
+mod secrets;
 mod trust;
 
 use serde::{Deserialize, Serialize};
@@ -23,11 +24,15 @@ use time::Duration;
 pub use time::OffsetDateTime;
 
 pub use build::{BuildOptions, build};
-pub use exam::{Exam, MIN_PASSPHRASE, ProctorCheck};
+pub use exam::{Exam, PROCTOR_DOMAIN, ProctorKey, ProctorSigner};
 pub use keys::{PublicKey, SigningKey};
 pub use ledger::VersionLedger;
-pub use read::{Pack, PackInfo, ProblemSummary, VerifiedPack, VerifyOptions, verify, verify_known};
+pub use read::{
+    Pack, PackInfo, ProblemSummary, VerifiedPack, VerifyOptions, signed_manifest, verify,
+    verify_known,
+};
 pub use seal::normalize_start_code;
+pub use secrets::{MIN_SECRET_BITS, estimated_bits, generate_passphrase, generate_start_code};
 pub use trust::{Anchor, ENDORSEMENT_DOMAIN, Endorsement, Trust, TrustPath};
 
 use crate::problem::Localized;
@@ -63,6 +68,10 @@ pub struct Manifest {
     pub signer: String,
     /// SHA-256 of `signer.json`, binding it to this signature.
     pub signer_sha256: String,
+    /// The proctor's public key and how it is derived from the passphrase; absent when the
+    /// pack allows no proctor actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proctor: Option<ProctorKey>,
     /// Present when the pack is sealed with a start code.
     pub seal: Option<SealParams>,
     pub grader: GraderInfo,

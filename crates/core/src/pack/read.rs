@@ -200,6 +200,33 @@ pub fn verify_known(
     Ok(verified)
 }
 
+/// The signed manifest of a pack and its hash, checked against the key its own signer.json
+/// names, without trust and without reading the entries: enough to learn what a pack says
+/// about itself (its proctor key) once its hash is known to be the expected one.
+pub fn signed_manifest(input: &[u8]) -> Result<(Manifest, String), PackError> {
+    let mut reader = Reader::new(input);
+    let signer_bytes = expect(&mut reader, "signer.json", MAX_SIGNER_BYTES)?;
+    let signer: SignerFile = serde_json::from_slice(&signer_bytes)
+        .map_err(|e| PackError::NotAPack(format!("signer.json does not parse: {e}")))?;
+    let key = PublicKey::from_hex(&signer.public_key)
+        .ok_or_else(|| PackError::NotAPack("signer.json holds no Ed25519 public key".into()))?;
+    let manifest_bytes = expect(&mut reader, "manifest.json", MAX_MANIFEST_BYTES)?;
+    let signature = expect(&mut reader, "manifest.sig", 64)?;
+    if !key.verify(MANIFEST_DOMAIN, &manifest_bytes, &signature) {
+        return Err(PackError::BadSignature {
+            key_id: key.key_id(),
+        });
+    }
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| manifest_error(format!("it does not parse: {e}")))?;
+    if manifest.signer_sha256 != hex(&sha256(&signer_bytes)) {
+        return Err(manifest_error(
+            "it names another signer than signer.json holds",
+        ));
+    }
+    Ok((manifest, hex(&sha256(&manifest_bytes))))
+}
+
 /// The next entry, which must be `name`.
 fn expect<R: Read>(reader: &mut Reader<R>, name: &str, cap: u64) -> Result<Vec<u8>, PackError> {
     match reader.next(Some(name), cap) {
@@ -272,6 +299,18 @@ fn check_manifest(
             version: m.version.clone(),
             seen_hash: seen_hash.to_owned(),
         });
+    }
+    if let Some(p) = &m.proctor {
+        let salt_ok = unhex(&p.salt).is_some_and(|s| s.len() == 16);
+        if p.kdf != KDF
+            || !(ITERATIONS..=MAX_ITERATIONS).contains(&p.iterations)
+            || !salt_ok
+            || p.public().is_none()
+        {
+            return Err(manifest_error(
+                "its proctor key has an unknown KDF, iteration count, salt or public key",
+            ));
+        }
     }
     if m.entries.is_empty() || m.entries.len() > MAX_ENTRIES {
         return Err(manifest_error(format!(
@@ -397,7 +436,8 @@ impl VerifiedPack {
                 "the first entry must be {CONTENTS_PATH}"
             )));
         }
-        let (exam, problems) = from_entries(plain.into_iter().collect())?;
+        let (mut exam, problems) = from_entries(plain.into_iter().collect())?;
+        exam.proctor = m.proctor.clone();
         info.problems = Some(
             problems
                 .iter()

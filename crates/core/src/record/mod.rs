@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use verify::{Finding, parse_export, verify_records};
+pub use verify::{Expectations, Finding, parse_export, verify_records};
 
 use crate::encoding::hex;
 use crate::grade::{GroupScore, Verdict};
@@ -90,6 +90,11 @@ pub enum Event {
     },
     Proctor {
         action: ProctorAction,
+        /// The proctor's signature over [`proctor_statement`] of this record: proof that
+        /// someone with the proctor passphrase acted, which the device key cannot give.
+        /// Absent only in records written before proctors had keys.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proof: Option<ProctorProof>,
     },
     SessionEnded {
         /// "time_up", "finished" (by the candidate) or "proctor".
@@ -139,12 +144,15 @@ impl Event {
             } => format!("{problem} · {reason}"),
             Event::Proctor {
                 action: ProctorAction::Extend { minutes },
+                ..
             } => format!("extend · +{minutes} min"),
             Event::Proctor {
                 action: ProctorAction::End,
+                ..
             } => "end".into(),
             Event::Proctor {
                 action: ProctorAction::Resume,
+                ..
             } => "resume".into(),
             Event::SessionEnded { reason } => reason.clone(),
             Event::Reopened { closed_ms } => format!("{} s", closed_ms / 1000),
@@ -157,6 +165,28 @@ impl Event {
 pub struct DatasetVerdict {
     pub name: String,
     pub verdict: Verdict,
+}
+
+/// A proctor's signature: `statement` is what was signed (after
+/// [`crate::pack::PROCTOR_DOMAIN`]), and must equal [`proctor_statement`] of the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProctorProof {
+    pub statement: String,
+    /// Ed25519, hex.
+    pub signature: String,
+}
+
+/// What a proctor signs for an action: it binds the action to one session and to its place
+/// in that session's chain (seq and the previous record's hash), so a signature cannot be
+/// moved to another session, repeated later, or reused for another action.
+pub fn proctor_statement(session: &str, seq: u64, prev: &str, action: &ProctorAction) -> String {
+    let action = match action {
+        ProctorAction::Extend { minutes } => format!("extend:{minutes}"),
+        ProctorAction::End => "end".into(),
+        ProctorAction::Resume => "resume".into(),
+    };
+    format!("session={session}\nseq={seq}\nprev={prev}\naction={action}")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,14 +1,32 @@
 //! Checking a set of records without trusting whoever kept them: every signature (by the
-//! key the session's first record names), chain continuity, sequence gaps, forks, records
-//! from another device or session, and records out of order. Each finding names the seq.
+//! key the session's first record names), chain continuity, sequence gaps, forks, exact
+//! duplicates, records from another device or session, records out of order, and every
+//! proctor action's proof (by the proctor key in the pack's signed manifest). Each finding
+//! names the seq.
+//!
+//! What this cannot see: records deleted from the end of a chain. Whoever holds a store's
+//! files can roll it back to any earlier record and the rest still verifies; only a party
+//! that saw the later records (the server's receipts) can tell.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Event, GENESIS, RECORD_DOMAIN, Record, SignedRecord};
+use super::{Event, GENESIS, RECORD_DOMAIN, Record, SignedRecord, proctor_statement};
 use crate::encoding::unhex;
-use crate::pack::PublicKey;
+use crate::pack::{PROCTOR_DOMAIN, PublicKey};
+
+/// What a verifier knows besides the records.
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    /// The key id of the device whose store this is: a session of any other device in it
+    /// is a finding. `None` for an export or a bundle, which may hold several devices.
+    pub device: Option<String>,
+    /// The proctor public key of each pack the records name (by pack hash), read from the
+    /// pack's signed manifest; `None` for a pack that allows no proctor actions. A proctor
+    /// record of a pack not listed here cannot be proven.
+    pub proctor_keys: BTreeMap<String, Option<PublicKey>>,
+}
 
 impl Serialize for SignedRecord {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -20,8 +38,25 @@ impl Serialize for SignedRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Finding {
-    /// The bytes are not a record (at input position `index`).
-    Unparsable { index: usize, error: String },
+    /// The bytes are not a record (at input position `index`; for an export file, `line`).
+    Unparsable {
+        index: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<usize>,
+        error: String,
+    },
+    /// A session written by another device than the store's own.
+    ForeignSession { session: String, device: String },
+    /// The same record (same bytes) more than once.
+    Duplicate { session: String, seq: u64 },
+    /// A proctor action without a valid proctor signature: `why` is `missing`,
+    /// `bad_signature`, `wrong_statement`, `no_proctor_key` (the pack allows no proctor
+    /// actions) or `pack_unknown` (the pack is not at hand to read the key from).
+    ProctorUnproven {
+        session: String,
+        seq: u64,
+        why: String,
+    },
     /// The signature does not verify with the session's device key.
     BadSignature { session: String, seq: u64 },
     /// The record names another device than the session's first record.
@@ -78,8 +113,34 @@ impl std::fmt::Display for Finding {
                     "session {session}, seq {seq}: submission {submission} is recorded twice"
                 )
             }
-            Finding::Unparsable { index, error } => {
+            Finding::Unparsable {
+                line: Some(line),
+                error,
+                ..
+            } => write!(f, "line {line} is not a valid record: {error}"),
+            Finding::Unparsable { index, error, .. } => {
                 write!(f, "record #{index} is not a valid record: {error}")
+            }
+            Finding::ForeignSession { session, device } => write!(
+                f,
+                "session {session} was written by device {device}, not by this store's device"
+            ),
+            Finding::Duplicate { session, seq } => write!(
+                f,
+                "session {session}, seq {seq}: the same record is stored more than once"
+            ),
+            Finding::ProctorUnproven { session, seq, why } => {
+                let why = match why.as_str() {
+                    "missing" => "it carries no proctor signature",
+                    "bad_signature" => "its proctor signature does not verify",
+                    "wrong_statement" => "its proctor signature is for another action or place",
+                    "no_proctor_key" => "its pack allows no proctor actions",
+                    _ => "its pack is not at hand to check the proctor's key (give the pack)",
+                };
+                write!(
+                    f,
+                    "session {session}, seq {seq}: a proctor action that is not proven: {why}"
+                )
             }
             Finding::BadSignature { session, seq } => write!(
                 f,
@@ -126,7 +187,10 @@ impl std::fmt::Display for Finding {
 
 /// Verifies records given in their stored order. Returns the parsed records that passed
 /// and every finding.
-pub fn verify_records(input: &[SignedRecord]) -> (Vec<Record>, Vec<Finding>) {
+pub fn verify_records(
+    input: &[SignedRecord],
+    expect: &Expectations,
+) -> (Vec<Record>, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut sessions: BTreeMap<String, Vec<(usize, Record, &SignedRecord)>> = BTreeMap::new();
     for (index, signed) in input.iter().enumerate() {
@@ -137,10 +201,12 @@ pub fn verify_records(input: &[SignedRecord]) -> (Vec<Record>, Vec<Finding>) {
                 .push((index, r, signed)),
             Ok(r) => findings.push(Finding::Unparsable {
                 index,
+                line: None,
                 error: format!("unknown format {:?}", r.format),
             }),
             Err(e) => findings.push(Finding::Unparsable {
                 index,
+                line: None,
                 error: e.to_string(),
             }),
         }
@@ -156,6 +222,14 @@ pub fn verify_records(input: &[SignedRecord]) -> (Vec<Record>, Vec<Finding>) {
             _ => None,
         });
         let device = start.map(|(_, r, _)| r.device.clone());
+        if let (Some(own), Some(theirs)) = (&expect.device, &device)
+            && own != theirs
+        {
+            findings.push(Finding::ForeignSession {
+                session: session.clone(),
+                device: theirs.clone(),
+            });
+        }
         if key.is_none() {
             findings.push(Finding::MissingStart {
                 session: session.clone(),
@@ -183,12 +257,17 @@ pub fn verify_records(input: &[SignedRecord]) -> (Vec<Record>, Vec<Finding>) {
                 });
             }
             if let Some(other) = by_seq.get(&seq) {
-                if *other != hash {
-                    findings.push(Finding::Fork {
+                findings.push(if *other != hash {
+                    Finding::Fork {
                         session: session.clone(),
                         seq,
-                    });
-                }
+                    }
+                } else {
+                    Finding::Duplicate {
+                        session: session.clone(),
+                        seq,
+                    }
+                });
                 continue;
             }
             by_seq.insert(seq, hash.clone());
@@ -215,6 +294,33 @@ pub fn verify_records(input: &[SignedRecord]) -> (Vec<Record>, Vec<Finding>) {
                 expected_seq = seq + 1;
             }
             prev_hash = hash;
+            if let Event::Proctor { action, proof } = &record.event {
+                let why = match (proof, expect.proctor_keys.get(&record.pack.hash)) {
+                    (None, _) => Some("missing"),
+                    (Some(_), None) => Some("pack_unknown"),
+                    (Some(_), Some(None)) => Some("no_proctor_key"),
+                    (Some(p), Some(Some(k))) => {
+                        if p.statement
+                            != proctor_statement(&record.session, seq, &record.prev, action)
+                        {
+                            Some("wrong_statement")
+                        } else if !unhex(&p.signature).is_some_and(|sig| {
+                            k.verify(PROCTOR_DOMAIN, p.statement.as_bytes(), &sig)
+                        }) {
+                            Some("bad_signature")
+                        } else {
+                            None
+                        }
+                    }
+                };
+                if let Some(why) = why {
+                    findings.push(Finding::ProctorUnproven {
+                        session: session.clone(),
+                        seq,
+                        why: why.into(),
+                    });
+                }
+            }
             if signature_ok {
                 good.push(record.clone());
             }
@@ -267,25 +373,42 @@ pub fn verify_records(input: &[SignedRecord]) -> (Vec<Record>, Vec<Finding>) {
     (good, findings)
 }
 
-/// Parses an export file: one `{"bytes": …, "signature": …}` object per line.
-pub fn parse_export(text: &str) -> Result<Vec<SignedRecord>, String> {
+/// Parses an export file: one `{"bytes": …, "signature": …}` object per line. A line that
+/// is not one (a truncated file, an edited line) is a finding naming the line, and the
+/// other lines are still read.
+pub fn parse_export(text: &str) -> (Vec<SignedRecord>, Vec<Finding>) {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Line {
         bytes: String,
         signature: String,
     }
-    text.lines()
+    let mut records = Vec::new();
+    let mut findings = Vec::new();
+    for (index, (i, l)) in text
+        .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let line: Line = serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1))?;
-            let signature = unhex(&line.signature)
-                .ok_or_else(|| format!("line {}: the signature is not hex", i + 1))?;
-            Ok(SignedRecord {
-                bytes: line.bytes.into_bytes(),
-                signature,
-            })
-        })
-        .collect()
+        .enumerate()
+    {
+        let parsed = serde_json::from_str::<Line>(l)
+            .map_err(|e| e.to_string())
+            .and_then(|line| {
+                let signature =
+                    unhex(&line.signature).ok_or("the signature is not hex".to_string())?;
+                Ok(SignedRecord {
+                    bytes: line.bytes.into_bytes(),
+                    signature,
+                })
+            });
+        match parsed {
+            Ok(r) => records.push(r),
+            Err(error) => findings.push(Finding::Unparsable {
+                index,
+                line: Some(i + 1),
+                error,
+            }),
+        }
+    }
+    (records, findings)
 }

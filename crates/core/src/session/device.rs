@@ -33,3 +33,12 @@ pub(crate) fn load_or_create(
         Err(e) => Err(SessionError::Store(format!("{}: {e}", path.display()))),
     }
 }
+
+/// The device id of an existing key file, read without creating anything (for checking a
+/// store that may be in use).
+pub(crate) fn public_key_id(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    SigningKey::from_pem(&text)
+        .ok()
+        .map(|k| k.public().key_id())
+}

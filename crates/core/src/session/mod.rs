@@ -25,10 +25,13 @@ pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
 
 use crate::encoding::{format_time, hex};
 use crate::grade::{Grading, Scope, Verdict, grade};
-use crate::pack::{Exam, PackInfo, SigningKey, Trust, VerifyOptions, VersionLedger, verify};
+use crate::pack::{
+    Exam, PackInfo, ProctorSigner, SigningKey, Trust, VerifyOptions, VersionLedger, verify,
+};
 use crate::problem::{Problem, WhileClosed};
 use crate::record::{
-    DatasetVerdict, Event, Finding, PackRef, ProctorAction, Record, SignedRecord, verify_records,
+    DatasetVerdict, Event, Expectations, Finding, PackRef, ProctorAction, ProctorProof, Record,
+    SignedRecord, proctor_statement, verify_records,
 };
 use store::{Claim, Store};
 
@@ -324,18 +327,11 @@ impl Engine {
             .map(|r| r.2)
             .collect();
         let device = device::load_or_create(&dir.join("device.key"), !records.is_empty())?;
-        let (good, findings) = verify_records(&records);
+        let expect = store_expectations(dir, &records, Some(device.public().key_id()));
+        let (good, findings) = verify_records(&records, &expect);
         if !findings.is_empty() {
             let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
             return Err(SessionError::Tampered(list.join("; ")));
-        }
-        if let Some(r) = good.iter().find(|r| r.device != device.public().key_id()) {
-            return Err(SessionError::Tampered(format!(
-                "session {} was written by device {}, but this store's device key is {}",
-                r.session,
-                r.device,
-                device.public().key_id()
-            )));
         }
         store.check_against_chain(&good)?;
         let inner = Arc::new(Inner {
@@ -443,13 +439,7 @@ impl Engine {
 
     /// Checks a proctor passphrase against the session's pack, without acting.
     pub fn check_proctor(&self, session: &str, passphrase: &str) -> Result<(), SessionError> {
-        let pack = self.inner.pack_of(session)?;
-        let check = pack.exam.proctor.as_ref().ok_or(SessionError::NoProctor)?;
-        if check.verify(passphrase) {
-            Ok(())
-        } else {
-            Err(SessionError::WrongPassphrase)
-        }
+        self.inner.proctor_signer(session, passphrase).map(drop)
     }
 
     /// Saves the editor text of a problem (the UI debounces; this just stores).
@@ -546,10 +536,18 @@ impl Engine {
             .info())
     }
 
+    /// Verifies every record of the store as `sqlexam session verify` does: signatures,
+    /// chains, this device's sessions only, proctor proofs against the packs kept here.
+    pub fn verify(&self) -> Result<VerifyReport, SessionError> {
+        let signed = self.records()?;
+        let expect = store_expectations(&self.inner.dir, &signed, Some(self.device_id()));
+        Ok(verify_report(&signed, &expect))
+    }
+
     /// A session's records, verified, as rows for the proctor: seq, kind, facts, time.
     pub fn record_rows(&self, session: &str) -> Result<RecordsReport, SessionError> {
         let signed = self.records()?;
-        let report = verify_report(&signed);
+        let report = self.verify()?;
         let records = signed
             .iter()
             .filter_map(|r| serde_json::from_slice::<Record>(&r.bytes).ok())
@@ -796,6 +794,18 @@ impl Inner {
         elapsed_ms: u64,
         event: Event,
     ) -> Result<u64, SessionError> {
+        self.append_with(tx, session, elapsed_ms, |_, _| event)
+    }
+
+    /// Appends the record `event(seq, prev)` makes: for events bound to their own place in
+    /// the chain (a proctor's signature).
+    fn append_with(
+        &self,
+        tx: &rusqlite::Connection,
+        session: &str,
+        elapsed_ms: u64,
+        event: impl FnOnce(u64, &str) -> Event,
+    ) -> Result<u64, SessionError> {
         let (pack_id, version, hash, candidate): (String, String, String, String) = tx
             .query_row(
                 "SELECT p.id, p.version, p.hash, s.candidate_id FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.id = ?1",
@@ -821,6 +831,7 @@ impl Inner {
         // A record's exam time never goes back (a submission graded after a later record
         // carries its own submit time inside its event).
         let elapsed_ms = elapsed_ms.max(prev_elapsed);
+        let event = event(last + 1, &prev);
         let record = Record {
             format: crate::record::FORMAT.into(),
             device: self.device.public().key_id(),
@@ -1061,7 +1072,7 @@ impl Inner {
         &self,
         session: &str,
         reason: &str,
-        then: Option<Event>,
+        then: Option<&ChainedEvent<'_>>,
     ) -> Result<(), SessionError> {
         let live = self.live_elapsed(session);
         {
@@ -1089,7 +1100,7 @@ impl Inner {
                     },
                 )?;
                 if let Some(event) = then {
-                    self.append(tx, session, elapsed, event)?;
+                    self.append_with(tx, session, elapsed, event)?;
                 }
                 Ok(())
             })?;
@@ -1177,14 +1188,24 @@ impl Inner {
         passphrase: &str,
         action: ProctorAction,
     ) -> Result<(), SessionError> {
-        let pack = self.pack_of(session)?;
-        let check = pack.exam.proctor.as_ref().ok_or(SessionError::NoProctor)?;
-        if !check.verify(passphrase) {
-            return Err(SessionError::WrongPassphrase);
-        }
+        let signer = self.proctor_signer(session, passphrase)?;
+        // The proctor signs the action bound to this session and its place in the chain.
+        let signed = |action: ProctorAction| {
+            let signer = &signer;
+            move |seq: u64, prev: &str| {
+                let statement = proctor_statement(session, seq, prev, &action);
+                Event::Proctor {
+                    proof: Some(ProctorProof {
+                        signature: hex(&signer.sign(&statement)),
+                        statement,
+                    }),
+                    action: action.clone(),
+                }
+            }
+        };
         if action == ProctorAction::End {
             // The action itself is in the chain too, right after the end it caused.
-            return self.end_with(session, "proctor", Some(Event::Proctor { action }));
+            return self.end_with(session, "proctor", Some(&signed(action)));
         }
         let (state, duration, stored) = self.session_row(session)?;
         let elapsed = self.elapsed(session, stored);
@@ -1203,7 +1224,7 @@ impl Inner {
                         params![session, duration],
                     )
                     .map_err(store_err)?;
-                    self.append(tx, session, elapsed, Event::Proctor { action })?;
+                    self.append_with(tx, session, elapsed, signed(action.clone()))?;
                     Ok(())
                 })?;
             }
@@ -1214,7 +1235,7 @@ impl Inner {
                         params![session, self.clock.wall_ms()],
                     )
                     .map_err(store_err)?;
-                    self.append(tx, session, stored, Event::Proctor { action })?;
+                    self.append_with(tx, session, stored, signed(action.clone()))?;
                     Ok(())
                 })?;
                 let mono = self.clock.monotonic_ms();
@@ -1229,6 +1250,17 @@ impl Inner {
         }
         self.wake.notify_all();
         Ok(())
+    }
+
+    /// The proctor's signing key for a session's pack, if `passphrase` is the proctor's.
+    fn proctor_signer(
+        &self,
+        session: &str,
+        passphrase: &str,
+    ) -> Result<ProctorSigner, SessionError> {
+        let pack = self.pack_of(session)?;
+        let key = pack.exam.proctor.as_ref().ok_or(SessionError::NoProctor)?;
+        key.unlock(passphrase).ok_or(SessionError::WrongPassphrase)
     }
 
     fn view(&self, session: &str) -> Result<SessionView, SessionError> {
@@ -1523,6 +1555,9 @@ pub(crate) fn lease_ms(problem: &Problem) -> u64 {
 /// The lease a claim gets before its problem is known.
 const CLAIM_LEASE_MS: u64 = 10 * 60_000;
 
+/// An event made for its place in a chain: `(seq, prev) → event`.
+type ChainedEvent<'a> = dyn Fn(u64, &str) -> Event + 'a;
+
 /// What `sqlexam session verify` reports about a store or an export.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
@@ -1551,9 +1586,56 @@ pub fn read_store_records(path: &Path) -> Result<Vec<SignedRecord>, SessionError
     rows.collect::<rusqlite::Result<_>>().map_err(store_err)
 }
 
+/// What verifying a store's records expects: the store's own device (from its device key,
+/// when `device` is not given) and the proctor key of each pack whose copy the store keeps,
+/// read from the copy's signed manifest (a copy whose hash is not the one the records name
+/// gives no key, so its proctor records stay unproven).
+pub fn store_expectations(
+    dir: &Path,
+    records: &[SignedRecord],
+    device: Option<String>,
+) -> Expectations {
+    #[derive(serde::Deserialize)]
+    struct PackOnly {
+        pack: PackRef,
+    }
+    let device = device.or_else(|| device::public_key_id(&dir.join("device.key")));
+    let hashes: std::collections::BTreeSet<String> = records
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<PackOnly>(&r.bytes).ok())
+        .map(|r| r.pack.hash)
+        .collect();
+    let proctor_keys = hashes
+        .into_iter()
+        .filter_map(|hash| {
+            let path = dir.join("packs").join(format!("{hash}.sqlexam"));
+            pack_proctor_key(&path, &hash).map(|key| (hash, key))
+        })
+        .collect();
+    Expectations {
+        device,
+        proctor_keys,
+    }
+}
+
+/// The proctor key a pack file's signed manifest names, if the file is the pack `hash`:
+/// `Some(None)` when that pack allows no proctor actions. Reads only the file's head.
+pub fn pack_proctor_key(path: &Path, hash: &str) -> Option<Option<crate::pack::PublicKey>> {
+    use std::io::Read;
+    let head_cap = crate::pack::MAX_SIGNER_BYTES + crate::pack::MAX_MANIFEST_BYTES + 8192;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(head_cap)
+        .read_to_end(&mut head)
+        .ok()?;
+    let (manifest, found) = crate::pack::signed_manifest(&head).ok()?;
+    (found == hash).then(|| manifest.proctor.and_then(|p| p.public()))
+}
+
 /// Verifies records from a store or an export.
-pub fn verify_report(records: &[SignedRecord]) -> VerifyReport {
-    let (good, findings) = verify_records(records);
+pub fn verify_report(records: &[SignedRecord], expect: &Expectations) -> VerifyReport {
+    let (good, findings) = verify_records(records, expect);
     let sessions = good
         .iter()
         .map(|r| r.session.as_str())
@@ -1587,7 +1669,7 @@ pub struct SessionSummary {
 /// Lists the sessions of a store file read-only (safe while the app has it open).
 pub fn summaries(path: &Path) -> Result<Vec<SessionSummary>, SessionError> {
     let records = read_store_records(path)?;
-    let (good, _) = verify_records(&records);
+    let (good, _) = verify_records(&records, &Expectations::default());
     crate::sqlite::init();
     let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;

@@ -157,6 +157,7 @@ impl Store {
                 .map(|r| match r.event {
                     Event::Proctor {
                         action: ProctorAction::Extend { minutes },
+                        ..
                     } => u64::from(minutes) * 60_000,
                     _ => 0,
                 })

@@ -11,7 +11,8 @@ use sqlexam_core::pack::{Anchor, BuildOptions, SigningKey, Trust, build};
 use sqlexam_core::problem::{ExamRules, Localized, WhileClosed};
 use sqlexam_core::record::{Event, Finding, ProctorAction, Record, SignedRecord};
 use sqlexam_core::session::{
-    Engine, EngineEvent, ManualClock, SessionError, SessionState, store_path, verify_report,
+    Engine, EngineEvent, ManualClock, SessionError, SessionState, store_expectations, store_path,
+    verify_report,
 };
 use time::macros::datetime;
 
@@ -48,6 +49,7 @@ fn pack(while_closed: WhileClosed) -> Vec<u8> {
             while_closed,
         },
         proctor_passphrase: Some(PASS.into()),
+        allow_weak_secrets: true,
         created: datetime!(2026-01-01 0:00 UTC),
         not_before: datetime!(2026-01-01 0:00 UTC),
         not_after: datetime!(2027-01-01 0:00 UTC),
@@ -88,7 +90,7 @@ impl Exam {
 
 fn records_of(engine: &Engine) -> Vec<Record> {
     let signed = engine.records().unwrap();
-    let report = verify_report(&signed);
+    let report = engine.verify().unwrap();
     assert!(report.findings.is_empty(), "{:?}", report.findings);
     signed
         .iter()
@@ -243,7 +245,8 @@ fn proctor_extends_time_only_with_the_passphrase_and_each_action_is_recorded() {
     assert!(records.iter().any(|r| matches!(
         r.event,
         Event::Proctor {
-            action: ProctorAction::Extend { minutes: 10 }
+            action: ProctorAction::Extend { minutes: 10 },
+            proof: Some(_),
         }
     )));
     assert!(
@@ -268,7 +271,8 @@ fn proctor_can_end_the_exam_for_a_candidate() {
     assert!(matches!(
         records[2].event,
         Event::Proctor {
-            action: ProctorAction::End
+            action: ProctorAction::End,
+            proof: Some(_),
         }
     ));
 }
@@ -415,7 +419,9 @@ fn tamper(path: &Path, sql: &str) {
 }
 
 fn findings(path: &Path) -> Vec<Finding> {
-    verify_report(&sqlexam_core::session::read_store_records(path).unwrap()).findings
+    let records = sqlexam_core::session::read_store_records(path).unwrap();
+    let expect = store_expectations(path.parent().unwrap(), &records, None);
+    verify_report(&records, &expect).findings
 }
 
 #[test]
@@ -519,8 +525,12 @@ fn a_damaged_store_file_is_refused_and_left_as_it_was() {
 #[test]
 fn record_signatures_verify_with_python_cryptography_not_our_code() {
     let exam = Exam::new();
-    five_records(&exam);
+    let session = five_records(&exam);
     let engine = exam.engine();
+    engine
+        .proctor(&session, PASS, ProctorAction::Extend { minutes: 5 })
+        .unwrap();
+    engine.proctor(&session, PASS, ProctorAction::End).unwrap();
     let lines: String = engine
         .records()
         .unwrap()
@@ -529,25 +539,22 @@ fn record_signatures_verify_with_python_cryptography_not_our_code() {
         .collect();
     let export = exam.dir.path().join("records.jsonl");
     std::fs::write(&export, lines).unwrap();
-    let script = r#"
-import hashlib, json, sys
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-lines = [json.loads(l) for l in open(sys.argv[1])]
-first = json.loads(lines[0]["bytes"])
-key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(first["event"]["device_public_key"]))
-prev = "0" * 64
-for line in lines:
-    data = line["bytes"].encode("utf-8")
-    key.verify(bytes.fromhex(line["signature"]), b"sqlexam record v1\n" + data)
-    record = json.loads(data)
-    assert record["prev"] == prev, record["seq"]
-    prev = hashlib.sha256(data).hexdigest()
-print("verified", len(lines))
-"#;
+    let (manifest, _) = sqlexam_core::pack::signed_manifest(&pack(WhileClosed::Paused)).unwrap();
+    let proctor_key = manifest.proctor.unwrap().public_key;
+    // The script of docs/record-format.md, between its markers.
+    let doc = std::fs::read_to_string(data("../../../../docs/record-format.md")).unwrap();
+    let script = doc
+        .split("<!-- python-check -->")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_start_matches("```python")
+        .trim_end_matches("```");
     let out = std::process::Command::new("python3")
         .arg("-c")
         .arg(script)
         .arg(&export)
+        .arg(&proctor_key)
         .output()
         .unwrap();
     assert!(
@@ -555,7 +562,7 @@ print("verified", len(lines))
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified 5");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified 8");
 }
 
 #[test]
@@ -693,5 +700,143 @@ fn a_submission_made_before_time_up_is_graded_and_verifies_after_the_end() {
     assert!(
         Engine::open(exam.dir.path(), trust(), exam.clock.clone()).is_ok(),
         "the chain still verifies on open"
+    );
+}
+
+/// What a candidate with the store's files can do: append a record signed with the device
+/// key (which sits beside the store) after the session's last one.
+fn append_forged(exam: &Exam, session: &str, event: Event) {
+    let device =
+        SigningKey::from_pem(&std::fs::read_to_string(exam.dir.path().join("device.key")).unwrap())
+            .unwrap();
+    let conn = rusqlite::Connection::open(exam.store()).unwrap();
+    let (seq, bytes): (u64, Vec<u8>) = conn
+        .query_row(
+            "SELECT seq, bytes FROM records WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [session],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let last: Record = serde_json::from_slice(&bytes).unwrap();
+    let record = Record {
+        seq: seq + 1,
+        prev: sqlexam_core::pack::sha256_hex(&bytes),
+        event,
+        ..last
+    };
+    let signed = sqlexam_core::record::SignedRecord::sign(&record, &device);
+    conn.execute(
+        "INSERT INTO records (session_id, seq, bytes, signature) VALUES (?1, ?2, ?3, ?4)",
+        (session, seq + 1, &signed.bytes, &signed.signature),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_proctor_action_signed_only_with_the_device_key_is_not_proven() {
+    let exam = Exam::new();
+    let session = five_records(&exam);
+    // A real extension first, whose proof a forger might replay.
+    let engine = exam.engine();
+    engine
+        .proctor(&session, PASS, ProctorAction::Extend { minutes: 5 })
+        .unwrap();
+    let real_proof = records_of(&engine)
+        .into_iter()
+        .find_map(|r| match r.event {
+            Event::Proctor { proof, .. } => proof,
+            _ => None,
+        })
+        .unwrap();
+    drop(engine);
+
+    append_forged(
+        &exam,
+        &session,
+        Event::Proctor {
+            action: ProctorAction::Extend { minutes: 600 },
+            proof: None,
+        },
+    );
+    let found = findings(&exam.store());
+    assert!(
+        found
+            .iter()
+            .any(|f| matches!(f, Finding::ProctorUnproven { seq: 7, why, .. } if why == "missing")),
+        "{found:?}"
+    );
+    match Engine::open(exam.dir.path(), trust(), exam.clock.clone()) {
+        Err(SessionError::Tampered(msg)) => assert!(msg.contains("proctor"), "{msg}"),
+        other => panic!("a forged extension opened: {:?}", other.err()),
+    }
+
+    // The real proof replayed on another record names another place in the chain.
+    let exam2 = Exam::new();
+    let session2 = five_records(&exam2);
+    append_forged(
+        &exam2,
+        &session2,
+        Event::Proctor {
+            action: ProctorAction::Extend { minutes: 5 },
+            proof: Some(real_proof),
+        },
+    );
+    let found = findings(&exam2.store());
+    assert!(
+        found.iter().any(|f| matches!(
+            f,
+            Finding::ProctorUnproven { why, .. } if why == "wrong_statement"
+        )),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_session_of_another_device_and_an_exact_duplicate_are_findings() {
+    // A whole session from another machine's store copied into this one.
+    let other = Exam::new();
+    let foreign_session = five_records(&other);
+    let exam = Exam::new();
+    five_records(&exam);
+    let conn = rusqlite::Connection::open(exam.store()).unwrap();
+    conn.execute("ATTACH ?1 AS other", [other.store().to_str().unwrap()])
+        .unwrap();
+    conn.execute_batch("INSERT INTO records SELECT * FROM other.records")
+        .unwrap();
+    drop(conn);
+    let found = findings(&exam.store());
+    assert!(
+        found.iter().any(
+            |f| matches!(f, Finding::ForeignSession { session, .. } if *session == foreign_session)
+        ),
+        "{found:?}"
+    );
+
+    // The same record twice (an export with a line repeated).
+    let records = sqlexam_core::session::read_store_records(&other.store()).unwrap();
+    let text: String = [&records[..], &records[2..3]]
+        .concat()
+        .iter()
+        .map(|r| r.to_export_line() + "\n")
+        .collect();
+    let (parsed, bad) = sqlexam_core::record::parse_export(&text);
+    assert!(bad.is_empty());
+    let report = verify_report(&parsed, &Default::default());
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| matches!(f, Finding::Duplicate { seq: 3, .. })),
+        "{:?}",
+        report.findings
+    );
+
+    // A truncated export: the cut line is a finding, the others still verify.
+    let cut = &text[..text.len() / 2];
+    let (parsed, bad) = sqlexam_core::record::parse_export(cut);
+    assert!(!parsed.is_empty());
+    assert!(
+        matches!(bad.as_slice(), [Finding::Unparsable { line: Some(_), .. }]),
+        "{bad:?}"
     );
 }
