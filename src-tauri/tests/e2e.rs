@@ -53,7 +53,6 @@ fn demo_pack_lasting(dir: &Path, minutes: u64) -> PathBuf {
             while_closed: WhileClosed::Paused,
         },
         proctor_passphrase: Some(PASSPHRASE.into()),
-        allow_weak_secrets: true,
         created: datetime!(2026-01-01 0:00 UTC),
         not_before: datetime!(2026-01-01 0:00 UTC),
         not_after: datetime!(2030-01-01 0:00 UTC),

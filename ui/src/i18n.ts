@@ -323,6 +323,9 @@ export function recordSummary(summary: string): string {
     extend: ["time extended", "時間延長"],
     end: ["exam ended", "試験終了"],
     resume: ["resumed", "再開"],
+    closed: ["the app was closed", "アプリが閉じられた"],
+    stopped: ["the app stopped without closing (crash or power loss)", "アプリが終了処理なしで停止（異常終了・電源断）"],
+    suspended: ["the computer went to sleep", "コンピューターがスリープした"],
   };
   return summary
     .split(" · ")
@@ -356,6 +359,7 @@ export function recordKind(kind: string): string {
     submission_refused: ["Submission refused", "提出拒否"],
     proctor: ["Proctor action", "試験監督者の操作"],
     session_ended: ["Exam ended", "試験終了"],
+    interrupted: ["Exam interrupted", "試験の中断"],
     reopened: ["App reopened", "アプリ再起動"],
   };
   return names[kind] ? pick(names[kind]) : kind;

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use sqlexam_core::encoding::parse_time;
 use sqlexam_core::pack::{
     BuildOptions, Endorsement, Pack, PackError, PackInfo, TrustPath, VerifiedPack, VerifyOptions,
-    build, generate_passphrase, generate_start_code, verify,
+    build, check_strength, generate_passphrase, generate_start_code, verify,
 };
 use sqlexam_core::problem::read_pack_source;
 use time::OffsetDateTime;
@@ -35,13 +35,19 @@ impl Secret {
         }
     }
 
-    /// The secret to use, and whether it was generated (and so must be shown once).
+    /// The secret to use, and whether it was generated (and so must be shown once). A given
+    /// one must be hard to guess unless `allow_weak`.
     fn resolve(
         &self,
+        what: &str,
+        allow_weak: bool,
         generate: fn() -> Result<String, PackError>,
     ) -> anyhow::Result<Option<(String, bool)>> {
         Ok(match self {
-            Secret::Given(s) => Some((s.clone(), false)),
+            Secret::Given(s) => {
+                check_strength(what, s, allow_weak)?;
+                Some((s.clone(), false))
+            }
             Secret::Generate => Some((generate()?, true)),
             Secret::None => None,
         })
@@ -103,15 +109,20 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
             a.source.display()
         );
     }
-    let start_code = a.start_code.resolve(generate_start_code)?;
-    let passphrase = a.proctor_passphrase.resolve(generate_passphrase)?;
+    let start_code =
+        a.start_code
+            .resolve("start code", a.allow_weak_secrets, generate_start_code)?;
+    let passphrase = a.proctor_passphrase.resolve(
+        "proctor passphrase",
+        a.allow_weak_secrets,
+        generate_passphrase,
+    )?;
     let options = BuildOptions {
         key: &key,
         endorsements,
         start_code: start_code.as_ref().map(|(s, _)| s.clone()),
         exam: source.exam,
         proctor_passphrase: passphrase.as_ref().map(|(s, _)| s.clone()),
-        allow_weak_secrets: a.allow_weak_secrets,
         created,
         not_before,
         not_after,

@@ -68,7 +68,6 @@ fn main() {
         start_code: code.map(str::to_owned),
         exam: Default::default(),
         proctor_passphrase: Some("bench passphrase".into()),
-        allow_weak_secrets: true,
         created: now,
         not_before: now - time::Duration::days(1),
         not_after: now + time::Duration::days(1),

@@ -11,7 +11,6 @@ use super::keys::SigningKey;
 use super::seal::{
     CIPHER, ITERATIONS, KDF, MIN_START_CODE, SealKey, derive_salt, normalize_start_code,
 };
-use super::secrets::check_strength;
 use super::trust::Endorsement;
 use super::{
     EntryMeta, FORMAT, GraderInfo, MANIFEST_DOMAIN, Manifest, PackError, SealParams, SignerFile,
@@ -31,8 +30,6 @@ pub struct BuildOptions<'a> {
     /// The passphrase that authorizes proctor actions; only the public half of the key
     /// derived from it is stored.
     pub proctor_passphrase: Option<String>,
-    /// Accept a start code or passphrase estimated under 60 bits (demos, classrooms).
-    pub allow_weak_secrets: bool,
     pub created: OffsetDateTime,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
@@ -70,7 +67,6 @@ pub fn build(
                 &version_text,
                 b"proctor passphrase",
             );
-            check_strength("proctor passphrase", p, options.allow_weak_secrets)?;
             Some(ProctorKey::from_passphrase(p, &salt)?)
         }
     };
@@ -89,7 +85,6 @@ pub fn build(
                     "the start code must have at least {MIN_START_CODE} letters or digits (spaces and hyphens do not count)"
                 )));
             }
-            check_strength("start code", code, options.allow_weak_secrets)?;
             let mut digest = Vec::new();
             for (path, data) in &plain {
                 digest.extend_from_slice(path.as_bytes());

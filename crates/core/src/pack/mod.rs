@@ -32,7 +32,9 @@ pub use read::{
     verify_known,
 };
 pub use seal::normalize_start_code;
-pub use secrets::{MIN_SECRET_BITS, estimated_bits, generate_passphrase, generate_start_code};
+pub use secrets::{
+    MIN_SECRET_BITS, check_strength, estimated_bits, generate_passphrase, generate_start_code,
+};
 pub use trust::{Anchor, ENDORSEMENT_DOMAIN, Endorsement, Trust, TrustPath};
 
 use crate::problem::Localized;

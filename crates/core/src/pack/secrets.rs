@@ -81,8 +81,10 @@ pub fn estimated_bits(secret: &str) -> f64 {
     bits
 }
 
-/// Refuses a chosen secret estimated under [`MIN_SECRET_BITS`] unless `allow_weak`.
-pub(crate) fn check_strength(what: &str, secret: &str, allow_weak: bool) -> Result<(), PackError> {
+/// Refuses a secret an organizer chose when it is estimated under [`MIN_SECRET_BITS`],
+/// unless `allow_weak` (`pack build` checks what it is given; generated secrets have 80
+/// bits by construction and are not estimated).
+pub fn check_strength(what: &str, secret: &str, allow_weak: bool) -> Result<(), PackError> {
     let bits = estimated_bits(secret);
     if bits < MIN_SECRET_BITS && !allow_weak {
         return Err(PackError::Key(format!(

@@ -100,6 +100,12 @@ pub enum Event {
         /// "time_up", "finished" (by the candidate) or "proctor".
         reason: String,
     },
+    /// The session stopped running without the candidate ending it: `cause` is `closed`
+    /// (the app was closed normally), `stopped` (the app or machine stopped without closing:
+    /// a crash, a kill, power lost) or `suspended` (the machine slept). Written when it is
+    /// noticed: at the next start, or when the machine wakes. Under the "paused" policy a
+    /// proctor's `resume` record follows; under "running", a `reopened` record.
+    Interrupted { cause: String },
     /// The app reopened a session whose clock kept running while it was closed.
     Reopened {
         /// Exam time counted for the time the app was closed.
@@ -116,6 +122,7 @@ impl Event {
             Event::SubmissionRefused { .. } => "submission_refused",
             Event::Proctor { .. } => "proctor",
             Event::SessionEnded { .. } => "session_ended",
+            Event::Interrupted { .. } => "interrupted",
             Event::Reopened { .. } => "reopened",
         }
     }
@@ -155,6 +162,7 @@ impl Event {
                 ..
             } => "resume".into(),
             Event::SessionEnded { reason } => reason.clone(),
+            Event::Interrupted { cause } => cause.clone(),
             Event::Reopened { closed_ms } => format!("{} s", closed_ms / 1000),
         }
     }

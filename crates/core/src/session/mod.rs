@@ -658,8 +658,13 @@ impl Drop for Engine {
             let _ = worker.join();
         }
         self.inner.checkpoint_all(true);
+        // The next start records this interruption as a normal close, not a stop.
+        let _ = std::fs::write(self.inner.dir.join(CLEAN_EXIT), b"");
     }
 }
+
+/// The file a normal shutdown leaves beside the store (see `Inner::recover`).
+const CLEAN_EXIT: &str = "closed-cleanly";
 
 impl Inner {
     fn now_text(&self) -> String {
@@ -914,9 +919,14 @@ impl Inner {
         }
     }
 
-    /// After a restart: sessions that were running were closed or crashed. Under "paused"
-    /// they wait for a proctor; under "running" the closed time counts (never negative).
+    /// After a restart: sessions that were running were closed or stopped; each gets an
+    /// `interrupted` record saying which. Under "paused" they wait for a proctor; under
+    /// "running" the closed time counts (never negative).
     fn recover(&self) -> Result<(), SessionError> {
+        // Written by a normal shutdown (`Drop`); its absence means the app did not close.
+        let marker = self.dir.join(CLEAN_EXIT);
+        let cause = if marker.exists() { "closed" } else { "stopped" };
+        let _ = std::fs::remove_file(&marker);
         lock(&self.store)
             .requeue_foreign_claims(&self.owner)
             .map_err(store_err)?;
@@ -937,15 +947,20 @@ impl Inner {
                 .pack_of(&id)
                 .map_or(WhileClosed::Paused, |p| p.exam.rules.while_closed);
             let mono = self.clock.monotonic_ms();
+            let interrupted = Event::Interrupted {
+                cause: cause.into(),
+            };
             match policy {
                 WhileClosed::Paused => {
-                    lock(&self.store)
-                        .conn
-                        .execute(
+                    self.write(|tx| {
+                        tx.execute(
                             "UPDATE sessions SET state = 'interrupted' WHERE id = ?1",
                             [&id],
                         )
                         .map_err(store_err)?;
+                        self.append(tx, &id, elapsed, interrupted)?;
+                        Ok(())
+                    })?;
                 }
                 WhileClosed::Running => {
                     let wall = self.clock.wall_ms();
@@ -960,6 +975,7 @@ impl Inner {
                         params![id, elapsed, wall],
                     )
                     .map_err(store_err)?;
+                    self.append(&tx, &id, elapsed - closed, interrupted)?;
                     self.append(&tx, &id, elapsed, Event::Reopened { closed_ms: closed })?;
                     tx.commit().map_err(store_err)?;
                     drop(store);
@@ -1042,23 +1058,51 @@ impl Inner {
             let policy = self
                 .pack_of(&id)
                 .map_or(WhileClosed::Paused, |p| p.exam.rules.while_closed);
-            match policy {
+            // The sleep is measured, not guessed: it started where the clock stopped.
+            let Some(asleep_at) = self.live_elapsed(&id) else {
+                continue;
+            };
+            let interrupted = Event::Interrupted {
+                cause: "suspended".into(),
+            };
+            let _ = match policy {
                 WhileClosed::Running => {
-                    if let Some(c) = lock(&self.running).get_mut(&id) {
-                        c.base += slept;
-                    }
+                    let counted = {
+                        let mut running = lock(&self.running);
+                        running.get_mut(&id).map(|c| {
+                            c.base += slept;
+                            slept
+                        })
+                    };
+                    self.write(|tx| {
+                        self.append(tx, &id, asleep_at, interrupted)?;
+                        if let Some(closed_ms) = counted {
+                            self.append(
+                                tx,
+                                &id,
+                                asleep_at + closed_ms,
+                                Event::Reopened { closed_ms },
+                            )?;
+                        }
+                        Ok(())
+                    })
                 }
                 WhileClosed::Paused => {
-                    let elapsed = self.live_elapsed(&id);
                     lock(&self.running).remove(&id);
-                    if let Some(elapsed) = elapsed {
-                        let _ = lock(&self.store).conn.execute(
-                            "UPDATE sessions SET state = 'interrupted', elapsed_ms = ?2 WHERE id = ?1 AND state = 'running'",
-                            params![id, elapsed],
-                        );
-                    }
+                    self.write(|tx| {
+                        let changed = tx
+                            .execute(
+                                "UPDATE sessions SET state = 'interrupted', elapsed_ms = ?2 WHERE id = ?1 AND state = 'running'",
+                                params![id, asleep_at],
+                            )
+                            .map_err(store_err)?;
+                        if changed > 0 {
+                            self.append(tx, &id, asleep_at, interrupted)?;
+                        }
+                        Ok(())
+                    })
                 }
-            }
+            };
         }
     }
 

@@ -49,7 +49,6 @@ fn pack(while_closed: WhileClosed) -> Vec<u8> {
             while_closed,
         },
         proctor_passphrase: Some(PASS.into()),
-        allow_weak_secrets: true,
         created: datetime!(2026-01-01 0:00 UTC),
         not_before: datetime!(2026-01-01 0:00 UTC),
         not_after: datetime!(2027-01-01 0:00 UTC),
@@ -562,7 +561,8 @@ fn record_signatures_verify_with_python_cryptography_not_our_code() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified 8");
+    // Start, four submissions, the interruption at reopening, extend, end, proctor end.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified 9");
 }
 
 #[test]
@@ -762,7 +762,7 @@ fn a_proctor_action_signed_only_with_the_device_key_is_not_proven() {
     assert!(
         found
             .iter()
-            .any(|f| matches!(f, Finding::ProctorUnproven { seq: 7, why, .. } if why == "missing")),
+            .any(|f| matches!(f, Finding::ProctorUnproven { why, .. } if why == "missing")),
         "{found:?}"
     );
     match Engine::open(exam.dir.path(), trust(), exam.clock.clone()) {
@@ -838,5 +838,35 @@ fn a_session_of_another_device_and_an_exact_duplicate_are_findings() {
     assert!(
         matches!(bad.as_slice(), [Finding::Unparsable { line: Some(_), .. }]),
         "{bad:?}"
+    );
+}
+
+#[test]
+fn closing_the_app_is_recorded_as_an_interruption_and_the_resume_follows_it() {
+    let exam = Exam::new();
+    let session = {
+        let engine = exam.engine();
+        engine
+            .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C020", "")
+            .unwrap()
+    }; // a normal close
+    let engine = exam.engine();
+    engine
+        .proctor(&session, PASS, ProctorAction::Resume)
+        .unwrap();
+    let kinds: Vec<(String, String)> = engine
+        .record_rows(&session)
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| (r.kind.clone(), r.summary.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("session_started".to_string(), String::new()),
+            ("interrupted".into(), "closed".into()),
+            ("proctor".into(), "resume".into()),
+        ]
     );
 }
