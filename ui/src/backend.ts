@@ -93,10 +93,14 @@ export interface Grading {
 export interface SubmissionView {
   id: number; session: string; problem: string; sql: string; elapsed_ms: number;
   state: "queued" | "grading" | "done"; verdict: Verdict | null; score: number | null;
+  /** Why it was not graded: "session_ended", "interrupted" or "grading_failed". */
+  refused: string | null;
 }
 export type ProctorAction = { action: "extend"; minutes: number } | { action: "end" } | { action: "resume" };
 export interface RecordRow { seq: number; kind: string; summary: string; elapsed_ms: number }
-export interface RecordsReport { records: RecordRow[]; findings: string[]; device_id: string }
+/** A problem found in the records: `kind` and its facts (docs/record-format.md). */
+export interface Finding { kind: string; session?: string; seq?: number; [k: string]: unknown }
+export interface RecordsReport { records: RecordRow[]; findings: Finding[]; device_id: string }
 
 /** What the UI needs at start (events emitted during setup are lost, so it asks). */
 export interface AppState {

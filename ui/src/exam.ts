@@ -5,7 +5,7 @@ import { confirmDialog } from "./dialogs";
 import { debounce, errorBox, h, replace, toAppError, type Child } from "./dom";
 import { createEditor, type SqlEditor } from "./editor";
 import { grid } from "./grid";
-import { f, formatDuration, loc, t, verdictName } from "./i18n";
+import { f, formatDuration, loc, t, verdictName, refusedHint } from "./i18n";
 import { renderMarkdown } from "./markdown";
 import { renderGrading } from "./results";
 import { remainingMs, state } from "./state";
@@ -538,7 +538,7 @@ export class ExamScreen {
                       ? h("span", { class: `verdict small v-${s.verdict}`, "data-verdict": s.verdict }, verdictName(s.verdict))
                       : s.state === "done"
                         // Done without a verdict: refused (paused or after the end), never graded.
-                        ? h("span", { class: "verdict small v-refused", "data-verdict": "refused", title: t("h_refused_hint") }, t("h_refused"))
+                        ? h("span", { class: "verdict small v-refused", "data-verdict": "refused", "data-reason": s.refused ?? "", title: refusedHint(s.refused) }, t("h_refused"))
                         : h("span", { class: "pending-label", "data-verdict": s.state }, t(s.state === "grading" ? "h_grading" : "h_queued"))),
                     h("td", { class: "num" }, s.score === null ? "—" : String(s.score)),
                     h("td", null, h("button", { type: "button", class: "small-button", "aria-label": `${t("load_sql")} #${no}`, onclick: () => void this.loadSql(s.sql) }, t("load_sql"))))))))),

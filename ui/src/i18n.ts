@@ -1,6 +1,6 @@
 // Every sentence the UI shows, in English and Japanese. Screens never hold text of their
 // own: they call t(), and a language switch re-renders them.
-import type { AppError, Lang, Localized, Refusal, Verdict } from "./backend";
+import type { AppError, Finding, Lang, Localized, Refusal, Verdict } from "./backend";
 
 type Pair = readonly [en: string, ja: string];
 
@@ -363,6 +363,39 @@ export function recordKind(kind: string): string {
     reopened: ["App reopened", "アプリ再起動"],
   };
   return names[kind] ? pick(names[kind]) : kind;
+}
+
+/** Why a submission was recorded but not graded (its `submission_refused` reason). */
+export function refusedHint(reason: string | null): string {
+  const reasons: Record<string, Pair> = {
+    session_ended: ["Sent after the exam ended: recorded, but not graded.", "試験終了後に提出されたため、記録のみで採点されていません。"],
+    interrupted: ["Sent while the exam was paused: recorded, but not graded.", "中断中に提出されたため、記録のみで採点されていません。"],
+    grading_failed: ["The grader could not run it: recorded, but not graded. Tell the proctor.", "採点できませんでした（記録のみ）。試験監督者に知らせてください。"],
+  };
+  return reason && reasons[reason] ? pick(reasons[reason]) : t("h_refused_hint");
+}
+
+/** A problem found in the records, as a sentence (finding kinds of docs/record-format.md). */
+export function findingText(f: Finding): string {
+  const at = f.seq !== undefined ? (ja() ? `記録 ${f.seq}: ` : `record ${f.seq}: `) : "";
+  const texts: Record<string, Pair> = {
+    unparsable: ["a record that cannot be read", "読み取れない記録"],
+    bad_signature: ["its signature does not verify (altered, or written elsewhere)", "署名が検証できません（改ざん、または別の端末で作成）"],
+    foreign_device: ["written by another device", "別の端末で作成されています"],
+    foreign_session: ["a session of another device in this computer's store", "別の端末のセッションがこの端末の記録に含まれています"],
+    missing_start: ["the session's first record is missing", "セッション最初の記録がありません"],
+    broken_chain: ["it does not follow the record before it", "直前の記録とつながっていません"],
+    gap: ["records are missing", "記録が欠けています"],
+    fork: ["two different records claim this place (a fork)", "同じ位置に異なる記録が 2 つあります（分岐）"],
+    duplicate: ["the same record is stored twice", "同じ記録が 2 回保存されています"],
+    out_of_order: ["out of order", "順序が正しくありません"],
+    after_end: ["recorded after the exam ended", "試験終了後に記録されています"],
+    clock_back: ["the exam clock went back", "試験時間が逆戻りしています"],
+    duplicate_submission: ["a submission recorded twice", "同じ提出が 2 回記録されています"],
+    proctor_unproven: ["a proctor action without a valid proctor signature", "試験監督者の有効な署名がない監督操作"],
+  };
+  const text = texts[f.kind] ? pick(texts[f.kind]) : f.kind;
+  return at + text;
 }
 
 /** A refused query as a sentence (refusal codes from docs/cli.md). */

@@ -3,7 +3,7 @@
 import { backend, type AppError, type ProctorAction, type RecordsReport, type SessionView } from "./backend";
 import { confirmDialog, openModal } from "./dialogs";
 import { errorBox, h, replace, toAppError } from "./dom";
-import { f, formatDuration, recordKind, recordSummary, t, type Key } from "./i18n";
+import { f, formatDuration, recordKind, recordSummary, t, type Key, findingText } from "./i18n";
 import { state } from "./state";
 
 let isOpen = false;
@@ -139,7 +139,7 @@ function records(r: RecordsReport): HTMLElement {
     r.findings.length === 0
       ? h("p", { class: "badge ok", tid: "proctor-findings", "data-ok": "true" }, "✓ ", t("all_verify"))
       : h("div", { class: "error", tid: "proctor-findings", "data-ok": "false", role: "alert" },
-          h("p", null, t("findings")), h("ul", null, r.findings.map((x) => h("li", null, x)))),
+          h("p", null, t("findings")), h("ul", null, r.findings.map((x) => h("li", null, findingText(x))))),
     h("div", { class: "grid-wrap", tabindex: 0, role: "region", "aria-labelledby": "records-heading" },
       h("table", { class: "grid", tid: "proctor-records" },
         h("thead", null, h("tr", null,

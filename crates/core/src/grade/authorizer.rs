@@ -14,7 +14,7 @@ use crate::problem::Kind;
 /// `random`, `randomblob` (non-deterministic), `load_extension`, `fts3_tokenizer`,
 /// `sqlite_offset`, `sqlite_version`, `sqlite_source_id`, `sqlite_compileoption_*`.
 /// `date('now')` and friends are deterministic here: the connection's clock is fixed.
-const FUNCTIONS: &[&str] = &[
+pub(super) const FUNCTIONS: &[&str] = &[
     // core scalar
     "abs",
     "changes",

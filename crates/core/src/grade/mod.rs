@@ -203,6 +203,20 @@ pub struct Grading {
     pub sqlite_version: String,
 }
 
+/// Whether `sql` holds no statement at all (white space, `;` and comments only): such a
+/// text is not a submission.
+pub fn is_blank(sql: &str) -> bool {
+    statement_ranges(sql)
+        .into_iter()
+        .all(|r| first_keyword(&sql[r]).is_none())
+}
+
+/// The SQL functions candidates may call (everything else is refused by name): for editors
+/// that offer completions.
+pub fn allowed_functions() -> &'static [&'static str] {
+    authorizer::FUNCTIONS
+}
+
 /// Grades a submission given as raw bytes (a file, the network): bytes that are not UTF-8
 /// are refused with the offset of the first bad byte.
 pub fn grade_bytes(problem: &Problem, sql: &[u8], scope: Scope) -> Grading {

@@ -142,6 +142,8 @@ pub struct SessionView {
     pub problems: Vec<ProblemStatus>,
     /// Records not yet acknowledged by a server.
     pub unsynced: usize,
+    /// What the exam clock does while the app is closed (the close dialog says it).
+    pub while_closed: WhileClosed,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,6 +169,9 @@ pub struct SubmissionView {
     pub state: String,
     pub verdict: Option<Verdict>,
     pub score: Option<u32>,
+    /// Why a submission was not graded (`session_ended`, `interrupted`, `grading_failed`),
+    /// from its `submission_refused` record.
+    pub refused: Option<String>,
 }
 
 /// What the engine tells its subscribers.
@@ -204,7 +209,8 @@ pub struct RecordRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordsReport {
     pub records: Vec<RecordRow>,
-    pub findings: Vec<String>,
+    /// Each with its `kind` code and facts (docs/record-format.md), for translation.
+    pub findings: Vec<Finding>,
     pub device_id: String,
 }
 
@@ -561,7 +567,7 @@ impl Engine {
             .collect();
         Ok(RecordsReport {
             records,
-            findings: report.findings.iter().map(ToString::to_string).collect(),
+            findings: report.findings,
             device_id: self.device_id(),
         })
     }
@@ -1167,6 +1173,12 @@ impl Inner {
 
     fn submit(&self, session: &str, problem: &str, sql: &str) -> Result<u64, SessionError> {
         self.pack_problem(session, problem)?;
+        // Nothing to grade is not an attempt: no record, nothing marked wrong.
+        if crate::grade::is_blank(sql) {
+            return Err(SessionError::Invalid(
+                "the query is empty: write a statement before submitting".into(),
+            ));
+        }
         if sql.len() > crate::grade::MAX_SQL_BYTES {
             return Err(SessionError::Invalid(format!(
                 "the query is {} bytes long; the limit is {}",
@@ -1366,6 +1378,7 @@ impl Inner {
             max_score: problems.iter().map(|p| p.points).sum(),
             problems,
             unsynced: unsynced as usize,
+            while_closed: pack.exam.rules.while_closed,
         })
     }
 
@@ -1383,12 +1396,15 @@ impl Inner {
         let rows = stmt
             .query_map(args, |r| {
                 let bytes: Option<Vec<u8>> = r.get(6)?;
-                let (verdict, score) = match bytes
+                let (verdict, score, refused) = match bytes
                     .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
                     .map(|r| r.event)
                 {
-                    Some(Event::Submission { verdict, score, .. }) => (Some(verdict), Some(score)),
-                    _ => (None, None),
+                    Some(Event::Submission { verdict, score, .. }) => {
+                        (Some(verdict), Some(score), None)
+                    }
+                    Some(Event::SubmissionRefused { reason, .. }) => (None, None, Some(reason)),
+                    _ => (None, None, None),
                 };
                 Ok(SubmissionView {
                     id: r.get(0)?,
@@ -1399,6 +1415,7 @@ impl Inner {
                     state: r.get(5)?,
                     verdict,
                     score,
+                    refused,
                 })
             })
             .map_err(store_err)?;

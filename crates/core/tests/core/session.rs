@@ -870,3 +870,23 @@ fn closing_the_app_is_recorded_as_an_interruption_and_the_resume_follows_it() {
         ]
     );
 }
+
+#[test]
+fn a_blank_submission_is_refused_without_a_record() {
+    let exam = Exam::new();
+    let engine = exam.engine();
+    let session = engine
+        .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C021", "")
+        .unwrap();
+    for blank in ["", "   \n", " -- just a comment\n;", "/* nothing */ ;;"] {
+        assert!(
+            matches!(
+                engine.submit(&session, "dept-count", blank),
+                Err(SessionError::Invalid(_))
+            ),
+            "{blank:?}"
+        );
+    }
+    assert!(engine.submissions(&session).unwrap().is_empty());
+    assert_eq!(records_of(&engine).len(), 1, "only the start");
+}
