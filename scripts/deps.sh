@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing sqlexam needs on Debian/Ubuntu, skipping what is there:
 # apt packages (C toolchain, WebKitGTK for Tauri, Xvfb and the WebDriver for end-to-end
-# tests, CJK fonts, OpenSSL and Python's cryptography for independent checks), Node.js,
-# the UI's npm packages, and tauri-driver.
+# tests, CJK fonts, OpenSSL and Python's cryptography for independent checks; MinGW, wine64
+# and NSIS for the Windows build), the Rust target for Windows, Node.js, the UI's npm
+# packages, and tauri-driver.
 # Rust itself comes from rustup (Debian's rustc is too old for edition 2024).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,8 @@ for component in rustfmt clippy; do
 done
 
 packages=(build-essential pkg-config libssl-dev openssl python3 python3-cryptography
-  libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth dbus fonts-noto-cjk imagemagick)
+  libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth dbus fonts-noto-cjk imagemagick
+  gcc-mingw-w64-x86-64 wine64 nsis)
 node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)
 if [ -z "$node_major" ] || [ "$node_major" -lt 18 ]; then
   packages+=(nodejs npm)
@@ -39,6 +41,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Windows builds: the Rust standard library for the MinGW target comes from rustup.
+if ! rustc --print sysroot >/dev/null 2>&1 || [ ! -d "$(rustc --print sysroot)/lib/rustlib/x86_64-pc-windows-gnu" ]; then
+  if command -v rustup >/dev/null 2>&1; then
+    rustup target add x86_64-pc-windows-gnu
+  else
+    echo "sqlexam: the Rust target x86_64-pc-windows-gnu is missing; install it with rustup (rustup target add x86_64-pc-windows-gnu)." >&2
+    exit 1
+  fi
 fi
 
 # The UI: npm packages from the lockfile (only when they changed), then the build Tauri embeds.

@@ -3,19 +3,16 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Writes through a temporary sibling, fsync and rename. `secret` files get mode 0600.
+/// Writes through a temporary sibling, fsync and rename. `secret` files are readable by
+/// their owner only (`platform::private_file` says how on each system).
 pub fn write_atomic(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(if secret { 0o600 } else { 0o644 })
-        .open(&tmp)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    let mut file = crate::platform::private_file(&mut options, secret).open(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)

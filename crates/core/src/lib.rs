@@ -15,6 +15,7 @@ pub mod session;
 pub mod value;
 
 mod error;
+mod platform;
 mod sqlite;
 
 pub use error::{Error, Result};

@@ -86,6 +86,9 @@ fn install_allocation_counter() -> bool {
     }
 }
 
+/// The file-handle size every grading connection's VFS declares (see `fixed_clock_vfs`).
+const OS_FILE_BYTES: c_int = 512;
+
 /// Milliseconds between the Julian-day epoch SQLite counts from and the Unix epoch.
 const UNIX_EPOCH_JULIAN_MS: i64 = 210_866_760_000_000;
 
@@ -137,6 +140,15 @@ pub(crate) fn fixed_clock_vfs(unix_ms: i64) -> &'static str {
         let default = ffi::sqlite3_vfs_find(std::ptr::null());
         assert!(!default.is_null(), "SQLite has no default VFS");
         let mut base: ffi::sqlite3_vfs = *default;
+        // The size of a file handle differs between the unix and the win32 VFS, and SQLite
+        // allocates one with every pager (temporary tables and sorters too): charged as
+        // bytes, it would make step counts differ by platform. One size for both, large
+        // enough for either (a larger handle than needed is harmless).
+        assert!(
+            base.szOsFile <= OS_FILE_BYTES,
+            "the default VFS's file handle is larger than expected"
+        );
+        base.szOsFile = OS_FILE_BYTES;
         base.pNext = std::ptr::null_mut();
         base.zName = c_name.as_ptr();
         base.xCurrentTime = Some(current_time);

@@ -30,18 +30,15 @@ impl Default for SystemClock {
 
 impl Clock for SystemClock {
     fn monotonic_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
+        crate::platform::awake_ms(&self.start)
     }
     fn wall_ms(&self) -> i64 {
         time::OffsetDateTime::now_utc()
             .unix_timestamp_nanos()
             .div_euclid(1_000_000) as i64
     }
-    /// Linux: /proc/uptime counts from boot, including time suspended (CLOCK_BOOTTIME).
     fn boot_ms(&self) -> Option<u64> {
-        let text = std::fs::read_to_string("/proc/uptime").ok()?;
-        let seconds: f64 = text.split_whitespace().next()?.parse().ok()?;
-        Some((seconds * 1000.0) as u64)
+        crate::platform::boot_ms()
     }
 }
 

@@ -13,7 +13,7 @@ const GOOD_DML: &str = "UPDATE emp SET salary = round(salary * 1.1) WHERE dept_i
 
 /// What a hostile input must get.
 #[derive(Debug)]
-enum Want {
+pub(crate) enum Want {
     /// Refused before running, for this reason.
     Refused(Refusal),
     /// Refused before running, for a reason matching this predicate (stated in `why`).
@@ -39,7 +39,7 @@ fn statement(keyword: &'static str) -> Want {
     })
 }
 
-fn select_cases() -> Vec<(String, Want)> {
+pub(crate) fn select_cases() -> Vec<(String, Want)> {
     let nested = format!("SELECT {}1{}", "(".repeat(10_000), ")".repeat(10_000));
     let long = format!("SELECT 1 {}", "-- padding\n".repeat(200_000));
     let unions = (0..200)
@@ -224,7 +224,7 @@ fn select_cases() -> Vec<(String, Want)> {
     ]
 }
 
-fn dml_cases() -> Vec<(String, Want)> {
+pub(crate) fn dml_cases() -> Vec<(String, Want)> {
     let s = |x: &str| x.to_string();
     vec![
         (

@@ -1,6 +1,7 @@
 //! Integration tests of sqlexam-core against the fixture pack in tests/data/company.
 #![allow(clippy::unwrap_used)] // tests and benches: a panic is the failure report
 
+mod determinism;
 mod format;
 mod grading;
 mod hostile;

@@ -1,0 +1,71 @@
+//! What differs between operating systems, one function per concern, each saying what every
+//! platform gets. Product code elsewhere calls these and has no `cfg` of its own; CI builds
+//! and lints the workspace for Windows too, so a Unix-only call cannot land unnoticed.
+#![allow(unsafe_code)] // the two Windows clock calls below
+
+use std::fs::OpenOptions;
+
+/// Makes `options` create a file only its owner can read, when `private`.
+/// - Unix: mode 0600 (0644 otherwise).
+/// - Windows: nothing is added. sqlexam keeps its files under the user's profile
+///   (`directories`: `%APPDATA%`), whose inherited ACL gives access to that user, SYSTEM
+///   and administrators only; other users of the machine cannot read them. An organizer
+///   key written elsewhere gets the ACL of the folder it is written to.
+pub(crate) fn private_file(options: &mut OpenOptions, private: bool) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if private { 0o600 } else { 0o644 })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = private;
+        options
+    }
+}
+
+/// Milliseconds on a clock that stops while the machine sleeps (the exam clock).
+/// - Linux and macOS: `Instant` (CLOCK_MONOTONIC / mach_absolute_time, which stop in sleep).
+/// - Windows: `QueryUnbiasedInterruptTime`, which excludes sleep; Windows' `Instant`
+///   (QueryPerformanceCounter) counts sleep, which would make a closed lid exam time.
+pub(crate) fn awake_ms(start: &std::time::Instant) -> u64 {
+    #[cfg(windows)]
+    {
+        let _ = start;
+        let mut ticks: u64 = 0;
+        // SAFETY: the call writes one u64 (100 ns units since boot, sleep excluded) to a
+        // valid, aligned location we own; it cannot fail on Windows 7 and later.
+        unsafe {
+            windows_sys::Win32::System::WindowsProgramming::QueryUnbiasedInterruptTime(&mut ticks);
+        }
+        ticks / 10_000
+    }
+    #[cfg(not(windows))]
+    {
+        start.elapsed().as_millis() as u64
+    }
+}
+
+/// Milliseconds since boot on a clock that keeps counting while the machine sleeps, so that
+/// comparing it with [`awake_ms`] shows a sleep. `None` where there is none: a sleep then
+/// goes unnoticed (its time neither counted nor recorded as an interruption).
+/// - Linux: `/proc/uptime` (CLOCK_BOOTTIME).
+/// - Windows: `GetTickCount64`, which counts sleep.
+/// - elsewhere (macOS): `None` for now.
+pub(crate) fn boot_ms() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let text = std::fs::read_to_string("/proc/uptime").ok()?;
+        let seconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+        Some((seconds * 1000.0) as u64)
+    }
+    #[cfg(windows)]
+    {
+        // SAFETY: a plain call with no arguments.
+        Some(unsafe { windows_sys::Win32::System::SystemInformation::GetTickCount64() })
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
+    {
+        None
+    }
+}
