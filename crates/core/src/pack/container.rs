@@ -5,13 +5,19 @@
 //! while `tar tf pack` still lists it with ordinary tools.
 
 use std::io::Read;
+use std::sync::mpsc;
 
 use ring::digest::{Context, SHA256};
 
 use super::{PackError, valid_entry_path};
 
 const BLOCK: usize = 512;
-const CHUNK: usize = 1 << 20;
+/// Large entries are read in pieces of this size straight into their final buffer, and
+/// each piece is hashed on a second thread while the next one is read. Larger than a
+/// 1 MiB `BufReader`, so such a reader passes the pieces through without a copy.
+const PIECE: usize = 4 << 20;
+/// Pieces read but not yet hashed, at most.
+const QUEUE: usize = 2;
 
 fn canonical_header(path: &str, size: u64) -> Result<[u8; BLOCK], PackError> {
     let mut h = tar::Header::new_ustar();
@@ -139,11 +145,7 @@ impl<R: Read> Reader<R> {
             });
         }
         let mut data = vec![0u8; size as usize];
-        let mut hash = Context::new(&SHA256);
-        for chunk in data.chunks_mut(CHUNK) {
-            self.read_exact(chunk)?;
-            hash.update(chunk);
-        }
+        let sha256 = self.read_hashed(&mut data)?;
         let pad_at = self.offset;
         let mut pad = vec![0u8; padding(size)];
         self.read_exact(&mut pad)?;
@@ -153,9 +155,41 @@ impl<R: Read> Reader<R> {
                 what: format!("the padding after entry {path} was altered"),
             });
         }
-        let mut sha256 = [0u8; 32];
-        sha256.copy_from_slice(hash.finish().as_ref());
         Ok(Some(Entry { path, data, sha256 }))
+    }
+
+    /// Fills `data` from the input and returns its SHA-256. SHA-256 is sequential, so two
+    /// cores help only by overlapping: a second thread hashes each piece while this one
+    /// reads (copies) the next, and the slower of the two sets the pace.
+    fn read_hashed(&mut self, data: &mut [u8]) -> Result<[u8; 32], PackError> {
+        let mut sha256 = [0u8; 32];
+        if data.len() <= PIECE {
+            self.read_exact(data)?;
+            sha256.copy_from_slice(ring::digest::digest(&SHA256, data).as_ref());
+            return Ok(sha256);
+        }
+        std::thread::scope(|scope| {
+            let (pieces, to_hash) = mpsc::sync_channel::<&[u8]>(QUEUE);
+            let hasher = scope.spawn(move || {
+                let mut hash = Context::new(&SHA256);
+                for piece in to_hash {
+                    hash.update(piece);
+                }
+                hash.finish()
+            });
+            for piece in data.chunks_mut(PIECE) {
+                // On an error `pieces` is dropped on return, which ends the hasher.
+                self.read_exact(piece)?;
+                // The hasher only stops early by panicking, which `join` reports below.
+                let _ = pieces.send(piece);
+            }
+            drop(pieces);
+            let digest = hasher
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            sha256.copy_from_slice(digest.as_ref());
+            Ok(sha256)
+        })
     }
 
     /// The end marker: a second zero block, then the end of the file.

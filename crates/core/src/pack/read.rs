@@ -1,9 +1,11 @@
 //! Verifying and opening a pack. Order matters: the signer's trust is established and the
 //! manifest's signature checked over its exact bytes before the manifest is parsed; then
-//! every entry is streamed, size-capped and hashed against the manifest; only then, with
-//! the start code if sealed, are contents decrypted and parsed into problems.
+//! every entry is streamed, size-capped and hashed against the manifest; an entry is
+//! decrypted only once its hash matched, and contents are parsed into problems only after
+//! every entry and the end of the archive were verified.
 
 use std::io::Read;
+use std::sync::mpsc;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -17,7 +19,8 @@ use super::seal::{CIPHER, ITERATIONS, KDF, MAX_ITERATIONS, SealKey, normalize_st
 use super::trust::{Trust, TrustPath};
 use super::{
     CLOCK_SKEW, FORMAT, MANIFEST_DOMAIN, MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_MANIFEST_BYTES,
-    MAX_SIGNER_BYTES, MAX_TOTAL_BYTES, Manifest, PackError, SignerFile, sha256, valid_entry_path,
+    MAX_SIGNER_BYTES, MAX_TOTAL_BYTES, Manifest, PackError, SealParams, SignerFile, sha256,
+    valid_entry_path,
 };
 use crate::encoding::{hex, parse_time, unhex};
 use crate::problem::{Localized, Problem};
@@ -30,9 +33,13 @@ pub struct VerifyOptions<'a> {
     /// Versions of packs already accepted here (rollback protection), if kept.
     pub ledger: Option<&'a VersionLedger>,
     /// The start code, when it is already known: the (deliberately slow) key derivation
-    /// then runs on another thread while the entries are verified.
+    /// then runs on another thread while the entries are verified, and that thread
+    /// decrypts each entry once its hash matched, so `open` only parses.
     pub start_code: Option<&'a str>,
 }
+
+/// Entries as (path, bytes), in container order.
+type Entries = Vec<(String, Vec<u8>)>;
 
 /// A pack whose signature, trust, window, version and every entry have been checked.
 pub struct VerifiedPack {
@@ -40,9 +47,31 @@ pub struct VerifiedPack {
     /// SHA-256 of the signed manifest: identifies the pack's exact contents.
     pub hash: String,
     pub trust_path: TrustPath,
-    entries: Vec<(String, Vec<u8>)>,
-    /// The seal key derived from `VerifyOptions::start_code` (normalized), if any.
-    derived: Option<(String, SealKey)>,
+    /// The plaintext of an unsealed pack; the ciphertext of a sealed one, unless `derived`
+    /// says they were decrypted while verifying.
+    entries: Entries,
+    /// The seal key derived from `VerifyOptions::start_code`, if any.
+    derived: Option<Derived>,
+}
+
+/// The seal key derived while verifying, and what was done with it.
+struct Derived {
+    /// The start code it was derived from, normalized.
+    code: String,
+    key: SealKey,
+    unsealing: Unsealing,
+}
+
+/// What became of a sealed pack's entries while verifying.
+enum Unsealing {
+    /// Left as ciphertext: the key's check value did not match the manifest's (a wrong
+    /// code, which may be corrected) or the pack has none (a wrong code and a damaged pack
+    /// look alike, so the ciphertext is kept for another code).
+    Sealed,
+    /// Decrypted in place with a key known to be right.
+    Opened,
+    /// This entry did not decrypt although the key is known to be right.
+    Undecryptable(String),
 }
 
 /// What anyone may see of a pack, sealed or not.
@@ -110,23 +139,41 @@ pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedP
     let hash = hex(&sha256(&manifest_bytes));
     check_manifest(&manifest, &hash, &signer_key, &signer_bytes, options)?;
 
-    let (entries, derived) = std::thread::scope(|scope| {
-        let kdf = match (&manifest.seal, options.start_code) {
+    let (read, entries, unsealed) = std::thread::scope(|scope| {
+        let (to_unseal, unsealer) = match (&manifest.seal, options.start_code) {
             (Some(seal), Some(code)) => {
-                let salt = unhex(&seal.salt).unwrap_or_default();
-                let iterations = seal.iterations;
-                Some(scope.spawn(move || {
-                    SealKey::derive(code, &salt, iterations)
-                        .map(|k| (normalize_start_code(code), k))
-                }))
+                let (to_unseal, verified) = mpsc::channel();
+                let manifest = &manifest;
+                let unsealer = scope.spawn(move || unseal(manifest, seal, code, verified));
+                (Some(to_unseal), Some(unsealer))
             }
-            _ => None,
+            _ => (None, None),
         };
-        let entries = read_entries(&mut reader, &manifest);
-        let derived = kdf.and_then(|h| h.join().ok()).transpose();
-        (entries, derived)
+        let mut entries = Vec::with_capacity(manifest.entries.len());
+        let read = read_entries(
+            &mut reader,
+            &manifest,
+            |index, path, data| match &to_unseal {
+                Some(to_unseal) => {
+                    // The unsealer only stops early by panicking, which `join` reports.
+                    let _ = to_unseal.send((index, path, data));
+                }
+                None => entries.push((path, data)),
+            },
+        );
+        drop(to_unseal);
+        let unsealed = unsealer.map(|unsealer| {
+            unsealer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (read, entries, unsealed)
     });
-    let (entries, derived) = (entries?, derived?);
+    read?;
+    let (entries, derived) = match unsealed.transpose()? {
+        Some((derived, unsealed)) => (unsealed, Some(derived)),
+        None => (entries, None),
+    };
     Ok(VerifiedPack {
         hash,
         manifest,
@@ -136,13 +183,51 @@ pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedP
     })
 }
 
-/// Streams every entry the manifest lists, then insists on the end of the archive.
+/// The unsealing thread, when the start code is known up front: derives the key (slow on
+/// purpose) while the entries stream, then decrypts each entry it is handed — only entries
+/// whose size and hash matched the manifest are — while the next ones are read.
+fn unseal(
+    manifest: &Manifest,
+    seal: &SealParams,
+    code: &str,
+    verified: mpsc::Receiver<(usize, String, Vec<u8>)>,
+) -> Result<(Derived, Entries), PackError> {
+    let salt = unhex(&seal.salt).unwrap_or_default();
+    let key = SealKey::derive(code, &salt, seal.iterations)?;
+    let mut unsealing = match &seal.key_check {
+        Some(check) if *check == hex(&key.check) => Unsealing::Opened,
+        _ => Unsealing::Sealed,
+    };
+    let mut entries = Vec::with_capacity(manifest.entries.len());
+    for (index, path, data) in verified {
+        match unsealing {
+            Unsealing::Sealed => entries.push((path, data)),
+            Unsealing::Opened => {
+                match key.open(index, &manifest.id, &manifest.version, &path, data) {
+                    Some(plain) => entries.push((path, plain)),
+                    None => unsealing = Unsealing::Undecryptable(path),
+                }
+            }
+            // `open` refuses the pack: the rest need not be kept.
+            Unsealing::Undecryptable(_) => {}
+        }
+    }
+    let derived = Derived {
+        code: normalize_start_code(code),
+        key,
+        unsealing,
+    };
+    Ok((derived, entries))
+}
+
+/// Streams every entry the manifest lists, handing each to `verified` (with its index)
+/// once its size and SHA-256 matched, then insists on the end of the archive.
 fn read_entries<R: Read>(
     reader: &mut Reader<R>,
     manifest: &Manifest,
-) -> Result<Vec<(String, Vec<u8>)>, PackError> {
-    let mut entries = Vec::with_capacity(manifest.entries.len());
-    for meta in &manifest.entries {
+    mut verified: impl FnMut(usize, String, Vec<u8>),
+) -> Result<(), PackError> {
+    for (index, meta) in manifest.entries.iter().enumerate() {
         let entry = reader
             .next(Some(&meta.path), meta.size)?
             .ok_or_else(|| PackError::Entry {
@@ -152,7 +237,7 @@ fn read_entries<R: Read>(
         if entry.data.len() as u64 != meta.size || hex(&entry.sha256) != meta.sha256 {
             return Err(PackError::Altered { path: entry.path });
         }
-        entries.push((entry.path, entry.data));
+        verified(index, entry.path, entry.data);
     }
     if let Some(extra) = reader.next(None, MAX_ENTRY_BYTES)? {
         return Err(PackError::Entry {
@@ -160,7 +245,7 @@ fn read_entries<R: Read>(
             what: "is not listed in the manifest".into(),
         });
     }
-    Ok(entries)
+    Ok(())
 }
 
 /// Verifies a pack already accepted once (a copy kept by the session engine): it must be
@@ -398,17 +483,23 @@ impl VerifiedPack {
     pub fn open(self, start_code: Option<&str>) -> Result<Pack, PackError> {
         let mut info = self.info();
         let m = &self.manifest;
-        let plain: Vec<(String, Vec<u8>)> = match &m.seal {
+        let plain: Entries = match &m.seal {
             None => self.entries,
             Some(seal) => {
                 let code = start_code.ok_or(PackError::Sealed)?;
-                let key = match self.derived {
-                    Some((derived_for, key)) if derived_for == normalize_start_code(code) => key,
-                    _ => SealKey::derive(
+                let derive = || {
+                    SealKey::derive(
                         code,
                         &unhex(&seal.salt).unwrap_or_default(),
                         seal.iterations,
-                    )?,
+                    )
+                };
+                let (key, unsealing) = match self.derived {
+                    Some(d) if d.code == normalize_start_code(code) => (d.key, d.unsealing),
+                    // Entries decrypted with the key of another code stay valid only if
+                    // this code's key is that key: the check value below decides.
+                    Some(d) => (derive()?, d.unsealing),
+                    None => (derive()?, Unsealing::Sealed),
                 };
                 let code_checked = match &seal.key_check {
                     Some(check) if *check != hex(&key.check) => {
@@ -417,18 +508,28 @@ impl VerifiedPack {
                     Some(_) => true,
                     None => false,
                 };
-                let mut out = Vec::with_capacity(self.entries.len());
-                for (index, (path, data)) in self.entries.into_iter().enumerate() {
-                    match key.open(index, &m.id, &m.version, &path, data) {
-                        Some(plain) => out.push((path, plain)),
-                        // Every entry's bytes were verified: with the code known to be
-                        // right, the pack was built wrongly; without a check value (older
-                        // packs), the code is the likelier cause.
-                        None if code_checked => return Err(PackError::Undecryptable { path }),
-                        None => return Err(PackError::WrongStartCode),
+                match unsealing {
+                    Unsealing::Opened => self.entries,
+                    Unsealing::Undecryptable(path) => {
+                        return Err(PackError::Undecryptable { path });
+                    }
+                    Unsealing::Sealed => {
+                        let mut out = Vec::with_capacity(self.entries.len());
+                        for (index, (path, data)) in self.entries.into_iter().enumerate() {
+                            match key.open(index, &m.id, &m.version, &path, data) {
+                                Some(plain) => out.push((path, plain)),
+                                // Every entry's bytes were verified: with the code known
+                                // to be right, the pack was built wrongly; without a check
+                                // value (older packs), the code is the likelier cause.
+                                None if code_checked => {
+                                    return Err(PackError::Undecryptable { path });
+                                }
+                                None => return Err(PackError::WrongStartCode),
+                            }
+                        }
+                        out
                     }
                 }
-                out
             }
         };
         if plain.first().map(|(p, _)| p.as_str()) != Some(CONTENTS_PATH) {

@@ -530,6 +530,13 @@ fn a_sealed_pack_needs_the_right_start_code_and_shows_only_public_facts_without_
         v.open(Some("7G4K2QXM9Q")),
         Err(PackError::WrongStartCode)
     ));
+    // A wrong code up front leaves the entries sealed, for the right code at open.
+    let wrong_first = VerifyOptions {
+        start_code: Some("7G4K2QXM9Q"),
+        ..early
+    };
+    let v = verify(&bytes[..], &wrong_first).unwrap();
+    assert_eq!(v.open(Some("7G4K-2QXM-9P")).unwrap().problems.len(), 2);
     assert_eq!(pack.problems[0].id, "dept-count");
 }
 
@@ -617,6 +624,98 @@ fn a_right_start_code_on_entries_that_do_not_decrypt_is_not_called_wrong() {
         verified.open(Some("7G4K-2QXM-9Q")),
         Err(PackError::WrongStartCode)
     ));
+    // The same with the code known up front, when entries are decrypted while verifying.
+    let early = |code| {
+        verify(
+            &bytes[..],
+            &VerifyOptions {
+                trust: &trust,
+                now: NOW,
+                ledger: None,
+                start_code: Some(code),
+            },
+        )
+        .unwrap()
+    };
+    assert!(matches!(
+        early("7G4K-2QXM-9P").open(Some("7G4K-2QXM-9P")),
+        Err(PackError::Undecryptable { .. })
+    ));
+    assert!(matches!(
+        early("7G4K-2QXM-9P").open(Some("7G4K-2QXM-9Q")),
+        Err(PackError::WrongStartCode)
+    ));
+}
+
+/// A real SQLite image of `mb` megabytes of random blobs.
+fn large_image(mb: usize) -> Vec<u8> {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE blob (data BLOB)").unwrap();
+    for _ in 0..mb {
+        conn.execute("INSERT INTO blob VALUES (randomblob(1000000))", [])
+            .unwrap();
+    }
+    conn.serialize(rusqlite::MAIN_DB).unwrap().to_vec()
+}
+
+#[test]
+fn a_large_entry_is_verified_in_pieces_and_a_change_anywhere_in_it_is_refused() {
+    let key = demo_key();
+    let trust = trusting(&[&key]);
+    // Large entries are read in 4 MiB pieces, hashed on a second thread: three pieces here,
+    // the last one partial.
+    let mut problem = dept_count().clone();
+    problem.datasets[0].image = large_image(9);
+    let image = problem.datasets[0].image.clone();
+    let pack = |start_code: Option<&str>| {
+        build(
+            "company",
+            &semver::Version::new(1, 0, 0),
+            &title(),
+            std::slice::from_ref(&problem),
+            &BuildOptions {
+                start_code: start_code.map(str::to_owned),
+                ..options(&key)
+            },
+        )
+        .unwrap()
+    };
+    let plain = pack(None);
+    let opened = check(&plain, &trust).unwrap().open(None).unwrap();
+    assert_eq!(opened.problems[0].datasets[0].image, image);
+
+    // signer.json, manifest.json, manifest.sig, contents.json, problem.json, then the image.
+    let at = entries(&plain)[..5].iter().map(Vec::len).sum::<usize>() + 512;
+    assert_eq!(&plain[at..at + 16], b"SQLite format 3\0");
+    for offset in [0, 4 << 20, (4 << 20) + 1, image.len() / 2, image.len() - 1] {
+        let mut bad = plain.clone();
+        bad[at + offset] ^= 0x10;
+        let err = check(&bad, &trust).err().unwrap();
+        assert!(matches!(err, PackError::Altered { .. }), "{offset}: {err}");
+    }
+    let cut = at + (6 << 20);
+    match check(&plain[..cut], &trust) {
+        Err(PackError::Truncated { offset }) => assert_eq!(offset, cut as u64),
+        other => panic!("expected truncated, got {:?}", other.err()),
+    }
+
+    // Sealed, with the code known up front: the image is decrypted while verifying.
+    let sealed = pack(Some("7G4K-2QXM-9P"));
+    let early = VerifyOptions {
+        trust: &trust,
+        now: NOW,
+        ledger: None,
+        start_code: Some("7G4K-2QXM-9P"),
+    };
+    let opened = verify(&sealed[..], &early)
+        .unwrap()
+        .open(Some("7G4K-2QXM-9P"))
+        .unwrap();
+    assert_eq!(opened.problems[0].datasets[0].image, image);
+    let mut bad = sealed.clone();
+    bad[at + image.len() / 2] ^= 0x10;
+    let err = verify(&bad[..], &early).err().unwrap();
+    assert!(matches!(err, PackError::Altered { .. }), "{err}");
 }
 
 #[test]
