@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PackError;
 use super::keys::PublicKey;
-use super::seal::{ITERATIONS, KDF, MAX_ITERATIONS};
+use super::seal::{ITERATIONS, KDF, MAX_ITERATIONS, pbkdf2_hmac_sha256};
 use crate::encoding::{hex, unhex};
 use crate::problem::ExamRules;
 
@@ -84,14 +84,8 @@ impl ProctorSigner {
 }
 
 fn derive(passphrase: &str, salt: &[u8], iterations: u32) -> Option<Ed25519KeyPair> {
-    let mut seed = [0u8; 32];
-    ring::pbkdf2::derive(
-        ring::pbkdf2::PBKDF2_HMAC_SHA256,
-        NonZeroU32::new(iterations)?,
-        salt,
-        passphrase.as_bytes(),
-        &mut seed,
-    );
+    // The same PBKDF2 as the start code's (SHA extensions where the CPU has them).
+    let seed = pbkdf2_hmac_sha256(passphrase.as_bytes(), salt, NonZeroU32::new(iterations)?);
     Ed25519KeyPair::from_seed_unchecked(&seed).ok()
 }
 
