@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# Builds an installable .deb of the production app (release build, without the DEMO key)
-# with the Tauri CLI. AppImage is not built: it downloads tools at build time.
+# Builds what an organizer hands to a venue, from the production app (release build, without
+# the DEMO key):
+#   scripts/bundle.sh            an installable .deb (Tauri CLI). AppImage is not built: it
+#                                downloads tools at build time.
+#   scripts/bundle.sh --windows  sqlexam.exe (icon and version info embedded) and
+#                                sqlexam-cli.exe for Windows, and an NSIS installer built with
+#                                Debian's makensis (scripts/windows/installer.nsi). Put
+#                                Microsoft's offline WebView2 Runtime installer at
+#                                $SQLEXAM_WEBVIEW2_INSTALLER to bundle it (docs/ARCHITECTURE.md).
 #
 # tauri.conf.json stays at the repository root and is the only source of truth. The Tauri
 # CLI insists on a config beside a Cargo.toml that has [package], so this script writes a
@@ -9,6 +16,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+if [ "${1:-}" = "--windows" ]; then
+  target=x86_64-pc-windows-gnu
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  version=$(python3 -c 'import json; print(json.load(open("tauri.conf.json"))["version"])')
+  cargo build --release --locked --target "$target" -p sqlexam-app --no-default-features
+  cargo build --release --locked --target "$target" -p sqlexam-cli
+  out="$target_dir/$target/release/bundle"
+  mkdir -p "$out"
+  cp "$target_dir/$target/release/sqlexam-app.exe" "$out/sqlexam.exe"
+  cp "$target_dir/$target/release/sqlexam.exe" "$out/sqlexam-cli.exe"
+  nsis_defines=(-DVERSION="$version" -DAPP_EXE="$out/sqlexam.exe" -DCLI_EXE="$out/sqlexam-cli.exe"
+    -DICON="$PWD/src-tauri/icons/icon.ico" -DOUT="$out/sqlexam-$version-setup.exe")
+  if [ -n "${SQLEXAM_WEBVIEW2_INSTALLER:-}" ]; then
+    nsis_defines+=(-DWEBVIEW2_INSTALLER="$SQLEXAM_WEBVIEW2_INSTALLER")
+  fi
+  makensis -V2 "${nsis_defines[@]}" scripts/windows/installer.nsi
+  echo "sqlexam: built for Windows in $out:"
+  ls -la "$out" | sed 1d
+  if [ -z "${SQLEXAM_WEBVIEW2_INSTALLER:-}" ]; then
+    echo "sqlexam: the installer does not bundle the WebView2 Runtime (see docs/ARCHITECTURE.md, Platforms)."
+  fi
+  exit 0
+fi
 derived=src-tauri/tauri.conf.json
 trap 'rm -f "$derived"' EXIT
 python3 - "$derived" <<'PY'

@@ -44,3 +44,25 @@ else
   echo "determinism: Linux and Windows differ (above)" >&2
   exit 1
 fi
+
+echo "== Windows: the installer (scripts/bundle.sh --windows), installed and removed under wine"
+scripts/bundle.sh --windows >/dev/null
+bundle="$target_dir/$target/release/bundle"
+setup=$(ls -t "$bundle"/sqlexam-*-setup.exe | head -n1)
+"$wine" "$setup" /S
+installed="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Local/Programs/sqlexam"
+for f in sqlexam.exe sqlexam-cli.exe uninstall.exe; do
+  [ -f "$installed/$f" ] || { echo "installer: $f was not installed in $installed" >&2; exit 1; }
+done
+cp "$shim" "$installed/"   # wine only (see above)
+verdict=$("$wine" "$installed/sqlexam-cli.exe" grade problems/sql-basics/p01-high-earners \
+  problems/sql-basics/p01-high-earners/submissions/accepted/negated.sql | head -n1)
+rm -f "$installed/bcryptprimitives.dll"
+case "$verdict" in
+  "Accepted — 100 / 100 points"*) ;;
+  *) echo "installer: the installed CLI graded an accepted answer as: $verdict" >&2; exit 1 ;;
+esac
+"$wine" "$installed/uninstall.exe" /S
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "$installed/sqlexam.exe" ] || break; sleep 1; done
+[ ! -e "$installed/sqlexam.exe" ] || { echo "installer: the uninstaller left $installed" >&2; exit 1; }
+echo "installer: $(basename "$setup") ($(du -h "$setup" | cut -f1)) installs per user, runs, and uninstalls"
