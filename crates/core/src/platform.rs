@@ -1,7 +1,7 @@
 //! What differs between operating systems, one function per concern, each saying what every
 //! platform gets. Product code elsewhere calls these and has no `cfg` of its own; CI builds
 //! and lints the workspace for Windows too, so a Unix-only call cannot land unnoticed.
-#![allow(unsafe_code)] // the two Windows clock calls below
+#![allow(unsafe_code)] // the Windows clock calls and the Linux memory advice below
 
 use std::fs::OpenOptions;
 
@@ -67,5 +67,33 @@ pub(crate) fn boot_ms() -> Option<u64> {
     #[cfg(not(any(target_os = "linux", windows)))]
     {
         None
+    }
+}
+
+/// Asks for a large buffer about to be filled to be backed by huge pages where the system
+/// supports it, so filling it costs a few dozen page faults instead of one per 4 KiB (a 100 MB
+/// pack entry: ~25,000 faults, about half the time its bytes take to hash).
+/// - Linux: `madvise(MADV_HUGEPAGE)` (honoured when transparent huge pages are `madvise` or
+///   `always`; ignored otherwise).
+/// - elsewhere: nothing.
+pub(crate) fn prefer_huge_pages(buffer: &mut [u8]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = buffer.as_mut_ptr() as usize;
+        let aligned = start.next_multiple_of(HUGE);
+        let end = start + buffer.len();
+        if end > aligned + HUGE {
+            let len = (end - aligned) / HUGE * HUGE;
+            // SAFETY: [aligned, aligned + len) lies inside `buffer`, which we borrow mutably;
+            // MADV_HUGEPAGE is advice about how to back that range and changes no contents.
+            unsafe {
+                libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = buffer;
     }
 }

@@ -145,6 +145,7 @@ impl<R: Read> Reader<R> {
             });
         }
         let mut data = vec![0u8; size as usize];
+        crate::platform::prefer_huge_pages(&mut data);
         let sha256 = self.read_hashed(&mut data)?;
         let pad_at = self.offset;
         let mut pad = vec![0u8; padding(size)];
