@@ -117,25 +117,12 @@ fn manifest_error(msg: impl Into<String>) -> PackError {
 /// Verifies a pack read from `input`.
 pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedPack, PackError> {
     let mut reader = Reader::new(input);
-    let signer_bytes = expect(&mut reader, "signer.json", MAX_SIGNER_BYTES)?;
-    let signer: SignerFile = serde_json::from_slice(&signer_bytes)
-        .map_err(|e| PackError::NotAPack(format!("signer.json does not parse: {e}")))?;
-    let signer_key = PublicKey::from_hex(&signer.public_key)
-        .ok_or_else(|| PackError::NotAPack("signer.json holds no Ed25519 public key".into()))?;
+    let (signer, signer_key, signer_bytes) = read_signer(&mut reader)?;
     let trust_path = options
         .trust
         .resolve(&signer_key, &signer.endorsements, options.now)?;
-
-    let manifest_bytes = expect(&mut reader, "manifest.json", MAX_MANIFEST_BYTES)?;
-    let signature = expect(&mut reader, "manifest.sig", 64)?;
-    if !signer_key.verify(MANIFEST_DOMAIN, &manifest_bytes, &signature) {
-        return Err(PackError::BadSignature {
-            key_id: signer_key.key_id(),
-        });
-    }
-    // Signed by a trusted key: now the manifest may be parsed.
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
-        .map_err(|e| manifest_error(format!("it does not parse: {e}")))?;
+    // Only a trusted signer's manifest is read, and parsed only once its signature holds.
+    let (manifest, manifest_bytes) = read_signed_manifest(&mut reader, &signer_key)?;
     let hash = hex(&sha256(&manifest_bytes));
     check_manifest(&manifest, &hash, &signer_key, &signer_bytes, options)?;
 
@@ -258,12 +245,7 @@ pub fn verify_known(
     then: OffsetDateTime,
     start_code: Option<&str>,
 ) -> Result<VerifiedPack, PackError> {
-    let mut reader = Reader::new(input);
-    let signer_bytes = expect(&mut reader, "signer.json", MAX_SIGNER_BYTES)?;
-    let signer: SignerFile = serde_json::from_slice(&signer_bytes)
-        .map_err(|e| PackError::NotAPack(format!("signer.json does not parse: {e}")))?;
-    let key = PublicKey::from_hex(&signer.public_key)
-        .ok_or_else(|| PackError::NotAPack("signer.json holds no Ed25519 public key".into()))?;
+    let (_, key, _) = read_signer(&mut Reader::new(input))?;
     let trust = Trust {
         anchors: vec![super::trust::Anchor::new(&key, "the session's pack signer")],
         revoked: Vec::new(),
@@ -290,26 +272,44 @@ pub fn verify_known(
 /// about itself (its proctor key) once its hash is known to be the expected one.
 pub fn signed_manifest(input: &[u8]) -> Result<(Manifest, String), PackError> {
     let mut reader = Reader::new(input);
-    let signer_bytes = expect(&mut reader, "signer.json", MAX_SIGNER_BYTES)?;
-    let signer: SignerFile = serde_json::from_slice(&signer_bytes)
-        .map_err(|e| PackError::NotAPack(format!("signer.json does not parse: {e}")))?;
-    let key = PublicKey::from_hex(&signer.public_key)
-        .ok_or_else(|| PackError::NotAPack("signer.json holds no Ed25519 public key".into()))?;
-    let manifest_bytes = expect(&mut reader, "manifest.json", MAX_MANIFEST_BYTES)?;
-    let signature = expect(&mut reader, "manifest.sig", 64)?;
-    if !key.verify(MANIFEST_DOMAIN, &manifest_bytes, &signature) {
-        return Err(PackError::BadSignature {
-            key_id: key.key_id(),
-        });
-    }
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
-        .map_err(|e| manifest_error(format!("it does not parse: {e}")))?;
+    let (_, key, signer_bytes) = read_signer(&mut reader)?;
+    let (manifest, manifest_bytes) = read_signed_manifest(&mut reader, &key)?;
     if manifest.signer_sha256 != hex(&sha256(&signer_bytes)) {
         return Err(manifest_error(
             "it names another signer than signer.json holds",
         ));
     }
     Ok((manifest, hex(&sha256(&manifest_bytes))))
+}
+
+/// The first entry, `signer.json`: the signer file, its key and its exact bytes.
+fn read_signer<R: Read>(
+    reader: &mut Reader<R>,
+) -> Result<(SignerFile, PublicKey, Vec<u8>), PackError> {
+    let bytes = expect(reader, "signer.json", MAX_SIGNER_BYTES)?;
+    let signer: SignerFile = serde_json::from_slice(&bytes)
+        .map_err(|e| PackError::NotAPack(format!("signer.json does not parse: {e}")))?;
+    let key = PublicKey::from_hex(&signer.public_key)
+        .ok_or_else(|| PackError::NotAPack("signer.json holds no Ed25519 public key".into()))?;
+    Ok((signer, key, bytes))
+}
+
+/// The next two entries, `manifest.json` and `manifest.sig`: the manifest is parsed only
+/// after its signature by `key` verifies. Returns it with its exact bytes.
+fn read_signed_manifest<R: Read>(
+    reader: &mut Reader<R>,
+    key: &PublicKey,
+) -> Result<(Manifest, Vec<u8>), PackError> {
+    let bytes = expect(reader, "manifest.json", MAX_MANIFEST_BYTES)?;
+    let signature = expect(reader, "manifest.sig", 64)?;
+    if !key.verify(MANIFEST_DOMAIN, &bytes, &signature) {
+        return Err(PackError::BadSignature {
+            key_id: key.key_id(),
+        });
+    }
+    let manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| manifest_error(format!("it does not parse: {e}")))?;
+    Ok((manifest, bytes))
 }
 
 /// The next entry, which must be `name`.
