@@ -135,4 +135,34 @@ mod tests {
         assert_eq!(err["code"], "invalid");
         assert!(err["message"].as_str().unwrap().contains("fr"));
     }
+
+    /// The editor offers the functions ui/src/sqlite.ts lists; each must be one the grader
+    /// allows, or completion would suggest a query that is refused.
+    #[test]
+    fn the_editor_offers_only_functions_the_grader_allows() {
+        let ts = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/sqlite.ts"),
+        )
+        .unwrap();
+        let list = ts
+            .split("export const FUNCTIONS = [")
+            .nth(1)
+            .and_then(|rest| rest.split("];").next())
+            .unwrap();
+        let offered: Vec<&str> = list
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .flat_map(|l| l.split(','))
+            .map(|f| f.trim().trim_matches('"'))
+            .filter(|f| !f.is_empty())
+            .collect();
+        assert!(offered.len() > 50, "{offered:?}");
+        let allowed = sqlexam_core::grade::allowed_functions();
+        for f in offered {
+            assert!(
+                allowed.iter().any(|a| a.eq_ignore_ascii_case(f)),
+                "the editor offers {f}(), which the grader refuses"
+            );
+        }
+    }
 }
