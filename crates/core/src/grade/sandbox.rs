@@ -439,21 +439,19 @@ fn read_tables_within(
 /// submission; the offset points where SQLite stopped, or, for input that ends too early
 /// ("incomplete input", where SQLite gives no offset), at the end of the statement.
 fn compile_failure(e: rusqlite::Error, text: &str, start: usize) -> Failure {
+    let end = start + text.trim_end().trim_end_matches(';').trim_end().len();
     match e {
-        rusqlite::Error::SqlInputError { msg, offset, .. } => {
-            let offset = match usize::try_from(offset) {
-                Ok(o) if o > 0 || msg != "incomplete input" => o,
-                _ => text.trim_end().trim_end_matches(';').trim_end().len(),
-            };
-            Failure::Compile {
-                message: msg,
-                offset: start + offset,
-            }
-        }
+        rusqlite::Error::SqlInputError { msg, offset, .. } => Failure::Compile {
+            offset: match usize::try_from(offset) {
+                Ok(o) if o > 0 || msg != "incomplete input" => start + o,
+                _ => end,
+            },
+            message: msg,
+        },
         rusqlite::Error::SqliteFailure(_, Some(msg)) if msg == "incomplete input" => {
             Failure::Compile {
                 message: msg,
-                offset: start + text.trim_end().trim_end_matches(';').trim_end().len(),
+                offset: end,
             }
         }
         rusqlite::Error::SqliteFailure(_, Some(msg)) if msg.contains("virtual table") => {
