@@ -207,6 +207,32 @@ fn sqlexam_in(home: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `sqlexam pack build SOURCE --key KEY`, valid 2020–2099, into OUT, with `extra` flags.
+fn pack_build(home: &Path, source: &Path, key: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "pack",
+        "build",
+        source.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--not-before",
+        "2020-01-01T00:00:00Z",
+        "--not-after",
+        "2099-01-01T00:00:00Z",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    sqlexam_in(home, &args)
+}
+
+/// The weak proctor passphrase the fixtures use, allowed explicitly.
+const WEAK_PROCTOR: [&str; 3] = [
+    "--proctor-passphrase",
+    "proctor secret",
+    "--allow-weak-secrets",
+];
+
 fn ok(o: &Output) -> String {
     assert_eq!(
         o.status.code(),
@@ -248,24 +274,8 @@ fn an_organizer_builds_signs_seals_and_a_venue_verifies_and_grades() {
     let pack = dir.join("company.sqlexam");
     let source = repo().join("crates/core/tests/data/company");
     let build = |extra: &[&str]| {
-        let mut args = vec![
-            "pack",
-            "build",
-            source.to_str().unwrap(),
-            "--key",
-            key.to_str().unwrap(),
-            "--proctor-passphrase",
-            "proctor secret",
-            "--allow-weak-secrets",
-            "--not-before",
-            "2020-01-01T00:00:00Z",
-            "--not-after",
-            "2099-01-01T00:00:00Z",
-            "--out",
-            pack.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        sqlexam_in(&home, &args)
+        let args = [&WEAK_PROCTOR[..], extra].concat();
+        pack_build(&home, &source, &key, &pack, &args)
     };
     assert!(ok(&build(&["--start-code", "ROOM-7-2026"])).contains("sealed"));
 
@@ -379,25 +389,7 @@ fn pack_build_refuses_a_source_whose_data_misses_a_wrong_query() {
     .unwrap();
     let key = repo().join("keys/demo/demo-organizer.key");
     let out = tmp.path().join("x.sqlexam");
-    let o = sqlexam_in(
-        &home,
-        &[
-            "pack",
-            "build",
-            source.to_str().unwrap(),
-            "--key",
-            key.to_str().unwrap(),
-            "--proctor-passphrase",
-            "proctor secret",
-            "--allow-weak-secrets",
-            "--not-before",
-            "2020-01-01T00:00:00Z",
-            "--not-after",
-            "2099-01-01T00:00:00Z",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let o = pack_build(&home, &source, &key, &out, &WEAK_PROCTOR);
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("problem check failed"));
     assert!(!out.exists(), "no pack is written");
@@ -428,25 +420,7 @@ fn a_venue_refuses_an_older_pack_version_after_a_newer_one() {
             .replace("1.0.0", version);
         std::fs::write(source.join("pack.toml"), toml).unwrap();
         let out = tmp.path().join(format!("{version}.sqlexam"));
-        ok(&sqlexam_in(
-            &home,
-            &[
-                "pack",
-                "build",
-                source.to_str().unwrap(),
-                "--key",
-                key.to_str().unwrap(),
-                "--proctor-passphrase",
-                "proctor secret",
-                "--allow-weak-secrets",
-                "--not-before",
-                "2020-01-01T00:00:00Z",
-                "--not-after",
-                "2099-01-01T00:00:00Z",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        ));
+        ok(&pack_build(&home, &source, &key, &out, &WEAK_PROCTOR));
         built.push(out);
     }
     ok(&sqlexam_in(
@@ -471,31 +445,12 @@ fn demo_pack(home: &Path, out: &Path, extra: &[&str]) {
     ));
     let source = repo().join("crates/core/tests/data/company");
     let key = repo().join("keys/demo/demo-organizer.key");
-    let mut args = vec![
-        "pack",
-        "build",
-        source.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-    ];
-    args.extend([
-        "--not-before",
-        "2020-01-01T00:00:00Z",
-        "--not-after",
-        "2099-01-01T00:00:00Z",
-    ]);
-    args.extend([
-        "--proctor-passphrase",
-        "proctor secret",
-        "--allow-weak-secrets",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let mut args = WEAK_PROCTOR.to_vec();
     if !extra.contains(&"--start-code") {
         args.push("--unsealed");
     }
     args.extend_from_slice(extra);
-    ok(&sqlexam_in(home, &args));
+    ok(&pack_build(home, &source, &key, out, &args));
 }
 
 /// Records of an engine directory, parsed from `session export`.
@@ -710,23 +665,7 @@ fn pack_build_generates_strong_secrets_and_refuses_weak_ones() {
     let source = repo().join("crates/core/tests/data/company");
     let key = repo().join("keys/demo/demo-organizer.key");
     let out = tmp.path().join("company.sqlexam");
-    let build = |extra: &[&str]| {
-        let mut args = vec![
-            "pack",
-            "build",
-            source.to_str().unwrap(),
-            "--key",
-            key.to_str().unwrap(),
-            "--not-before",
-            "2020-01-01T00:00:00Z",
-            "--not-after",
-            "2099-01-01T00:00:00Z",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        sqlexam_in(&home, &args)
-    };
+    let build = |extra: &[&str]| pack_build(&home, &source, &key, &out, extra);
     for weak in [
         ["--start-code", "12345678"],
         ["--proctor-passphrase", "proctor secret"],
