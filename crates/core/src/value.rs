@@ -45,23 +45,28 @@ impl ResultSet {
     /// `omitted_rows`. Returns the budget left. What is emitted (to a terminal, a web view)
     /// must be capped in emitted bytes: text of control characters grows sixfold in JSON.
     pub fn keep_within(&mut self, budget: usize) -> usize {
-        let mut left = budget;
-        let kept = self
-            .rows
-            .iter()
-            .take_while(|r| match left.checked_sub(row_json_len(r)) {
-                Some(l) => {
-                    left = l;
-                    true
-                }
-                None => false,
-            })
-            .count();
+        let (kept, left) = rows_within(&self.rows, budget);
         self.omitted_rows += (self.rows.len() - kept) as u64;
         self.rows.truncate(kept);
         self.rows.shrink_to_fit();
         left
     }
+}
+
+/// How many of `rows`, from the first, fit in `budget` bytes of JSON, and the budget left.
+pub(crate) fn rows_within<R: AsRef<[Cell]>>(rows: &[R], budget: usize) -> (usize, usize) {
+    let mut left = budget;
+    let fit = rows
+        .iter()
+        .take_while(|r| match left.checked_sub(row_json_len(r.as_ref())) {
+            Some(l) => {
+                left = l;
+                true
+            }
+            None => false,
+        })
+        .count();
+    (fit, left)
 }
 
 /// An upper bound of the bytes of a row's JSON form.

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use crate::problem::{ColumnNames, Compare, Numbers, Order, TextCase};
-use crate::value::{Cell, ResultSet, Row, row_json_len};
+use crate::value::{Cell, ResultSet, Row, row_json_len, rows_within};
 
 /// At most this many missing and extra rows are listed in feedback (the counts are exact),
 /// and only while their JSON stays within `LISTED_BYTES`.
@@ -144,14 +144,9 @@ pub fn compare_tables(
 
 /// The first few rows of `rows`, as many as fit the feedback's byte budget.
 fn listed(rows: &[&Row]) -> Vec<Row> {
-    let mut left = LISTED_BYTES;
-    rows.iter()
-        .take(LISTED_ROWS)
-        .map_while(|r| {
-            left = left.checked_sub(row_json_len(r))?;
-            Some((*r).clone())
-        })
-        .collect()
+    let first = &rows[..rows.len().min(LISTED_ROWS)];
+    let (fit, _) = rows_within(first, LISTED_BYTES);
+    first[..fit].iter().map(|r| (*r).clone()).collect()
 }
 
 /// A copy of a differing row to show, unless it is too large to show.
