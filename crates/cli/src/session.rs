@@ -235,13 +235,13 @@ fn load_records(
         }
     };
     for pack in packs {
-        let bytes =
-            std::fs::read(pack).with_context(|| format!("{}: cannot read", pack.display()))?;
-        let (manifest, hash) = signed_manifest(&bytes)
+        let file = std::fs::File::open(pack)
+            .with_context(|| format!("{}: cannot read", pack.display()))?;
+        let (manifest, hash) = signed_manifest(std::io::BufReader::new(file))
             .with_context(|| format!("{}: not a signed pack", pack.display()))?;
         expect
             .proctor_keys
-            .insert(hash, manifest.proctor.and_then(|p| p.public()));
+            .insert(hash, manifest.proctor_public_key());
     }
     Ok((records, findings, expect))
 }

@@ -115,6 +115,14 @@ pub struct EntryMeta {
     pub sealed: bool,
 }
 
+impl Manifest {
+    /// The key proctor records are checked with; `None` when the pack allows no proctor
+    /// actions.
+    pub fn proctor_public_key(&self) -> Option<PublicKey> {
+        self.proctor.as_ref().and_then(ProctorKey::public)
+    }
+}
+
 /// `signer.json`: the signing key and the endorsements that make it trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

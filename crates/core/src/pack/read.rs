@@ -268,9 +268,10 @@ pub fn verify_known(
 }
 
 /// The signed manifest of a pack and its hash, checked against the key its own signer.json
-/// names, without trust and without reading the entries: enough to learn what a pack says
-/// about itself (its proctor key) once its hash is known to be the expected one.
-pub fn signed_manifest(input: &[u8]) -> Result<(Manifest, String), PackError> {
+/// names, without trust and without reading the entries (from a file, only its head is
+/// read): enough to learn what a pack says about itself (its proctor key) once its hash is
+/// known to be the expected one.
+pub fn signed_manifest(input: impl Read) -> Result<(Manifest, String), PackError> {
     let mut reader = Reader::new(input);
     let (_, key, signer_bytes) = read_signer(&mut reader)?;
     let (manifest, manifest_bytes) = read_signed_manifest(&mut reader, &key)?;

@@ -1684,17 +1684,10 @@ pub fn store_expectations(
 
 /// The proctor key a pack file's signed manifest names, if the file is the pack `hash`:
 /// `Some(None)` when that pack allows no proctor actions. Reads only the file's head.
-pub fn pack_proctor_key(path: &Path, hash: &str) -> Option<Option<crate::pack::PublicKey>> {
-    use std::io::Read;
-    let head_cap = crate::pack::MAX_SIGNER_BYTES + crate::pack::MAX_MANIFEST_BYTES + 8192;
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(head_cap)
-        .read_to_end(&mut head)
-        .ok()?;
-    let (manifest, found) = crate::pack::signed_manifest(&head).ok()?;
-    (found == hash).then(|| manifest.proctor.and_then(|p| p.public()))
+fn pack_proctor_key(path: &Path, hash: &str) -> Option<Option<crate::pack::PublicKey>> {
+    let file = std::fs::File::open(path).ok()?;
+    let (manifest, found) = crate::pack::signed_manifest(std::io::BufReader::new(file)).ok()?;
+    (found == hash).then(|| manifest.proctor_public_key())
 }
 
 /// Verifies records from a store or an export.

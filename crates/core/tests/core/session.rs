@@ -539,7 +539,8 @@ fn record_signatures_verify_with_python_cryptography_not_our_code() {
         .collect();
     let export = exam.dir.path().join("records.jsonl");
     std::fs::write(&export, lines).unwrap();
-    let (manifest, _) = sqlexam_core::pack::signed_manifest(&pack(WhileClosed::Paused)).unwrap();
+    let (manifest, _) =
+        sqlexam_core::pack::signed_manifest(&pack(WhileClosed::Paused)[..]).unwrap();
     let proctor_key = manifest.proctor.unwrap().public_key;
     // The script of docs/record-format.md, between its markers.
     let doc = std::fs::read_to_string(data("../../../../docs/record-format.md")).unwrap();
