@@ -115,7 +115,7 @@ fn main() {
         ..opts
     };
     let open = |path: &Path| BufReader::with_capacity(1 << 20, std::fs::File::open(path).unwrap());
-    let runs = 7;
+    let runs = 15;
     let (mut plain_floor, mut plains) = (Vec::new(), Vec::new());
     let (mut sealed_floor, mut seals) = (Vec::new(), Vec::new());
     openssl_sha256(&plain); // warm the page cache

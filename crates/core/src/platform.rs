@@ -97,3 +97,31 @@ pub(crate) fn prefer_huge_pages(buffer: &mut [u8]) {
         let _ = buffer;
     }
 }
+
+/// Lowers the calling thread's scheduling priority, for work that should take only the CPU
+/// time the threads it runs beside leave over (a key derivation beside verification). The
+/// thread should end when that work is done: the priority cannot be raised again unprivileged.
+/// - Linux: nice +10 for this thread only (`setpriority` on its thread id).
+/// - Windows: `THREAD_PRIORITY_BELOW_NORMAL`.
+/// - elsewhere: nothing.
+pub(crate) fn yield_to_other_threads() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain calls; on Linux PRIO_PROCESS with a thread id affects that thread only.
+        // Failure (e.g. a seccomp filter) leaves the priority as it was, which is harmless.
+        unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+        }
+    }
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::System::Threading::{
+            GetCurrentThread, SetThreadPriority, THREAD_PRIORITY_BELOW_NORMAL,
+        };
+        // SAFETY: the pseudo-handle of the current thread is always valid.
+        unsafe {
+            SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL);
+        }
+    }
+}

@@ -88,7 +88,7 @@ pub struct SealParams {
     pub iterations: u32,
     /// Hex, 16 bytes.
     pub salt: String,
-    /// "aes-256-gcm"
+    /// "aes-256-gcm-segments-1m"
     pub cipher: String,
     /// Hex, 16 bytes: tells a wrong start code from entries that do not decrypt
     /// (docs/pack-format.md). Absent in packs built before it was added.

@@ -180,7 +180,18 @@ fn unseal(
     verified: mpsc::Receiver<(usize, String, Vec<u8>)>,
 ) -> Result<(Derived, Entries), PackError> {
     let salt = unhex(&seal.salt).unwrap_or_default();
-    let key = SealKey::derive(code, &salt, seal.iterations)?;
+    // The derivation runs on a thread of its own at a lower priority: reading and hashing
+    // decide when verification ends, so they get the cores first and the derivation the
+    // time left over (it finishes about when the hashing does).
+    let key = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                crate::platform::yield_to_other_threads();
+                SealKey::derive(code, &salt, seal.iterations)
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
     let mut unsealing = match &seal.key_check {
         Some(check) if *check == hex(&key.check) => Unsealing::Opened,
         _ => Unsealing::Sealed,
@@ -441,6 +452,11 @@ fn check_manifest(
         )));
     }
     if let Some(s) = &m.seal {
+        if s.cipher == "aes-256-gcm" {
+            return Err(manifest_error(
+                "it was sealed by an earlier sqlexam (aes-256-gcm per entry): build it again with this version",
+            ));
+        }
         let salt_ok = unhex(&s.salt).is_some_and(|b| b.len() == 16);
         if s.kdf != KDF
             || s.cipher != CIPHER

@@ -1,11 +1,12 @@
 //! Sealing with a start code: PBKDF2-HMAC-SHA256 turns the code and the manifest's salt
-//! into an AES-256-GCM key; each entry gets its own nonce (its index in the manifest) and
-//! AAD binding pack id, version and entry path, so an entry cannot be moved to another
-//! place, pack or version.
+//! into an AES-256-GCM key. Each entry is sealed in 1 MiB segments, each with its own nonce
+//! (entry index, segment index) and AAD binding pack id, version, entry path and whether it
+//! is the last segment, so no segment can be moved to another place, pack or version, nor
+//! an entry cut short; independent segments let a large entry decrypt on every core.
 
 use std::num::NonZeroU32;
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
 use ring::hmac;
 use sha2::digest::consts::U64;
 use sha2::digest::generic_array::GenericArray;
@@ -14,7 +15,8 @@ use sha2::{Digest, Sha256};
 use super::PackError;
 
 pub(crate) const KDF: &str = "pbkdf2-hmac-sha256";
-pub(crate) const CIPHER: &str = "aes-256-gcm";
+/// AES-256-GCM over 1 MiB segments (docs/pack-format.md, "Sealing").
+pub(crate) const CIPHER: &str = "aes-256-gcm-segments-1m";
 /// OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
 pub(crate) const ITERATIONS: u32 = 600_000;
 /// A manifest asking for more is refused (it would only burn the machine's time).
@@ -60,16 +62,19 @@ impl SealKey {
         })
     }
 
-    fn nonce(index: usize) -> Nonce {
+    fn nonce(index: usize, segment: usize) -> Nonce {
         let mut n = [0u8; 12];
-        n[4..].copy_from_slice(&(index as u64).to_be_bytes());
+        n[..4].copy_from_slice(&(index as u32).to_be_bytes());
+        n[4..].copy_from_slice(&(segment as u64).to_be_bytes());
         Nonce::assume_unique_for_key(n)
     }
 
-    fn aad(id: &str, version: &str, path: &str) -> Vec<u8> {
-        format!("sqlexam pack entry v1\n{id}\n{version}\n{path}").into_bytes()
+    fn aad(id: &str, version: &str, path: &str, last: bool) -> Vec<u8> {
+        let position = if last { "last" } else { "more" };
+        format!("sqlexam pack entry v2\n{id}\n{version}\n{path}\n{position}").into_bytes()
     }
 
+    /// Entry `index`, sealed: its segments' ciphertexts, then their tags.
     pub fn seal(
         &self,
         index: usize,
@@ -78,15 +83,27 @@ impl SealKey {
         path: &str,
         mut data: Vec<u8>,
     ) -> Vec<u8> {
-        let aad = Self::aad(id, version, path);
-        // Sealing only fails if the data is longer than GCM allows (64 GiB), far past our caps.
-        let _ = self
-            .key
-            .seal_in_place_append_tag(Self::nonce(index), Aad::from(&aad), &mut data);
+        let count = segment_count(data.len());
+        let mut tags = Vec::with_capacity(count * TAG_LEN);
+        for segment in 0..count {
+            let start = (segment * SEGMENT).min(data.len());
+            let end = (start + SEGMENT).min(data.len());
+            let aad = Self::aad(id, version, path, segment + 1 == count);
+            // Sealing fails only past GCM's 64 GiB per message, far beyond one segment.
+            if let Ok(tag) = self.key.seal_in_place_separate_tag(
+                Self::nonce(index, segment),
+                Aad::from(&aad),
+                &mut data[start..end],
+            ) {
+                tags.extend_from_slice(tag.as_ref());
+            }
+        }
+        data.extend_from_slice(&tags);
         data
     }
 
     /// The plaintext, or `None` if the key (start code) is wrong or the bytes were changed.
+    /// The segments are independent, so large entries are decrypted on every core.
     pub fn open(
         &self,
         index: usize,
@@ -95,15 +112,75 @@ impl SealKey {
         path: &str,
         mut data: Vec<u8>,
     ) -> Option<Vec<u8>> {
-        let aad = Self::aad(id, version, path);
-        let len = self
-            .key
-            .open_in_place(Self::nonce(index), Aad::from(&aad), &mut data)
-            .ok()?
-            .len();
-        data.truncate(len);
+        let count = sealed_segment_count(data.len());
+        let plain_len = data.len().checked_sub(count * TAG_LEN)?;
+        let (plain, tags) = data.split_at_mut(plain_len);
+        let open_range = |first: usize, plain: &mut [u8], tags: &[u8]| -> bool {
+            plain
+                .chunks_mut(SEGMENT)
+                .zip(tags.chunks(TAG_LEN))
+                .enumerate()
+                .all(|(k, (segment, tag))| {
+                    let n = first + k;
+                    let aad = Self::aad(id, version, path, n + 1 == count);
+                    let tag = Tag::try_from(tag).ok();
+                    tag.is_some_and(|tag| {
+                        self.key
+                            .open_in_place_separate_tag(
+                                Self::nonce(index, n),
+                                Aad::from(&aad),
+                                tag,
+                                segment,
+                                0..,
+                            )
+                            .is_ok()
+                    })
+                })
+        };
+        let threads = if count >= PARALLEL_SEGMENTS {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(count))
+        } else {
+            1
+        };
+        let opened = if threads == 1 || plain.is_empty() {
+            open_range(0, plain, tags)
+        } else {
+            let per_thread = count.div_ceil(threads);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = plain
+                    .chunks_mut(per_thread * SEGMENT)
+                    .zip(tags.chunks(per_thread * TAG_LEN))
+                    .enumerate()
+                    .map(|(t, (plain, tags))| {
+                        scope.spawn(move || open_range(t * per_thread, plain, tags))
+                    })
+                    .collect();
+                // The scope joins any worker left when one has already failed.
+                workers.into_iter().all(|w| w.join().unwrap_or(false))
+            })
+        };
+        if !opened {
+            return None;
+        }
+        data.truncate(plain_len);
         Some(data)
     }
+}
+
+/// Plaintext bytes per sealed segment.
+const SEGMENT: usize = 1 << 20;
+const TAG_LEN: usize = 16;
+/// Entries of at least this many segments are decrypted on several threads.
+const PARALLEL_SEGMENTS: usize = 8;
+
+/// Segments of a `len`-byte plaintext: an empty entry still has one (its tag).
+fn segment_count(len: usize) -> usize {
+    len.div_ceil(SEGMENT).max(1)
+}
+
+/// Segments of a sealed entry of `len` bytes (each holds up to SEGMENT + TAG_LEN).
+fn sealed_segment_count(len: usize) -> usize {
+    len.div_ceil(SEGMENT + TAG_LEN).max(1)
 }
 
 /// SHA-256's initial state (FIPS 180-4, 5.3.3).
@@ -286,8 +363,56 @@ mod tests {
         );
         let wrong = SealKey::derive("CODE1235", b"salt", 1_000).unwrap();
         assert!(
-            wrong.open(3, "pack", "1.0.0", "a.json", sealed).is_none(),
+            wrong
+                .open(3, "pack", "1.0.0", "a.json", sealed.clone())
+                .is_none(),
             "another code"
         );
+    }
+
+    #[test]
+    fn segmented_entries_round_trip_at_every_boundary() {
+        let key = SealKey::derive("CODE1234", b"salt", 1_000).unwrap();
+        for len in [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 9 * SEGMENT + 5] {
+            let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let sealed = key.seal(0, "p", "1.0.0", "big.sqlite", plain.clone());
+            assert_eq!(
+                sealed.len(),
+                len + segment_count(len) * TAG_LEN,
+                "{len} bytes"
+            );
+            let opened = key.open(0, "p", "1.0.0", "big.sqlite", sealed);
+            assert!(opened.as_deref() == Some(&plain[..]), "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn segments_cannot_be_dropped_swapped_or_altered() {
+        let key = SealKey::derive("CODE1234", b"salt", 1_000).unwrap();
+        let plain: Vec<u8> = (0..9 * SEGMENT + 5).map(|i| (i % 253) as u8).collect();
+        let sealed = key.seal(2, "p", "1.0.0", "big.sqlite", plain);
+        let open = |bytes: Vec<u8>| key.open(2, "p", "1.0.0", "big.sqlite", bytes);
+        let tags_at = 9 * SEGMENT + 5;
+
+        // The last segment and its tag removed: what remains ends on a "more" segment.
+        let mut cut = sealed[..9 * SEGMENT].to_vec();
+        cut.extend_from_slice(&sealed[tags_at..tags_at + 9 * TAG_LEN]);
+        assert!(open(cut).is_none(), "truncated at a segment boundary");
+
+        // Segments 0 and 1 swapped, with their tags.
+        let mut swapped = sealed.clone();
+        swapped[..SEGMENT].copy_from_slice(&sealed[SEGMENT..2 * SEGMENT]);
+        swapped[SEGMENT..2 * SEGMENT].copy_from_slice(&sealed[..SEGMENT]);
+        swapped[tags_at..tags_at + TAG_LEN]
+            .copy_from_slice(&sealed[tags_at + TAG_LEN..tags_at + 2 * TAG_LEN]);
+        swapped[tags_at + TAG_LEN..tags_at + 2 * TAG_LEN]
+            .copy_from_slice(&sealed[tags_at..tags_at + TAG_LEN]);
+        assert!(open(swapped).is_none(), "segments reordered");
+
+        // One bit in a segment the second thread decrypts.
+        let mut flipped = sealed.clone();
+        flipped[8 * SEGMENT + 7] ^= 1;
+        assert!(open(flipped).is_none(), "a bit flipped late in the entry");
+        assert!(open(sealed).is_some());
     }
 }

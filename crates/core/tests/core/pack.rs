@@ -647,6 +647,52 @@ fn a_right_start_code_on_entries_that_do_not_decrypt_is_not_called_wrong() {
     ));
 }
 
+/// A canonical tar record (header, body, padding) as the pack writer makes it.
+fn tar_record(path: &str, body: &[u8]) -> Vec<u8> {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(path).unwrap();
+    h.set_size(body.len() as u64);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    let mut out = h.as_bytes().to_vec();
+    out.extend_from_slice(body);
+    out.resize(out.len().next_multiple_of(512), 0);
+    out
+}
+
+#[test]
+fn a_pack_sealed_before_segments_is_refused_with_a_reason_not_a_wrong_code() {
+    let key = demo_key();
+    let trust = trusting(&[&key]);
+    let sealed = pack_with(
+        &BuildOptions {
+            start_code: Some("7G4K-2QXM-9P".into()),
+            ..options(&key)
+        },
+        "1.0.0",
+    );
+    let mut parts = entries(&sealed);
+    let manifest = String::from_utf8(parts[1][512..].to_vec()).unwrap();
+    let manifest = manifest.trim_end_matches('\0');
+    assert!(
+        manifest.contains("\"aes-256-gcm-segments-1m\""),
+        "{manifest}"
+    );
+    // The manifest an earlier sqlexam wrote: one GCM message per entry, re-signed.
+    let old = manifest.replace("\"aes-256-gcm-segments-1m\"", "\"aes-256-gcm\"");
+    parts[1] = tar_record("manifest.json", old.as_bytes());
+    let signature = key.sign(sqlexam_core::pack::MANIFEST_DOMAIN, old.as_bytes());
+    parts[2][512..512 + 64].copy_from_slice(&signature);
+    let bytes = [parts.concat(), vec![0u8; 1024]].concat();
+    let err = check(&bytes, &trust).err().unwrap();
+    assert_eq!(err.code(), "manifest", "{err}");
+    assert!(err.to_string().contains("earlier sqlexam"), "{err}");
+}
+
 /// A real SQLite image of `mb` megabytes of random blobs.
 fn large_image(mb: usize) -> Vec<u8> {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
