@@ -73,7 +73,7 @@ pub fn trust() -> Trust {
 
 #[cfg(feature = "demo")]
 fn with_demo_key(mut trust: Trust) -> Trust {
-    if let Ok(key) = sqlexam_core::pack::PublicKey::from_pem(include_str!(
+    if let Ok(key) = sqlexam_core::crypto::PublicKey::from_pem(include_str!(
         "../../keys/demo/demo-organizer.pub.pem"
     )) {
         trust.anchors.push(sqlexam_core::pack::Anchor::new(

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use procs::process_tree;
-use sqlexam_core::pack::{BuildOptions, SigningKey, build};
+use sqlexam_core::crypto::SigningKey;
+use sqlexam_core::pack::{BuildOptions, build};
 use sqlexam_core::problem::{ExamRules, WhileClosed, load_problem, read_pack_source};
 use time::macros::datetime;
 

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use sqlexam_core::crypto::{PublicKey, SigningKey};
 use sqlexam_core::encoding::parse_time;
-use sqlexam_core::pack::{Anchor, Endorsement, PublicKey, SigningKey};
+use sqlexam_core::pack::{Anchor, Endorsement};
 
 use crate::home::{Home, write_atomic};
 

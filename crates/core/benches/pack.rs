@@ -12,7 +12,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, MAIN_DB};
-use sqlexam_core::pack::{Anchor, BuildOptions, SigningKey, Trust, VerifyOptions, build, verify};
+use sqlexam_core::crypto::SigningKey;
+use sqlexam_core::pack::{Anchor, BuildOptions, Trust, VerifyOptions, build, verify};
 use sqlexam_core::problem::{Localized, load_problem_in_context};
 use time::OffsetDateTime;
 

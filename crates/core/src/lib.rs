@@ -5,6 +5,7 @@
 //! `pack` builds, signs, seals and verifies problem packs.
 //! The grader never sees a problem's reference SQL: only the results it produced at load.
 
+pub mod crypto;
 pub mod encoding;
 pub mod fsutil;
 pub mod grade;

@@ -7,15 +7,14 @@ use time::OffsetDateTime;
 use super::container::Writer;
 use super::contents::to_entries;
 use super::exam::{Exam, ProctorKey};
-use super::keys::SigningKey;
 use super::seal::{
     CIPHER, ITERATIONS, KDF, MIN_START_CODE, SealKey, derive_salt, normalize_start_code,
 };
 use super::trust::Endorsement;
 use super::{
     EntryMeta, FORMAT, GraderInfo, MANIFEST_DOMAIN, Manifest, PackError, SealParams, SignerFile,
-    sha256,
 };
+use crate::crypto::{SigningKey, sha256};
 use crate::encoding::{format_time, hex};
 use crate::problem::{ExamRules, Localized, Problem};
 

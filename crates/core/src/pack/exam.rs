@@ -13,8 +13,8 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
 use super::PackError;
-use super::keys::PublicKey;
 use super::seal::{ITERATIONS, KDF, MAX_ITERATIONS, pbkdf2_hmac_sha256};
+use crate::crypto::PublicKey;
 use crate::encoding::{hex, unhex};
 use crate::problem::ExamRules;
 

@@ -10,7 +10,6 @@ mod build;
 mod container;
 mod contents;
 mod exam;
-mod keys;
 mod ledger;
 mod read;
 mod seal;
@@ -25,7 +24,6 @@ pub use time::OffsetDateTime;
 
 pub use build::{BuildOptions, build};
 pub use exam::{Exam, PROCTOR_DOMAIN, ProctorKey, ProctorSigner};
-pub use keys::{PublicKey, SigningKey};
 pub use ledger::VersionLedger;
 pub use read::{
     Pack, PackInfo, ProblemSummary, VerifiedPack, VerifyOptions, signed_manifest, verify,
@@ -118,7 +116,7 @@ pub struct EntryMeta {
 impl Manifest {
     /// The key proctor records are checked with; `None` when the pack allows no proctor
     /// actions.
-    pub fn proctor_public_key(&self) -> Option<PublicKey> {
+    pub fn proctor_public_key(&self) -> Option<crate::crypto::PublicKey> {
         self.proctor.as_ref().and_then(ProctorKey::public)
     }
 }
@@ -199,6 +197,12 @@ pub enum PackError {
     Io(String),
 }
 
+impl From<crate::crypto::KeyError> for PackError {
+    fn from(e: crate::crypto::KeyError) -> Self {
+        PackError::Key(e.0)
+    }
+}
+
 impl PackError {
     /// A stable code for each kind of refusal (the UI translates by it).
     pub fn code(&self) -> &'static str {
@@ -241,17 +245,6 @@ pub(crate) fn valid_entry_path(path: &str) -> bool {
                 && c.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         })
-}
-
-/// Hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::encoding::hex(&sha256(bytes))
-}
-
-pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
-    out
 }
 
 #[cfg(test)]

@@ -13,15 +13,15 @@ use time::OffsetDateTime;
 use super::container::Reader;
 use super::contents::{CONTENTS_PATH, from_entries};
 use super::exam::Exam;
-use super::keys::PublicKey;
 use super::ledger::VersionLedger;
 use super::seal::{CIPHER, ITERATIONS, KDF, MAX_ITERATIONS, SealKey, normalize_start_code};
 use super::trust::{Trust, TrustPath};
 use super::{
     CLOCK_SKEW, FORMAT, MANIFEST_DOMAIN, MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_MANIFEST_BYTES,
-    MAX_SIGNER_BYTES, MAX_TOTAL_BYTES, Manifest, PackError, SealParams, SignerFile, sha256,
+    MAX_SIGNER_BYTES, MAX_TOTAL_BYTES, Manifest, PackError, SealParams, SignerFile,
     valid_entry_path,
 };
+use crate::crypto::{PublicKey, sha256};
 use crate::encoding::{hex, parse_time, unhex};
 use crate::problem::{Localized, Problem};
 

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::keys::{PublicKey, SigningKey};
 use super::{CLOCK_SKEW, PackError};
+use crate::crypto::{PublicKey, SigningKey};
 use crate::encoding::{format_time, hex, parse_time, unhex};
 
 /// Domain prefix of endorsement signatures.

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 pub use verify::{Expectations, Finding, parse_export, verify_records};
 
+use crate::crypto::{SigningKey, sha256_hex};
 use crate::encoding::hex;
 use crate::grade::{GroupScore, Verdict};
-use crate::pack::{SigningKey, sha256_hex};
 use crate::problem::WhileClosed;
 
 /// Domain prefix of record signatures.

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Event, GENESIS, RECORD_DOMAIN, Record, SignedRecord, proctor_statement};
+use crate::crypto::PublicKey;
 use crate::encoding::unhex;
-use crate::pack::{PROCTOR_DOMAIN, PublicKey};
+use crate::pack::PROCTOR_DOMAIN;
 
 /// What a verifier knows besides the records.
 #[derive(Debug, Clone, Default)]

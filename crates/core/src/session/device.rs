@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::SessionError;
+use crate::crypto::SigningKey;
 use crate::fsutil::write_atomic;
-use crate::pack::SigningKey;
 
 /// The device key; created only for a store that has no records yet (a lost key must not
 /// silently start a second identity on an existing chain).

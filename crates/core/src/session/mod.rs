@@ -23,11 +23,10 @@ use serde::Serialize;
 
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
 
+use crate::crypto::SigningKey;
 use crate::encoding::{format_time, hex};
 use crate::grade::{Grading, Scope, Verdict, grade};
-use crate::pack::{
-    Exam, PackInfo, ProctorSigner, SigningKey, Trust, VerifyOptions, VersionLedger, verify,
-};
+use crate::pack::{Exam, PackInfo, ProctorSigner, Trust, VerifyOptions, VersionLedger, verify};
 use crate::problem::{Problem, WhileClosed};
 use crate::record::{
     DatasetVerdict, Event, Expectations, Finding, PackRef, ProctorAction, ProctorProof, Record,
@@ -839,7 +838,7 @@ impl Inner {
             None => (0, crate::record::GENESIS.to_string(), 0),
             Some((seq, bytes)) => {
                 let elapsed = serde_json::from_slice::<Record>(bytes).map_or(0, |r| r.elapsed_ms);
-                (*seq, crate::pack::sha256_hex(bytes), elapsed)
+                (*seq, crate::crypto::sha256_hex(bytes), elapsed)
             }
         };
         // A record's exam time never goes back (a submission graded after a later record
@@ -1684,7 +1683,7 @@ pub fn store_expectations(
 
 /// The proctor key a pack file's signed manifest names, if the file is the pack `hash`:
 /// `Some(None)` when that pack allows no proctor actions. Reads only the file's head.
-fn pack_proctor_key(path: &Path, hash: &str) -> Option<Option<crate::pack::PublicKey>> {
+fn pack_proctor_key(path: &Path, hash: &str) -> Option<Option<crate::crypto::PublicKey>> {
     let file = std::fs::File::open(path).ok()?;
     let (manifest, found) = crate::pack::signed_manifest(std::io::BufReader::new(file)).ok()?;
     (found == hash).then(|| manifest.proctor_public_key())

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 
+use sqlexam_core::crypto::SigningKey;
 use sqlexam_core::grade::{Scope, grade};
 use sqlexam_core::pack::{
-    Anchor, BuildOptions, Endorsement, PackError, SigningKey, Trust, TrustPath, VerifiedPack,
-    VerifyOptions, VersionLedger, build, verify,
+    Anchor, BuildOptions, Endorsement, PackError, Trust, TrustPath, VerifiedPack, VerifyOptions,
+    VersionLedger, build, verify,
 };
 use sqlexam_core::problem::{Localized, Problem};
 use time::OffsetDateTime;
@@ -599,8 +600,8 @@ fn a_right_start_code_on_entries_that_do_not_decrypt_is_not_called_wrong() {
     };
     assert_eq!(parts[3].len(), other[3].len());
     let (old, new) = (
-        sqlexam_core::pack::sha256_hex(&body(&parts[3])),
-        sqlexam_core::pack::sha256_hex(&body(&other[3])),
+        sqlexam_core::crypto::sha256_hex(&body(&parts[3])),
+        sqlexam_core::crypto::sha256_hex(&body(&other[3])),
     );
     parts[3] = other[3].clone();
     let manifest = String::from_utf8(body(&parts[1]))

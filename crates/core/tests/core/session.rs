@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlexam_core::crypto::SigningKey;
 use sqlexam_core::grade::Verdict;
-use sqlexam_core::pack::{Anchor, BuildOptions, SigningKey, Trust, build};
+use sqlexam_core::pack::{Anchor, BuildOptions, Trust, build};
 use sqlexam_core::problem::{ExamRules, Localized, WhileClosed};
 use sqlexam_core::record::{Event, Finding, ProctorAction, Record};
 use sqlexam_core::session::{
@@ -722,7 +723,7 @@ fn append_forged(exam: &Exam, session: &str, event: Event) {
     let last: Record = serde_json::from_slice(&bytes).unwrap();
     let record = Record {
         seq: seq + 1,
-        prev: sqlexam_core::pack::sha256_hex(&bytes),
+        prev: sqlexam_core::crypto::sha256_hex(&bytes),
         event,
         ..last
     };

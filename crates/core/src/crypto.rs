@@ -1,10 +1,10 @@
-//! Ed25519 keys (ring): organizer signing keys as PKCS#8 v2 PEM, public keys as SPKI PEM
-//! (so OpenSSL reads them as they are), and key ids.
+//! The primitives every part signs and hashes with, below packs, records and the server:
+//! Ed25519 keys (ring) — signing keys as PKCS#8 v2 PEM, public keys as SPKI PEM (so OpenSSL
+//! reads them as they are), key ids — and SHA-256.
 
 use ring::rand::SystemRandom;
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
-use super::PackError;
 use crate::encoding::{hex, unhex};
 
 /// The DER prefix that turns a raw 32-byte Ed25519 public key into SubjectPublicKeyInfo.
@@ -12,7 +12,23 @@ const SPKI_PREFIX: [u8; 12] = [
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ];
 
-/// An organizer's private signing key.
+/// A key that cannot be read or made, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyError(pub String);
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&sha256(bytes))
+}
+
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    out
+}
+
+/// A private Ed25519 signing key (an organizer's, a device's, the server's).
 pub struct SigningKey {
     pair: Ed25519KeyPair,
     pkcs8: Vec<u8>,
@@ -24,16 +40,16 @@ pub struct PublicKey([u8; 32]);
 
 impl SigningKey {
     /// A new random key.
-    pub fn generate() -> Result<SigningKey, PackError> {
+    pub fn generate() -> Result<SigningKey, KeyError> {
         let rng = SystemRandom::new();
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
-            .map_err(|_| PackError::Key("the system random source failed".into()))?;
+            .map_err(|_| KeyError("the system random source failed".into()))?;
         SigningKey::from_pkcs8(pkcs8.as_ref())
     }
 
-    fn from_pkcs8(der: &[u8]) -> Result<SigningKey, PackError> {
+    fn from_pkcs8(der: &[u8]) -> Result<SigningKey, KeyError> {
         let pair = Ed25519KeyPair::from_pkcs8(der)
-            .map_err(|e| PackError::Key(format!("not an Ed25519 PKCS#8 v2 private key ({e})")))?;
+            .map_err(|e| KeyError(format!("not an Ed25519 PKCS#8 v2 private key ({e})")))?;
         Ok(SigningKey {
             pair,
             pkcs8: der.to_vec(),
@@ -41,10 +57,10 @@ impl SigningKey {
     }
 
     /// Reads a key file written by [`SigningKey::to_pem`].
-    pub fn from_pem(text: &str) -> Result<SigningKey, PackError> {
-        let pem = pem::parse(text).map_err(|e| PackError::Key(format!("not a PEM file ({e})")))?;
+    pub fn from_pem(text: &str) -> Result<SigningKey, KeyError> {
+        let pem = pem::parse(text).map_err(|e| KeyError(format!("not a PEM file ({e})")))?;
         if pem.tag() != "PRIVATE KEY" {
-            return Err(PackError::Key(format!(
+            return Err(KeyError(format!(
                 "expected a PRIVATE KEY, found {}",
                 pem.tag()
             )));
@@ -114,11 +130,11 @@ impl PublicKey {
         pem::encode(&pem::Pem::new("PUBLIC KEY", self.to_spki_der()))
     }
 
-    pub fn from_pem(text: &str) -> Result<PublicKey, PackError> {
-        let pem = pem::parse(text).map_err(|e| PackError::Key(format!("not a PEM file ({e})")))?;
+    pub fn from_pem(text: &str) -> Result<PublicKey, KeyError> {
+        let pem = pem::parse(text).map_err(|e| KeyError(format!("not a PEM file ({e})")))?;
         let der = pem.contents();
         if pem.tag() != "PUBLIC KEY" || der.len() != 44 || der[..12] != SPKI_PREFIX {
-            return Err(PackError::Key("not an Ed25519 PUBLIC KEY (SPKI)".into()));
+            return Err(KeyError("not an Ed25519 PUBLIC KEY (SPKI)".into()));
         }
         let mut raw = [0u8; 32];
         raw.copy_from_slice(&der[12..]);
