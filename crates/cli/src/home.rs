@@ -29,6 +29,11 @@ impl Home {
         })
     }
 
+    /// Where sqlexam keeps data on this machine (the server's default folder is inside).
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
     pub fn trust_path(&self) -> PathBuf {
         self.config.join("trust.json")
     }

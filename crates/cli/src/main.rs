@@ -13,6 +13,7 @@ mod keys;
 mod lang;
 mod pack;
 mod render;
+mod serve;
 mod session;
 
 use std::io::Read;
@@ -70,6 +71,26 @@ enum Command {
         #[command(subcommand)]
         command: SessionCommand,
     },
+    /// Run the central server (docs/api.md): stores and re-grades synced records.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8617")]
+        listen: String,
+        /// The server's data folder (default: server/ in sqlexam's data directory).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Re-grade workers in this process (default: one per core; 0: none).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Internal: run as a grading child of a server (jobs on stdin, verdicts on stdout).
+        #[arg(long, hide = true)]
+        grader: bool,
+    },
+    /// Bearer tokens for the server.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Grade one query against a problem folder, or a problem of a pack file.
     Grade {
         /// A problem folder (inside a pack source, the pack's [defaults] apply) or a pack file.
@@ -91,6 +112,22 @@ enum Command {
         /// Print the grading as JSON (docs/cli.md) instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token, print it once (stdout) and store only its hash.
+    Create {
+        /// venue (uploads records, fetches packs) or organizer (everything else).
+        #[arg(long)]
+        role: String,
+        /// Who the token is for, shown in listings.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// The server's data folder (as for `serve`).
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
 }
 
@@ -327,7 +364,7 @@ fn main() -> ExitCode {
 
 /// An argument or file that cannot be used, described by its message.
 #[derive(Debug)]
-struct BadInput(String);
+pub(crate) struct BadInput(pub(crate) String);
 
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -339,6 +376,16 @@ impl std::error::Error for BadInput {}
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve { grader: true, .. } => Ok(sqlexam_server::child_main()),
+        Command::Serve {
+            listen,
+            data,
+            workers,
+            grader: false,
+        } => serve::serve(&Home::locate()?, &listen, data.as_deref(), workers),
+        Command::Token {
+            command: TokenCommand::Create { role, label, data },
+        } => serve::token_create(&Home::locate()?, &role, &label, data.as_deref()),
         Command::Problem {
             command: ProblemCommand::Check { dirs, json },
         } => check::run(&dirs, json),

@@ -11,6 +11,7 @@ pub mod fsutil;
 pub mod grade;
 pub mod pack;
 pub mod problem;
+pub mod protocol;
 pub mod record;
 pub mod session;
 pub mod value;

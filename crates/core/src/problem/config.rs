@@ -22,6 +22,10 @@ pub struct Limits {
     pub output_rows: u64,
 }
 
+/// The largest `wall_ms` a problem may set: the server's grading lease is derived from it,
+/// so that a job's lease always outlasts the grader's time limit.
+pub const MAX_WALL_MS: u64 = 60_000;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -259,6 +263,15 @@ impl Settings {
             return Err(Error::invalid(
                 path,
                 "limits.steps, limits.wall_ms and limits.output_rows must be positive",
+            ));
+        }
+        if limits.wall_ms > MAX_WALL_MS {
+            return Err(Error::invalid(
+                path,
+                format!(
+                    "limits.wall_ms is {}, more than the {MAX_WALL_MS} allowed (it bounds one submission, not the exam)",
+                    limits.wall_ms
+                ),
             ));
         }
         for (key, value) in [

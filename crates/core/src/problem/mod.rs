@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::value::ResultSet;
 
 pub use config::{
-    ColumnNames, Compare, ExamRules, Limits, Numbers, Order, Settings, TextCase, WhileClosed,
+    ColumnNames, Compare, ExamRules, Limits, MAX_WALL_MS, Numbers, Order, Settings, TextCase,
+    WhileClosed,
 };
 pub use source::{
     Expectation, PackSource, Submission, load_problem, load_problem_in_context, read_pack_source,

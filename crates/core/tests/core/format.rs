@@ -128,3 +128,13 @@ fn order_by_without_required_order_is_an_error() {
     let e = broken(|d| append(&d.join("problem.toml"), "\n[compare]\norder_by = [1]\n"));
     assert!(e.contains("order_by") && e.contains("required"), "{e}");
 }
+
+#[test]
+fn a_wall_clock_allowance_past_the_maximum_is_an_error() {
+    // The server's grading lease is derived from the maximum (crates/server/src/regrade.rs).
+    let e = broken(|d| append(&d.join("problem.toml"), "\n[limits]\nwall_ms = 60_001\n"));
+    assert!(
+        e.contains("problem.toml") && e.contains("wall_ms") && e.contains("60000"),
+        "{e}"
+    );
+}

@@ -1,0 +1,102 @@
+//! `sqlexam serve` and `sqlexam token`: thin calls into sqlexam-server.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use sqlexam_server::db::Role;
+use sqlexam_server::{GraderCommand, Settings};
+
+use crate::home::Home;
+
+/// The server's data folder: `--data`, else `server/` in sqlexam's data directory.
+fn data_dir(home: &Home, data: Option<&Path>) -> PathBuf {
+    data.map_or_else(|| home.data_dir().join("server"), Path::to_owned)
+}
+
+pub fn serve(
+    home: &Home,
+    listen: &str,
+    data: Option<&Path>,
+    workers: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    let data = data_dir(home, data);
+    let trust = home.trust()?;
+    if trust.anchors.is_empty() {
+        say_err!(
+            "sqlexam serve: no organizer key is trusted yet, so no pack can be uploaded (sqlexam trust add KEY.pub.pem)"
+        );
+    }
+    let exe = std::env::current_exe().context("cannot find this program to start graders")?;
+    let workers = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = sqlexam_server::open_sqlite(&data).map_err(|e| anyhow!(e))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let address = listener.local_addr()?;
+        say!(
+            "sqlexam server listening on http://{address}/ (data: {})",
+            data.display()
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            say_err!("sqlexam serve: stopping after the requests in flight");
+        };
+        sqlexam_server::launch(
+            Settings {
+                data_dir: data,
+                trust,
+                grader: GraderCommand {
+                    program: exe,
+                    args: vec!["serve".into(), "--grader".into()],
+                },
+                workers,
+            },
+            store,
+            listener,
+            shutdown,
+        )
+        .await
+        .map_err(|e| anyhow!(e))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn token_create(
+    home: &Home,
+    role: &str,
+    label: &str,
+    data: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let role = Role::parse(role).ok_or_else(|| {
+        crate::BadInput(format!("--role must be venue or organizer, not {role:?}"))
+    })?;
+    let data = data_dir(home, data);
+    let (token, hash) = sqlexam_server::new_token().map_err(|e| anyhow!(e))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = sqlexam_server::open_sqlite(&data).map_err(|e| anyhow!(e))?;
+        let now = sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc());
+        store
+            .add_token(&hash, role, label, &now)
+            .await
+            .map_err(|e| anyhow!("{}: {e}", data.display()))
+    })?;
+    // The token goes to stdout alone (for scripts); the explanation to stderr.
+    println!("{token}");
+    say_err!(
+        "a {} token for {label:?}: shown once, stored only as its hash in {}",
+        role.as_str(),
+        data.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

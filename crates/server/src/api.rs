@@ -1,0 +1,658 @@
+//! The HTTP API under `/v1` (docs/api.md): JSON in and out, record batches as NDJSON, bearer
+//! tokens (stored hashed, never logged), every refusal a 4xx/5xx with an [`ApiError`] body.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Serialize;
+use sqlexam_core::crypto::{SigningKey, sha256_hex};
+use sqlexam_core::encoding::format_time;
+use sqlexam_core::pack::{PackError, Trust, VerifyOptions, verify};
+use sqlexam_core::protocol::{
+    BatchOutcome, NDJSON, RECEIPT_FORMAT, Receipt, Rejected, SessionHeld, SessionOutcome,
+    SignedReceipt,
+};
+use sqlexam_core::record::GENESIS;
+
+use crate::db::{Checks, Role, Store, StoredPack};
+use crate::error::ApiFailure;
+use crate::ingest::{Incoming, Line, SessionFacts, parse_batch};
+use crate::limits::{Limiter, Rate};
+
+/// A record batch's largest body and line count.
+pub const MAX_BATCH_BYTES: usize = 16 << 20;
+pub const MAX_BATCH_LINES: usize = 10_000;
+/// A pack upload's largest body (a pack's own cap is 1 GiB of entries).
+pub const MAX_PACK_BYTES: usize = (1 << 30) + (4 << 20);
+
+pub struct AppState {
+    store: Arc<dyn Store>,
+    key: SigningKey,
+    trust: Trust,
+    wake: Arc<tokio::sync::Notify>,
+    per_token: Limiter,
+    per_device: Limiter,
+    started: std::time::Instant,
+    batches: std::sync::atomic::AtomicU64,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        key: SigningKey,
+        trust: Trust,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Arc<AppState> {
+        Arc::new(AppState {
+            store,
+            key,
+            trust,
+            wake,
+            // A venue token carries a whole room reconnecting at once.
+            per_token: Limiter::new(Rate {
+                per_second: 2_000.0,
+                burst: 5_000.0,
+            }),
+            per_device: Limiter::new(Rate {
+                per_second: 20.0,
+                burst: 40.0,
+            }),
+            started: std::time::Instant::now(),
+            batches: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+}
+
+type Shared = State<Arc<AppState>>;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/v1/server-key", get(server_key))
+        .route(
+            "/v1/records",
+            post(post_records).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)),
+        )
+        .route("/v1/sessions/{id}", get(get_session))
+        .route("/v1/exams", get(list_exams))
+        .route(
+            "/v1/exams/{id}/pack",
+            put(put_pack)
+                .get(get_pack)
+                .layer(DefaultBodyLimit::max(MAX_PACK_BYTES)),
+        )
+        .route("/v1/exams/{id}/results", get(results))
+        .route("/v1/exams/{id}/results.csv", get(results_csv))
+        .route("/v1/exams/{id}/flags", get(flags))
+        .fallback(|| async { ApiFailure::not_found("no such endpoint (see docs/api.md)") })
+        .with_state(state)
+}
+
+fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+/// Checks the bearer token and its role, and the token's rate.
+async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    allowed: &[Role],
+) -> Result<Role, ApiFailure> {
+    let unauthorized =
+        |message: &str| ApiFailure::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("this needs a token: Authorization: Bearer <token>"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("the Authorization header is not \"Bearer <token>\""))?;
+    let hash = sha256_hex(token.as_bytes());
+    let role = state
+        .store
+        .token_role(&hash)
+        .await?
+        .ok_or_else(|| unauthorized("the token is not known to this server"))?;
+    if !allowed.contains(&role) {
+        return Err(ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("a {} token cannot do this", role.as_str()),
+        ));
+    }
+    state.per_token.take(&hash).map_err(|wait| {
+        ApiFailure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests with this token",
+        )
+        .retry_after(wait)
+    })?;
+    Ok(role)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn metrics(State(state): Shared) -> Result<Response, ApiFailure> {
+    let c = state.store.counts().await?;
+    let text = format!(
+        "# TYPE sqlexam_records_stored gauge\nsqlexam_records_stored {}\n\
+         # TYPE sqlexam_sessions gauge\nsqlexam_sessions {}\n\
+         # TYPE sqlexam_regrade_jobs_pending gauge\nsqlexam_regrade_jobs_pending {}\n\
+         # TYPE sqlexam_regrade_jobs_done gauge\nsqlexam_regrade_jobs_done {}\n\
+         # TYPE sqlexam_flags gauge\nsqlexam_flags {}\n\
+         # TYPE sqlexam_batches_total counter\nsqlexam_batches_total {}\n\
+         # TYPE sqlexam_uptime_seconds gauge\nsqlexam_uptime_seconds {}\n",
+        c.records,
+        c.sessions,
+        c.jobs_queued,
+        c.jobs_done,
+        c.flags,
+        state.batches.load(std::sync::atomic::Ordering::Relaxed),
+        state.started.elapsed().as_secs()
+    );
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
+
+async fn server_key(State(state): Shared) -> Json<serde_json::Value> {
+    let public = state.key.public();
+    Json(serde_json::json!({
+        "key_id": public.key_id(),
+        "public_key": public.to_hex(),
+        "pem": public.to_pem(),
+    }))
+}
+
+fn receipt(state: &AppState, session: &str, seq: u64, hash: &str) -> SignedReceipt {
+    SignedReceipt::sign(
+        &Receipt {
+            format: RECEIPT_FORMAT.into(),
+            server: state.key.public().key_id(),
+            session: session.into(),
+            seq,
+            hash: hash.into(),
+            issued_at: now(),
+        },
+        &state.key,
+    )
+}
+
+async fn post_records(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<BatchOutcome>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.split(';').next().map(str::trim) != Some(NDJSON) {
+        return Err(ApiFailure::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            format!("a record batch is {NDJSON} (one record line per line), not {content_type:?}"),
+        ));
+    }
+    let lines = parse_batch(&body)?;
+    if lines.len() > MAX_BATCH_LINES {
+        return Err(ApiFailure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!(
+                "{} records in one batch; at most {MAX_BATCH_LINES}",
+                lines.len()
+            ),
+        ));
+    }
+    if lines.is_empty() {
+        return Err(ApiFailure::bad_request(
+            "empty_batch",
+            "the batch holds no records",
+        ));
+    }
+    state
+        .batches
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut by_session: BTreeMap<String, Vec<Line>> = BTreeMap::new();
+    for line in lines {
+        by_session
+            .entry(line.record.session.clone())
+            .or_default()
+            .push(line);
+    }
+    let mut outcome = BatchOutcome {
+        sessions: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let mut queued = false;
+    for (session, mut lines) in by_session {
+        lines.sort_by_key(|l| l.record.seq);
+        let facts = match state.store.session_facts(&session).await? {
+            Some(facts) => Some(facts),
+            None => lines.iter().find_map(SessionFacts::from_start),
+        };
+        let Some(facts) = facts else {
+            outcome.rejected.extend(lines.iter().map(|l| Rejected {
+                line: l.line,
+                session: Some(session.clone()),
+                seq: Some(l.record.seq),
+                code: "missing_start".into(),
+                message: format!(
+                    "the server holds nothing of session {session} and the batch does not start it: send from seq 1"
+                ),
+            }));
+            continue;
+        };
+        if let Err(wait) = state.per_device.take(&facts.device) {
+            return Err(ApiFailure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many batches from device {}", facts.device),
+            )
+            .retry_after(wait));
+        }
+        // Signatures are checked off the async threads: a batch may hold thousands.
+        let (checked, rejected) = {
+            let facts = facts.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut checked = Vec::with_capacity(lines.len());
+                let mut rejected = Vec::new();
+                for l in &lines {
+                    match facts.check(l) {
+                        Ok(()) => checked.push(Incoming::from(l)),
+                        Err(r) => rejected.push(r),
+                    }
+                }
+                (checked, rejected)
+            })
+            .await
+            .map_err(|e| {
+                ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?
+        };
+        outcome.rejected.extend(rejected);
+        let checks = checks_for(&state, &facts).await?;
+        let plan = state.store.apply(&facts, checked, &checks, &now()).await?;
+        queued |= !plan.append.is_empty();
+        outcome.sessions.push(SessionOutcome {
+            session: session.clone(),
+            stored: plan.append.len() as u64,
+            already_stored: plan.already_stored,
+            forks: plan.forks.iter().map(|(_, r)| r.seq).collect(),
+            held_back: plan.held_back.clone(),
+            gap: plan.gap,
+            receipt: receipt(&state, &session, plan.seq, &plan.head),
+        });
+    }
+    if queued {
+        state.wake.notify_waiters();
+    }
+    Ok(Json(outcome))
+}
+
+/// The exam's pack and the session's pack, as this server holds them.
+async fn checks_for(state: &AppState, facts: &SessionFacts) -> Result<Checks, ApiFailure> {
+    let exam_pack = state.store.exam_pack(&facts.exam).await?;
+    let session_pack = match &exam_pack {
+        Some(p) if p.hash == facts.pack_hash => Some(p.clone()),
+        _ => state.store.pack_by_hash(&facts.pack_hash).await?,
+    };
+    Ok(Checks {
+        exam_pack_hash: exam_pack.map(|p| p.hash),
+        proctor_key: session_pack.map(|p| {
+            p.proctor_key
+                .as_deref()
+                .and_then(sqlexam_core::crypto::PublicKey::from_hex)
+        }),
+    })
+}
+
+async fn get_session(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(session): Path<String>,
+) -> Result<Json<SessionHeld>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    // An unknown session is held at 0: the device sends from seq 1.
+    let (seq, head, held_back) =
+        state
+            .store
+            .held(&session)
+            .await?
+            .unwrap_or((0, GENESIS.to_string(), Vec::new()));
+    Ok(Json(SessionHeld {
+        receipt: receipt(&state, &session, seq, &head),
+        session,
+        held_back,
+    }))
+}
+
+#[derive(Serialize)]
+struct ExamRow {
+    exam: String,
+    version: String,
+    pack_hash: String,
+}
+
+async fn list_exams(
+    State(state): Shared,
+    headers: HeaderMap,
+) -> Result<Json<Vec<ExamRow>>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Organizer]).await?;
+    let exams = state.store.exams().await?;
+    Ok(Json(
+        exams
+            .into_iter()
+            .map(|(exam, version, pack_hash)| ExamRow {
+                exam,
+                version,
+                pack_hash,
+            })
+            .collect(),
+    ))
+}
+
+/// The header that carries a sealed pack's start code on upload (never a query string:
+/// those end up in logs).
+pub const START_CODE_HEADER: &str = "x-sqlexam-start-code";
+
+async fn put_pack(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Organizer]).await?;
+    let start_code = headers
+        .get(START_CODE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let trust = state.trust.clone();
+    let bytes = body.to_vec();
+    // Verified exactly as the app verifies a pack, and opened to prove the start code.
+    let checked = tokio::task::spawn_blocking(move || {
+        let code = start_code.as_deref();
+        let verified = verify(
+            &bytes[..],
+            &VerifyOptions {
+                trust: &trust,
+                now: time::OffsetDateTime::now_utc(),
+                ledger: None,
+                start_code: code,
+            },
+        )?;
+        let (id, version, hash) = (
+            verified.manifest.id.clone(),
+            verified.manifest.version.clone(),
+            verified.hash.clone(),
+        );
+        let proctor = verified.manifest.proctor_public_key().map(|k| k.to_hex());
+        let sealed = verified.is_sealed();
+        let pack = verified.open(code)?;
+        Ok::<_, PackError>((
+            id,
+            version,
+            hash,
+            proctor,
+            sealed,
+            pack.problems.len(),
+            bytes,
+            start_code,
+        ))
+    })
+    .await
+    .map_err(|e| ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let (id, version, hash, proctor_key, sealed, problems, bytes, start_code) =
+        checked.map_err(|e| {
+            let status = match e {
+                PackError::Sealed | PackError::WrongStartCode => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let hint = match e {
+                PackError::Sealed => format!(
+                    "{e}: give it in the {START_CODE_HEADER} header, so the server can re-grade"
+                ),
+                _ => e.to_string(),
+            };
+            ApiFailure::new(status, e.code(), hint)
+        })?;
+    if id != exam {
+        return Err(ApiFailure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_exam",
+            format!("this is a pack of exam {id:?}, uploaded as {exam:?}"),
+        ));
+    }
+    let stored = StoredPack {
+        exam: id.clone(),
+        version: version.clone(),
+        hash: hash.clone(),
+        bytes,
+        start_code: if sealed { start_code } else { None },
+        proctor_key,
+        uploaded_at: now(),
+    };
+    if let Err(held) = state.store.put_pack(&stored).await? {
+        return Err(ApiFailure::new(
+            StatusCode::CONFLICT,
+            "equivocation",
+            format!(
+                "exam {id} version {version} is already pack {held}; a different pack of the same version is refused — give it a new version"
+            ),
+        ));
+    }
+    Ok(Json(serde_json::json!({
+        "exam": id, "version": version, "pack_hash": hash, "sealed": sealed, "problems": problems,
+    })))
+}
+
+async fn get_pack(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Response, ApiFailure> {
+    authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    let pack = state.store.exam_pack(&exam).await?.ok_or_else(|| {
+        ApiFailure::not_found(format!("the server holds no pack of exam {exam:?}"))
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}-{}.sqlexam\"",
+                    pack.exam, pack.version
+                ),
+            ),
+        ],
+        pack.bytes,
+    )
+        .into_response())
+}
+
+/// One candidate's standing on one problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemResult {
+    pub problem: String,
+    /// The best score: the server's re-grade where it has one, else the device's.
+    pub best_score: u32,
+    pub max_score: u32,
+    pub attempts: u32,
+    /// Exam time of the first submission reaching the best score.
+    pub best_at_ms: Option<u64>,
+    /// Submissions not yet re-graded by the server.
+    pub awaiting_regrade: u32,
+    /// Submissions where the server's verdict differs from the device's.
+    pub disagreements: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateResult {
+    pub candidate: String,
+    pub name: String,
+    pub sessions: BTreeSet<String>,
+    pub total: u32,
+    pub problems: Vec<ProblemResult>,
+}
+
+async fn candidate_results(
+    state: &AppState,
+    exam: &str,
+) -> Result<Vec<CandidateResult>, ApiFailure> {
+    let rows = state.store.submissions(exam).await?;
+    let mut by_candidate: BTreeMap<String, CandidateResult> = BTreeMap::new();
+    let mut problems: BTreeMap<(String, String), ProblemResult> = BTreeMap::new();
+    for r in rows {
+        let c = by_candidate
+            .entry(r.candidate.clone())
+            .or_insert_with(|| CandidateResult {
+                candidate: r.candidate.clone(),
+                name: r.candidate_name.clone(),
+                sessions: BTreeSet::new(),
+                total: 0,
+                problems: Vec::new(),
+            });
+        c.sessions.insert(r.session.clone());
+        let p = problems
+            .entry((r.candidate.clone(), r.problem.clone()))
+            .or_insert_with(|| ProblemResult {
+                problem: r.problem.clone(),
+                best_score: 0,
+                max_score: r.max_score,
+                attempts: 0,
+                best_at_ms: None,
+                awaiting_regrade: 0,
+                disagreements: 0,
+            });
+        p.attempts += 1;
+        let score = match (r.server_verdict, r.server_score) {
+            (Some(v), Some(s)) => {
+                if v != r.device_verdict || s != r.device_score {
+                    p.disagreements += 1;
+                }
+                s
+            }
+            _ => {
+                p.awaiting_regrade += 1;
+                r.device_score
+            }
+        };
+        if score > p.best_score || p.best_at_ms.is_none() && score == p.best_score {
+            p.best_score = score;
+            p.best_at_ms = Some(r.submitted_ms);
+        }
+    }
+    for ((candidate, _), p) in problems {
+        if let Some(c) = by_candidate.get_mut(&candidate) {
+            c.total += p.best_score;
+            c.problems.push(p);
+        }
+    }
+    Ok(by_candidate.into_values().collect())
+}
+
+async fn results(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Json<Vec<CandidateResult>>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Organizer]).await?;
+    Ok(Json(candidate_results(&state, &exam).await?))
+}
+
+/// A CSV field: quoted when needed, and text a spreadsheet would read as a formula
+/// (`=`, `+`, `-`, `@`, tab, CR at the start) prefixed with `'`.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+async fn results_csv(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Response, ApiFailure> {
+    authorize(&state, &headers, &[Role::Organizer]).await?;
+    let results = candidate_results(&state, &exam).await?;
+    // A byte-order mark: Excel in Japanese locales reads UTF-8 without one as Shift-JIS.
+    let mut out = String::from(
+        "\u{feff}candidate,name,problem,best_score,max_score,attempts,best_at_ms,awaiting_regrade,disagreements\r\n",
+    );
+    for c in &results {
+        for p in &c.problems {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\r\n",
+                csv_field(&c.candidate),
+                csv_field(&c.name),
+                csv_field(&p.problem),
+                p.best_score,
+                p.max_score,
+                p.attempts,
+                p.best_at_ms.map(|t| t.to_string()).unwrap_or_default(),
+                p.awaiting_regrade,
+                p.disagreements
+            ));
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}-results.csv\"",
+                    exam.replace('"', "")
+                ),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+async fn flags(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Organizer]).await?;
+    let flags = state.store.flags(&exam).await?;
+    Ok(Json(serde_json::json!({ "exam": exam, "flags": flags })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("007"), "007");
+    }
+}

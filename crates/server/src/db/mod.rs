@@ -1,0 +1,305 @@
+//! Storage behind one trait. Each backend keeps its own schema and migrations; what to do
+//! with a batch is decided once, in [`crate::ingest::plan`] and [`effects`], and a backend
+//! only loads what it holds and writes the decision in one transaction.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use sqlexam_core::crypto::PublicKey;
+use sqlexam_core::grade::Verdict;
+use sqlexam_core::record::{Event, Record, proctor_statement};
+
+use crate::ingest::{Incoming, Plan, SessionFacts};
+
+/// A storage failure; `retryable` when the database was only busy.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl StoreError {
+    pub fn fatal(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Who a bearer token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Uploads records and fetches packs.
+    Venue,
+    /// Everything else: exams, packs, results.
+    Organizer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Venue => "venue",
+            Role::Organizer => "organizer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "venue" => Some(Role::Venue),
+            "organizer" => Some(Role::Organizer),
+            _ => None,
+        }
+    }
+}
+
+/// An exam's signed pack as the server keeps it.
+#[derive(Debug, Clone)]
+pub struct StoredPack {
+    /// The pack id, which is the exam id.
+    pub exam: String,
+    pub version: String,
+    /// SHA-256 of the signed manifest (what records name).
+    pub hash: String,
+    pub bytes: Vec<u8>,
+    /// The start code, when the pack is sealed: the re-grader needs it.
+    pub start_code: Option<String>,
+    /// Raw proctor public key (hex) from the signed manifest, if proctors may act.
+    pub proctor_key: Option<String>,
+    pub uploaded_at: String,
+}
+
+/// A grading job: one submission record, claimed by one worker at a time.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub session: String,
+    pub seq: u64,
+    pub pack_hash: String,
+    pub problem: String,
+    pub sql: String,
+    pub attempts: u32,
+}
+
+/// The server's verdict on a job.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    pub id: i64,
+    pub session: String,
+    pub seq: u64,
+    /// `None` when the job could not be graded (pack missing, grader crashed): kept with
+    /// `error` and not retried past the attempt limit.
+    pub verdict: Option<Verdict>,
+    pub score: u32,
+    pub error: Option<String>,
+    pub graded_at: String,
+}
+
+/// One submission as the results show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SubmissionRow {
+    pub exam: String,
+    pub session: String,
+    pub seq: u64,
+    pub candidate: String,
+    pub candidate_name: String,
+    pub problem: String,
+    pub submitted_ms: u64,
+    pub device_verdict: Verdict,
+    pub device_score: u32,
+    pub max_score: u32,
+    pub server_verdict: Option<Verdict>,
+    pub server_score: Option<u32>,
+}
+
+/// Something an organizer should look at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Flag {
+    pub exam: String,
+    pub session: String,
+    pub seq: u64,
+    /// `fork`, `rollback`, `wrong_pack`, `proctor_unproven`, `disagreement`, `ungradable`.
+    pub kind: String,
+    pub detail: String,
+}
+
+/// Counts for `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub records: u64,
+    pub sessions: u64,
+    pub jobs_queued: u64,
+    pub jobs_done: u64,
+    pub flags: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The facts fixed by a session's first record, if the session is known.
+    async fn session_facts(&self, session: &str) -> StoreResult<Option<SessionFacts>>;
+
+    /// In one transaction, serialized per session: creates the session if new, plans
+    /// `incoming` (already checked against `facts`) against what is held, stores the plan
+    /// and its [`effects`] (submissions, grading jobs, flags), and returns the plan.
+    async fn apply(
+        &self,
+        facts: &SessionFacts,
+        incoming: Vec<Incoming>,
+        checks: &Checks,
+        now: &str,
+    ) -> StoreResult<Plan>;
+
+    /// Highest contiguous seq, its hash, and the seqs held back; `None` if unknown.
+    async fn held(&self, session: &str) -> StoreResult<Option<(u64, String, Vec<u64>)>>;
+
+    async fn add_token(&self, hash: &str, role: Role, label: &str, now: &str) -> StoreResult<()>;
+    async fn token_role(&self, hash: &str) -> StoreResult<Option<Role>>;
+
+    /// Stores a pack as its exam's pack. A different pack of the same exam and version is
+    /// refused (`Err(Some(hash held))`); the same pack again changes nothing.
+    async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>>;
+    /// The exam's newest pack.
+    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<StoredPack>>;
+    async fn pack_by_hash(&self, hash: &str) -> StoreResult<Option<StoredPack>>;
+    /// Every exam id with its newest pack's version and hash.
+    async fn exams(&self) -> StoreResult<Vec<(String, String, String)>>;
+
+    /// Claims the oldest queued job, or one whose lease ran out, for `lease_ms`.
+    async fn claim_job(&self, worker: &str, lease_ms: u64, now_ms: i64)
+    -> StoreResult<Option<Job>>;
+    /// Puts a claimed job back in the queue at once (its grader failed).
+    async fn release_job(&self, id: i64) -> StoreResult<()>;
+    /// Stores a job's verdict beside the device's, flags a disagreement, ends the job.
+    async fn finish_job(&self, result: &JobResult) -> StoreResult<()>;
+
+    async fn submissions(&self, exam: &str) -> StoreResult<Vec<SubmissionRow>>;
+    async fn flags(&self, exam: &str) -> StoreResult<Vec<Flag>>;
+    async fn counts(&self) -> StoreResult<Counts>;
+}
+
+/// What records are checked against beyond their session: the exam's pack as the server
+/// holds it (`None` if no pack of that exam was uploaded yet).
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    pub exam_pack_hash: Option<String>,
+    /// The proctor key of the pack the session names, if the server holds that pack:
+    /// `Some(None)` when the pack allows no proctor actions.
+    pub proctor_key: Option<Option<PublicKey>>,
+}
+
+/// A new submission to show in results and re-grade.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub seq: u64,
+    pub problem: String,
+    pub sql: String,
+    pub submitted_ms: u64,
+    pub verdict: Verdict,
+    pub score: u32,
+    pub max_score: u32,
+}
+
+/// What appending records means beyond the chain: submissions to grade and flags to raise.
+#[derive(Debug, Clone, Default)]
+pub struct Effects {
+    pub submissions: Vec<NewSubmission>,
+    pub flags: Vec<Flag>,
+}
+
+/// Derives the effects of a plan for a session (shared by every backend).
+pub fn effects(facts: &SessionFacts, plan: &Plan, checks: &Checks, new_session: bool) -> Effects {
+    let mut out = Effects::default();
+    let flag = |seq: u64, kind: &str, detail: String| Flag {
+        exam: facts.exam.clone(),
+        session: facts.session.clone(),
+        seq,
+        kind: kind.into(),
+        detail,
+    };
+    if new_session
+        && let Some(exam_hash) = &checks.exam_pack_hash
+        && *exam_hash != facts.pack_hash
+    {
+        out.flags.push(flag(
+            1,
+            "wrong_pack",
+            format!(
+                "the session ran on pack {} but the exam's pack is {exam_hash}",
+                facts.pack_hash
+            ),
+        ));
+    }
+    for (kind, r) in &plan.forks {
+        out.flags.push(flag(
+            r.seq,
+            kind.code(),
+            match kind {
+                crate::ingest::ForkKind::Rollback => format!(
+                    "another record at seq {} after the server had receipted it: the device's chain went backwards",
+                    r.seq
+                ),
+                crate::ingest::ForkKind::Fork => format!(
+                    "a record at seq {} that does not follow the one the server holds before it",
+                    r.seq
+                ),
+            },
+        ));
+    }
+    for r in &plan.append {
+        let Ok(record) = serde_json::from_slice::<Record>(&r.bytes) else {
+            continue;
+        };
+        match &record.event {
+            Event::Submission {
+                problem,
+                sql,
+                verdict,
+                score,
+                max_score,
+                submitted_elapsed_ms,
+                ..
+            } => out.submissions.push(NewSubmission {
+                seq: record.seq,
+                problem: problem.clone(),
+                sql: sql.clone(),
+                submitted_ms: *submitted_elapsed_ms,
+                verdict: *verdict,
+                score: *score,
+                max_score: *max_score,
+            }),
+            Event::Proctor { action, proof } => {
+                let why = match (proof, &checks.proctor_key) {
+                    (None, _) => Some("it carries no proctor signature"),
+                    (Some(_), None) => Some("the server does not hold the session's pack"),
+                    (Some(_), Some(None)) => Some("the pack allows no proctor actions"),
+                    (Some(p), Some(Some(key))) => {
+                        let statement =
+                            proctor_statement(&record.session, record.seq, &record.prev, action);
+                        let signed = sqlexam_core::encoding::unhex(&p.signature).is_some_and(|s| {
+                            key.verify(sqlexam_core::pack::PROCTOR_DOMAIN, statement.as_bytes(), &s)
+                        });
+                        if p.statement != statement {
+                            Some("its proctor signature is for another action or place")
+                        } else if !signed {
+                            Some("its proctor signature does not verify")
+                        } else {
+                            None
+                        }
+                    }
+                };
+                if let Some(why) = why {
+                    out.flags.push(flag(
+                        record.seq,
+                        "proctor_unproven",
+                        format!("a proctor action that is not proven: {why}"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

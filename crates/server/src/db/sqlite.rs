@@ -1,0 +1,728 @@
+//! The embedded backend: one SQLite file (WAL, `synchronous=FULL`), one connection behind a
+//! mutex, every call on tokio's blocking pool. One server process owns the file; several
+//! processes need the PostgreSQL backend.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sqlexam_core::grade::Verdict;
+use sqlexam_core::record::GENESIS;
+
+use super::{
+    Checks, Counts, Flag, Job, JobResult, Role, Store, StoreError, StoreResult, StoredPack,
+    SubmissionRow, effects,
+};
+use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
+
+/// After this many claims without a result a job is given up and flagged `ungradable`.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    candidate TEXT NOT NULL,
+    candidate_name TEXT NOT NULL,
+    exam TEXT NOT NULL,
+    pack_hash TEXT NOT NULL,
+    held_seq INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_record_at TEXT NOT NULL
+);
+CREATE INDEX sessions_exam ON sessions (exam);
+CREATE TABLE records (
+    session TEXT NOT NULL REFERENCES sessions (id),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (session, seq)
+) WITHOUT ROWID;
+CREATE TABLE pending (
+    session TEXT NOT NULL REFERENCES sessions (id),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (session, seq, hash)
+) WITHOUT ROWID;
+CREATE TABLE evidence (
+    session TEXT NOT NULL REFERENCES sessions (id),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (session, seq, hash)
+) WITHOUT ROWID;
+CREATE TABLE submissions (
+    session TEXT NOT NULL REFERENCES sessions (id),
+    seq INTEGER NOT NULL,
+    problem TEXT NOT NULL,
+    sql TEXT NOT NULL,
+    submitted_ms INTEGER NOT NULL,
+    device_verdict TEXT NOT NULL,
+    device_score INTEGER NOT NULL,
+    max_score INTEGER NOT NULL,
+    server_verdict TEXT,
+    server_score INTEGER,
+    server_error TEXT,
+    graded_at TEXT,
+    PRIMARY KEY (session, seq)
+) WITHOUT ROWID;
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    session TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'done')),
+    worker TEXT,
+    lease_until_ms INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (session, seq)
+);
+CREATE INDEX jobs_ready ON jobs (state, lease_until_ms);
+CREATE TABLE flags (
+    id INTEGER PRIMARY KEY,
+    exam TEXT NOT NULL,
+    session TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (session, seq, kind, detail)
+);
+CREATE INDEX flags_exam ON flags (exam);
+CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('venue', 'organizer')),
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE packs (
+    hash TEXT PRIMARY KEY,
+    exam TEXT NOT NULL,
+    version TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    start_code TEXT,
+    proctor_key TEXT,
+    uploaded_at TEXT NOT NULL,
+    UNIQUE (exam, version)
+);
+"];
+
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn err(e: rusqlite::Error) -> StoreError {
+    let busy = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    StoreError {
+        message: e.to_string(),
+        retryable: busy,
+    }
+}
+
+fn verdict_text(v: Verdict) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn parse_verdict(text: &str) -> Option<Verdict> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::fatal(format!(
+                "{}: made by a newer sqlexam (schema {version}, this one knows {})",
+                path.display(),
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction().map_err(err)?;
+            tx.execute_batch(migration).map_err(err)?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard).map_err(err)
+        })
+        .await
+        .map_err(|e| StoreError::fatal(format!("a storage task failed: {e}")))?
+    }
+}
+
+fn pack_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPack> {
+    Ok(StoredPack {
+        hash: r.get(0)?,
+        exam: r.get(1)?,
+        version: r.get(2)?,
+        bytes: r.get(3)?,
+        start_code: r.get(4)?,
+        proctor_key: r.get(5)?,
+        uploaded_at: r.get(6)?,
+    })
+}
+
+const PACK_COLUMNS: &str = "hash, exam, version, bytes, start_code, proctor_key, uploaded_at";
+
+fn insert_flag(tx: &Connection, f: &Flag, now: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO flags (exam, session, seq, kind, detail, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![f.exam, f.session, f.seq as i64, f.kind, f.detail, now],
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn session_facts(&self, session: &str) -> StoreResult<Option<SessionFacts>> {
+        let session = session.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT id, device, public_key, candidate, candidate_name, exam, pack_hash
+                 FROM sessions WHERE id = ?1",
+                [&session],
+                |r| {
+                    Ok(SessionFacts {
+                        session: r.get(0)?,
+                        device: r.get(1)?,
+                        public_key: r.get(2)?,
+                        candidate: r.get(3)?,
+                        candidate_name: r.get(4)?,
+                        exam: r.get(5)?,
+                        pack_hash: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn apply(
+        &self,
+        facts: &SessionFacts,
+        incoming: Vec<Incoming>,
+        checks: &Checks,
+        now: &str,
+    ) -> StoreResult<Plan> {
+        let (facts, checks, now) = (facts.clone(), checks.clone(), now.to_owned());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let new_session = tx.execute(
+                "INSERT OR IGNORE INTO sessions (id, device, public_key, candidate,
+                    candidate_name, exam, pack_hash, held_seq, head, created_at, last_record_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?9)",
+                params![
+                    facts.session,
+                    facts.device,
+                    facts.public_key,
+                    facts.candidate,
+                    facts.candidate_name,
+                    facts.exam,
+                    facts.pack_hash,
+                    GENESIS,
+                    now
+                ],
+            )? == 1;
+            let (seq, head): (i64, String) = tx.query_row(
+                "SELECT held_seq, head FROM sessions WHERE id = ?1",
+                [&facts.session],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let mut held = Held {
+                seq: seq as u64,
+                head,
+                ..Held::default()
+            };
+            {
+                let mut stored =
+                    tx.prepare_cached("SELECT hash FROM records WHERE session = ?1 AND seq = ?2")?;
+                for r in incoming.iter().filter(|r| r.seq <= held.seq) {
+                    if let Some(hash) = stored
+                        .query_row(params![facts.session, r.seq as i64], |row| {
+                            row.get::<_, String>(0)
+                        })
+                        .optional()?
+                    {
+                        held.stored.insert(r.seq, hash);
+                    }
+                }
+                let mut pending = tx.prepare_cached(
+                    "SELECT seq, prev, hash, bytes, signature FROM pending WHERE session = ?1",
+                )?;
+                held.pending = pending
+                    .query_map([&facts.session], |r| {
+                        Ok(Incoming {
+                            seq: r.get::<_, i64>(0)? as u64,
+                            prev: r.get(1)?,
+                            hash: r.get(2)?,
+                            bytes: r.get(3)?,
+                            signature: r.get(4)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+            }
+            let plan = plan(&held, &incoming);
+            let effects = effects(&facts, &plan, &checks, new_session);
+            {
+                let mut append = tx.prepare_cached(
+                    "INSERT INTO records (session, seq, hash, bytes, signature, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for r in &plan.append {
+                    append.execute(params![
+                        facts.session,
+                        r.seq as i64,
+                        r.hash,
+                        r.bytes,
+                        r.signature,
+                        now
+                    ])?;
+                }
+                let mut evidence = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO evidence (session, seq, hash, kind, bytes, signature,
+                        received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for (kind, r) in &plan.forks {
+                    evidence.execute(params![
+                        facts.session,
+                        r.seq as i64,
+                        r.hash,
+                        kind.code(),
+                        r.bytes,
+                        r.signature,
+                        now
+                    ])?;
+                }
+                let mut hold = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO pending (session, seq, hash, prev, bytes, signature,
+                        received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for r in &plan.hold {
+                    hold.execute(params![
+                        facts.session,
+                        r.seq as i64,
+                        r.hash,
+                        r.prev,
+                        r.bytes,
+                        r.signature,
+                        now
+                    ])?;
+                }
+                let mut release = tx.prepare_cached(
+                    "DELETE FROM pending WHERE session = ?1 AND seq = ?2 AND hash = ?3",
+                )?;
+                for (seq, hash) in &plan.release {
+                    release.execute(params![facts.session, *seq as i64, hash])?;
+                }
+                let mut submission = tx.prepare_cached(
+                    "INSERT INTO submissions (session, seq, problem, sql, submitted_ms,
+                        device_verdict, device_score, max_score)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                let mut job = tx.prepare_cached(
+                    "INSERT INTO jobs (session, seq, state) VALUES (?1, ?2, 'queued')",
+                )?;
+                for s in &effects.submissions {
+                    submission.execute(params![
+                        facts.session,
+                        s.seq as i64,
+                        s.problem,
+                        s.sql,
+                        s.submitted_ms as i64,
+                        verdict_text(s.verdict),
+                        s.score,
+                        s.max_score
+                    ])?;
+                    job.execute(params![facts.session, s.seq as i64])?;
+                }
+            }
+            for f in &effects.flags {
+                insert_flag(&tx, f, &now)?;
+            }
+            tx.execute(
+                "UPDATE sessions SET held_seq = ?2, head = ?3, last_record_at = ?4 WHERE id = ?1",
+                params![facts.session, plan.seq as i64, plan.head, now],
+            )?;
+            tx.commit()?;
+            Ok(plan)
+        })
+        .await
+    }
+
+    async fn held(&self, session: &str) -> StoreResult<Option<(u64, String, Vec<u64>)>> {
+        let session = session.to_owned();
+        self.with(move |c| {
+            let Some((seq, head)) = c
+                .query_row(
+                    "SELECT held_seq, head FROM sessions WHERE id = ?1",
+                    [&session],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let mut stmt =
+                c.prepare("SELECT DISTINCT seq FROM pending WHERE session = ?1 ORDER BY seq")?;
+            let pending = stmt
+                .query_map([&session], |r| Ok(r.get::<_, i64>(0)? as u64))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Some((seq, head, pending)))
+        })
+        .await
+    }
+
+    async fn add_token(&self, hash: &str, role: Role, label: &str, now: &str) -> StoreResult<()> {
+        let (hash, label, now) = (hash.to_owned(), label.to_owned(), now.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO tokens (hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![hash, role.as_str(), label, now],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn token_role(&self, hash: &str) -> StoreResult<Option<Role>> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            c.query_row("SELECT role FROM tokens WHERE hash = ?1", [&hash], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()
+        })
+        .await
+        .map(|role| role.and_then(|r| Role::parse(&r)))
+    }
+
+    async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>> {
+        let pack = pack.clone();
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let held: Option<String> = tx
+                .query_row(
+                    "SELECT hash FROM packs WHERE exam = ?1 AND version = ?2",
+                    [&pack.exam, &pack.version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let outcome = match held {
+                Some(hash) if hash != pack.hash => Err(hash),
+                Some(_) => {
+                    // The same pack again: a corrected start code is taken.
+                    tx.execute(
+                        "UPDATE packs SET start_code = ?2 WHERE hash = ?1",
+                        params![pack.hash, pack.start_code],
+                    )?;
+                    Ok(())
+                }
+                None => {
+                    tx.execute(
+                        &format!(
+                            "INSERT INTO packs ({PACK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                        ),
+                        params![
+                            pack.hash,
+                            pack.exam,
+                            pack.version,
+                            pack.bytes,
+                            pack.start_code,
+                            pack.proctor_key,
+                            pack.uploaded_at
+                        ],
+                    )?;
+                    Ok(())
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<StoredPack>> {
+        let exam = exam.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {PACK_COLUMNS} FROM packs WHERE exam = ?1 ORDER BY rowid DESC LIMIT 1"
+                ),
+                [&exam],
+                pack_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn pack_by_hash(&self, hash: &str) -> StoreResult<Option<StoredPack>> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {PACK_COLUMNS} FROM packs WHERE hash = ?1"),
+                [&hash],
+                pack_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn exams(&self) -> StoreResult<Vec<(String, String, String)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT exam, version, hash FROM packs p WHERE rowid =
+                   (SELECT max(rowid) FROM packs q WHERE q.exam = p.exam) ORDER BY exam",
+            )?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .await
+    }
+
+    async fn claim_job(
+        &self,
+        worker: &str,
+        lease_ms: u64,
+        now_ms: i64,
+    ) -> StoreResult<Option<Job>> {
+        let worker = worker.to_owned();
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let job = loop {
+                let candidate = tx
+                    .query_row(
+                        "SELECT j.id, j.session, j.seq, j.attempts, s.pack_hash, b.problem, b.sql,
+                                s.exam
+                         FROM jobs j JOIN sessions s ON s.id = j.session
+                         JOIN submissions b ON b.session = j.session AND b.seq = j.seq
+                         WHERE j.state = 'queued' OR (j.state = 'claimed' AND j.lease_until_ms < ?1)
+                         ORDER BY j.id LIMIT 1",
+                        [now_ms],
+                        |r| {
+                            Ok((
+                                Job {
+                                    id: r.get(0)?,
+                                    session: r.get(1)?,
+                                    seq: r.get::<_, i64>(2)? as u64,
+                                    attempts: r.get(3)?,
+                                    pack_hash: r.get(4)?,
+                                    problem: r.get(5)?,
+                                    sql: r.get(6)?,
+                                },
+                                r.get::<_, String>(7)?,
+                            ))
+                        },
+                    )
+                    .optional()?;
+                let Some((job, exam)) = candidate else {
+                    break None;
+                };
+                if job.attempts >= MAX_ATTEMPTS {
+                    // Claimed and lost this many times (a grader that crashes on it): give up.
+                    tx.execute("UPDATE jobs SET state = 'done' WHERE id = ?1", [job.id])?;
+                    insert_flag(
+                        &tx,
+                        &Flag {
+                            exam,
+                            session: job.session.clone(),
+                            seq: job.seq,
+                            kind: "ungradable".into(),
+                            detail: format!(
+                                "the server's grader gave no verdict in {MAX_ATTEMPTS} attempts"
+                            ),
+                        },
+                        &sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc()),
+                    )?;
+                    continue;
+                }
+                tx.execute(
+                    "UPDATE jobs SET state = 'claimed', worker = ?2, lease_until_ms = ?3,
+                        attempts = attempts + 1 WHERE id = ?1",
+                    params![job.id, worker, now_ms + lease_ms as i64],
+                )?;
+                break Some(Job {
+                    attempts: job.attempts + 1,
+                    ..job
+                });
+            };
+            tx.commit()?;
+            Ok(job)
+        })
+        .await
+    }
+
+    async fn release_job(&self, id: i64) -> StoreResult<()> {
+        self.with(move |c| {
+            c.execute(
+                "UPDATE jobs SET state = 'queued', lease_until_ms = 0 WHERE id = ?1 AND state = 'claimed'",
+                [id],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn finish_job(&self, result: &JobResult) -> StoreResult<()> {
+        let result = result.clone();
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "UPDATE submissions SET server_verdict = ?3, server_score = ?4,
+                    server_error = ?5, graded_at = ?6 WHERE session = ?1 AND seq = ?2",
+                params![
+                    result.session,
+                    result.seq as i64,
+                    result.verdict.map(verdict_text),
+                    result.verdict.map(|_| result.score),
+                    result.error,
+                    result.graded_at
+                ],
+            )?;
+            tx.execute("UPDATE jobs SET state = 'done' WHERE id = ?1", [result.id])?;
+            let (exam, device_verdict, device_score): (String, String, u32) = tx.query_row(
+                "SELECT s.exam, b.device_verdict, b.device_score FROM submissions b
+                 JOIN sessions s ON s.id = b.session WHERE b.session = ?1 AND b.seq = ?2",
+                params![result.session, result.seq as i64],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let flag = match (result.verdict, &result.error) {
+                (Some(v), _) if verdict_text(v) != device_verdict || result.score != device_score => {
+                    Some(("disagreement", format!(
+                        "the device recorded {device_verdict} ({device_score} points); the server's re-grade gives {} ({} points)",
+                        verdict_text(v),
+                        result.score
+                    )))
+                }
+                (None, Some(e)) => Some(("ungradable", format!("the server could not re-grade it: {e}"))),
+                _ => None,
+            };
+            if let Some((kind, detail)) = flag {
+                insert_flag(
+                    &tx,
+                    &Flag {
+                        exam,
+                        session: result.session.clone(),
+                        seq: result.seq,
+                        kind: kind.into(),
+                        detail,
+                    },
+                    &result.graded_at,
+                )?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn submissions(&self, exam: &str) -> StoreResult<Vec<SubmissionRow>> {
+        let exam = exam.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT s.exam, b.session, b.seq, s.candidate, s.candidate_name, b.problem,
+                        b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
+                        b.server_verdict, b.server_score
+                 FROM submissions b JOIN sessions s ON s.id = b.session
+                 WHERE s.exam = ?1 ORDER BY s.candidate, b.problem, b.submitted_ms, b.seq",
+            )?;
+            stmt.query_map([&exam], |r| {
+                Ok(SubmissionRow {
+                    exam: r.get(0)?,
+                    session: r.get(1)?,
+                    seq: r.get::<_, i64>(2)? as u64,
+                    candidate: r.get(3)?,
+                    candidate_name: r.get(4)?,
+                    problem: r.get(5)?,
+                    submitted_ms: r.get::<_, i64>(6)? as u64,
+                    device_verdict: parse_verdict(&r.get::<_, String>(7)?)
+                        .unwrap_or(Verdict::Forbidden),
+                    device_score: r.get(8)?,
+                    max_score: r.get(9)?,
+                    server_verdict: r
+                        .get::<_, Option<String>>(10)?
+                        .and_then(|v| parse_verdict(&v)),
+                    server_score: r.get(11)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    async fn flags(&self, exam: &str) -> StoreResult<Vec<Flag>> {
+        let exam = exam.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT exam, session, seq, kind, detail FROM flags WHERE exam = ?1
+                 ORDER BY session, seq, id",
+            )?;
+            stmt.query_map([&exam], |r| {
+                Ok(Flag {
+                    exam: r.get(0)?,
+                    session: r.get(1)?,
+                    seq: r.get::<_, i64>(2)? as u64,
+                    kind: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    async fn counts(&self) -> StoreResult<Counts> {
+        self.with(|c| {
+            let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0).map(|n| n as u64));
+            Ok(Counts {
+                records: count("SELECT count(*) FROM records")?,
+                sessions: count("SELECT count(*) FROM sessions")?,
+                jobs_queued: count("SELECT count(*) FROM jobs WHERE state != 'done'")?,
+                jobs_done: count("SELECT count(*) FROM jobs WHERE state = 'done'")?,
+                flags: count("SELECT count(*) FROM flags")?,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,114 @@
+//! The central server (docs/api.md): takes signed result records from devices, venues and
+//! proctors' bundles, verifies and stores them, answers with signed receipts, re-grades
+//! every submission, and shows organizers the results.
+//!
+//! [`launch`] runs it on a listener until `shutdown` resolves, then finishes the requests in
+//! flight and stops the re-grade workers. `sqlexam serve` is a thin call into it.
+
+pub mod api;
+pub mod db;
+mod error;
+pub mod ingest;
+mod limits;
+pub mod regrade;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sqlexam_core::crypto::SigningKey;
+use sqlexam_core::pack::Trust;
+
+pub use error::ApiFailure;
+pub use regrade::{GraderCommand, child_main};
+
+/// Everything a server needs to run.
+pub struct Settings {
+    /// Holds the server key (`server.key`), the SQLite database (`server.sqlite`) unless
+    /// `database` says otherwise, and the packs handed to grading children.
+    pub data_dir: PathBuf,
+    /// Organizer keys a pack must be signed by (or endorsed from) to be uploaded.
+    pub trust: Trust,
+    /// How to start a grading child.
+    pub grader: GraderCommand,
+    /// Re-grade workers in this process (0: this process only takes records).
+    pub workers: usize,
+}
+
+/// The server key: created on first start, kept in the data folder (mode 0600). Several
+/// server processes on one database must share it (the same data folder, or a copy).
+pub fn server_key(data_dir: &Path) -> Result<SigningKey, String> {
+    let path = data_dir.join("server.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => SigningKey::from_pem(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKey::generate().map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(data_dir)
+                .and_then(|()| {
+                    sqlexam_core::fsutil::write_atomic(&path, key.to_pem().as_bytes(), true)
+                })
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            // Two processes starting at once: the first key written wins, both use it.
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            SigningKey::from_pem(&text).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// Opens the default store: SQLite in the data folder.
+pub fn open_sqlite(data_dir: &Path) -> Result<Arc<dyn db::Store>, String> {
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let path = data_dir.join("server.sqlite");
+    let store =
+        db::sqlite::SqliteStore::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// Serves on `listener` until `shutdown` resolves; returns once in-flight requests are
+/// answered and the re-grade workers have stopped.
+pub async fn launch(
+    settings: Settings,
+    store: Arc<dyn db::Store>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let key = server_key(&settings.data_dir)?;
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let regrader = Arc::new(regrade::Regrader {
+        store: store.clone(),
+        command: settings.grader.clone(),
+        pack_dir: settings.data_dir.join("packs"),
+        wake: wake.clone(),
+    });
+    let workers: Vec<_> = (0..settings.workers)
+        .map(|i| {
+            let name = format!("{}-{i}", std::process::id());
+            tokio::spawn(regrader.clone().run(name, stop_rx.clone()))
+        })
+        .collect();
+    let state = api::AppState::new(store, key, settings.trust, wake);
+    let app = api::router(state);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| format!("the server stopped: {e}"));
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    served
+}
+
+/// A new bearer token and the hash the server stores (the token itself is shown once).
+pub fn new_token() -> Result<(String, String), String> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| "the system random source failed".to_string())?;
+    let token = format!("sqx_{}", sqlexam_core::encoding::hex(&bytes));
+    let hash = sqlexam_core::crypto::sha256_hex(token.as_bytes());
+    Ok((token, hash))
+}

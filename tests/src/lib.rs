@@ -1,0 +1,425 @@
+//! The harness of the cross-component scenarios: an organizer's pack built from the starter
+//! problems, exams taken on the real session engine, a server launched on loopback, and a
+//! hand-driven device for records no honest engine would write.
+#![allow(clippy::unwrap_used)] // a test harness panics on broken setup
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlexam_core::crypto::{PublicKey, SigningKey};
+use sqlexam_core::encoding::format_time;
+use sqlexam_core::grade::{Verdict, grade};
+use sqlexam_core::pack::{Anchor, BuildOptions, Trust, build};
+use sqlexam_core::problem::{
+    Expectation, Problem, WhileClosed, load_problem, read_pack_source, submissions,
+};
+use sqlexam_core::protocol::NDJSON;
+use sqlexam_core::record::{Event, FORMAT, GENESIS, PackRef, Record, SignedRecord};
+use sqlexam_core::session::{Engine, SystemClock};
+use sqlexam_server::db::{Role, Store};
+use sqlexam_server::{GraderCommand, Settings};
+
+pub const START_CODE: &str = "7G4K-2QXM-9PZR-H3CW";
+pub const PASSPHRASE: &str = "kq3v-8mzt-r2wd-x6hp";
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `sqlexam` binary `cargo test` built beside this test (it grades in the server's
+/// children and runs as a server process).
+pub fn sqlexam_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = dir.join(format!("sqlexam{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run the workspace's tests (cargo test --workspace), which build it",
+        bin.display()
+    );
+    bin
+}
+
+/// An organizer: a key, the trust that names it, and a sealed pack of the starter problems.
+pub struct Organizer {
+    pub key: SigningKey,
+    pub trust: Trust,
+    pub pack: Vec<u8>,
+    pub pack_id: String,
+    pub problems: Vec<Problem>,
+    /// Every labelled submission of the starter pack: (problem id, SQL, expected verdict).
+    pub labelled: Vec<(String, String, Expectation)>,
+}
+
+/// Builds the starter pack's first `n` problems into a sealed pack signed by a fresh key.
+pub fn organizer(n: usize) -> Organizer {
+    sqlexam_core::init_sqlite();
+    let source = read_pack_source(&root().join("problems/sql-basics")).unwrap();
+    let mut problems = Vec::new();
+    let mut labelled = Vec::new();
+    for dir in source.problem_dirs.iter().take(n) {
+        let problem = load_problem(dir, &source.defaults).unwrap();
+        for s in submissions(dir).unwrap() {
+            labelled.push((
+                problem.id.clone(),
+                std::fs::read_to_string(&s.path).unwrap(),
+                s.expect,
+            ));
+        }
+        problems.push(problem);
+    }
+    let key = SigningKey::generate().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let mut exam = source.exam;
+    exam.while_closed = WhileClosed::Paused;
+    let pack = build(
+        &source.id,
+        &source.version,
+        &source.title,
+        &problems,
+        &BuildOptions {
+            key: &key,
+            endorsements: Vec::new(),
+            start_code: Some(START_CODE.into()),
+            exam,
+            proctor_passphrase: Some(PASSPHRASE.into()),
+            created: now,
+            not_before: now - time::Duration::hours(1),
+            not_after: now + time::Duration::days(30),
+        },
+    )
+    .unwrap();
+    let trust = Trust {
+        anchors: vec![Anchor::new(&key.public(), "test organizer")],
+        revoked: Vec::new(),
+    };
+    Organizer {
+        key,
+        trust,
+        pack,
+        pack_id: source.id,
+        problems,
+        labelled,
+    }
+}
+
+/// Takes an exam on the real session engine: starts a session, submits each (problem, SQL)
+/// and waits for every verdict, then ends it. Returns the engine's records.
+pub fn take_exam(
+    org: &Organizer,
+    candidate: &str,
+    answers: &[(String, String)],
+) -> Vec<SignedRecord> {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(
+        dir.path(),
+        org.trust.clone(),
+        Arc::new(SystemClock::default()),
+    )
+    .unwrap();
+    let session = engine
+        .start_session(
+            &org.pack,
+            Some(START_CODE),
+            candidate,
+            &format!("Candidate {candidate}"),
+        )
+        .unwrap();
+    for (problem, sql) in answers {
+        engine.submit(&session, problem, sql).unwrap();
+    }
+    assert!(engine.wait_idle(Duration::from_secs(300)), "graded in time");
+    engine.finish(&session).unwrap();
+    engine.records().unwrap()
+}
+
+/// The batch body: one export line per record.
+pub fn ndjson(records: &[SignedRecord]) -> String {
+    records.iter().map(|r| r.to_export_line() + "\n").collect()
+}
+
+/// A device driven by hand: signs whatever records a test needs, chained or not.
+pub struct Device {
+    pub key: SigningKey,
+    pub session: String,
+    pub candidate: String,
+    pub pack: PackRef,
+    pub records: Vec<SignedRecord>,
+}
+
+impl Device {
+    pub fn new(org: &Organizer, session: &str, candidate: &str) -> Device {
+        let verified = sqlexam_core::pack::verify(
+            &org.pack[..],
+            &sqlexam_core::pack::VerifyOptions {
+                trust: &org.trust,
+                now: time::OffsetDateTime::now_utc(),
+                ledger: None,
+                start_code: None,
+            },
+        )
+        .unwrap();
+        Device {
+            key: SigningKey::generate().unwrap(),
+            session: session.into(),
+            candidate: candidate.into(),
+            pack: PackRef {
+                id: verified.manifest.id.clone(),
+                version: verified.manifest.version.clone(),
+                hash: verified.hash.clone(),
+            },
+            records: Vec::new(),
+        }
+    }
+
+    /// Signs the next record of the chain with `event`.
+    pub fn push(&mut self, event: Event) -> SignedRecord {
+        let signed = self.sign(self.records.len() as u64 + 1, self.head(), event);
+        self.records.push(signed.clone());
+        signed
+    }
+
+    /// The hash the next record chains to.
+    pub fn head(&self) -> String {
+        self.records
+            .last()
+            .map_or(GENESIS.to_string(), SignedRecord::hash)
+    }
+
+    /// Signs a record with any seq and prev, outside the chain.
+    pub fn sign(&self, seq: u64, prev: String, event: Event) -> SignedRecord {
+        let record = Record {
+            format: FORMAT.into(),
+            device: self.key.public().key_id(),
+            session: self.session.clone(),
+            seq,
+            prev,
+            pack: self.pack.clone(),
+            candidate: self.candidate.clone(),
+            wall_time: format_time(time::OffsetDateTime::now_utc()),
+            elapsed_ms: seq * 1000,
+            event,
+        };
+        SignedRecord::sign(&record, &self.key)
+    }
+
+    pub fn start(&mut self) -> SignedRecord {
+        self.push(Event::SessionStarted {
+            candidate_name: format!("Device {}", self.candidate),
+            device_public_key: self.key.public().to_hex(),
+            duration_ms: 3_600_000,
+            while_closed: WhileClosed::Paused,
+            packs_seen: BTreeMap::new(),
+        })
+    }
+
+    /// A submission event claiming `verdict` and `score` for `sql`.
+    pub fn submission(
+        problem: &Problem,
+        id: u64,
+        sql: &str,
+        verdict: Verdict,
+        score: u32,
+    ) -> Event {
+        Event::Submission {
+            submission_id: id,
+            submitted_elapsed_ms: id * 1000,
+            problem: problem.id.clone(),
+            sql: sql.into(),
+            verdict,
+            score,
+            max_score: problem.points,
+            groups: Vec::new(),
+            datasets: Vec::new(),
+            grader_version: "test".into(),
+            sqlite_version: sqlexam_core::sqlite_version().into(),
+            grading_ms: 1.0,
+        }
+    }
+
+    /// An honest submission: graded here, recorded as graded.
+    pub fn honest(problem: &Problem, id: u64, sql: &str) -> Event {
+        let g = grade(problem, sql, sqlexam_core::grade::Scope::All);
+        Self::submission(problem, id, sql, g.verdict, g.score)
+    }
+}
+
+/// A server on loopback, in this process, with an organizer and a venue token.
+pub struct TestServer {
+    pub url: String,
+    pub organizer: String,
+    pub venue: String,
+    pub key: PublicKey,
+    pub store: Arc<dyn Store>,
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<Result<(), String>>>,
+}
+
+impl TestServer {
+    /// Starts a server on SQLite in a fresh folder with `workers` re-grade workers.
+    pub async fn start(trust: &Trust, workers: usize) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlexam_server::open_sqlite(dir.path()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let now = format_time(time::OffsetDateTime::now_utc());
+        let mut tokens = Vec::new();
+        for role in [Role::Organizer, Role::Venue] {
+            let (token, hash) = sqlexam_server::new_token().unwrap();
+            store.add_token(&hash, role, "test", &now).await.unwrap();
+            tokens.push(token);
+        }
+        let key = sqlexam_server::server_key(dir.path()).unwrap().public();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let settings = Settings {
+            data_dir: dir.path().to_owned(),
+            trust: trust.clone(),
+            grader: GraderCommand {
+                program: sqlexam_bin(),
+                args: vec!["serve".into(), "--grader".into()],
+            },
+            workers,
+        };
+        let handle = tokio::spawn(sqlexam_server::launch(
+            settings,
+            store.clone(),
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        TestServer {
+            url,
+            venue: tokens.pop().unwrap(),
+            organizer: tokens.pop().unwrap(),
+            key,
+            store,
+            dir,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// A minimal HTTP client for the API.
+pub struct Api {
+    pub url: String,
+    http: reqwest::Client,
+}
+
+/// A response: status and body (JSON when it parses).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub json: serde_json::Value,
+    pub text: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Api {
+    pub fn new(url: &str) -> Api {
+        Api {
+            url: url.into(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        Reply {
+            status,
+            json: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+            text,
+            headers,
+        }
+    }
+
+    pub async fn post_batch(&self, token: &str, body: impl Into<String>) -> Reply {
+        self.send(
+            self.http
+                .post(format!("{}/v1/records", self.url))
+                .bearer_auth(token)
+                .header("content-type", NDJSON)
+                .body(body.into()),
+        )
+        .await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Reply {
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    pub async fn put_pack(
+        &self,
+        token: &str,
+        exam: &str,
+        pack: &[u8],
+        code: Option<&str>,
+    ) -> Reply {
+        let mut request = self
+            .http
+            .put(format!("{}/v1/exams/{exam}/pack", self.url))
+            .bearer_auth(token)
+            .body(pack.to_vec());
+        if let Some(code) = code {
+            request = request.header("x-sqlexam-start-code", code);
+        }
+        self.send(request).await
+    }
+
+    pub fn raw(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Waits until every submission of `exam` has the server's verdict (at most `limit`).
+    pub async fn wait_regraded(
+        &self,
+        token: &str,
+        exam: &str,
+        limit: Duration,
+    ) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let results = self.get(token, &format!("/v1/exams/{exam}/results")).await;
+            assert_eq!(results.status, 200, "{}", results.text);
+            let waiting: u64 = results
+                .json
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|c| c["problems"].as_array().unwrap().iter())
+                .map(|p| p["awaiting_regrade"].as_u64().unwrap())
+                .sum();
+            if waiting == 0 {
+                return results.json;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{waiting} submissions still not re-graded after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! An exam's records on the central server: verified, stored once, receipted, re-graded in
+//! child processes, and every kind of dishonest or broken batch caught by name.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use sqlexam_core::grade::Verdict;
+use sqlexam_core::problem::Expectation;
+use sqlexam_core::protocol::SignedReceipt;
+use sqlexam_core::record::{Event, ProctorAction, SignedRecord};
+use sqlexam_tests::{Api, Device, START_CODE, TestServer, ndjson, organizer, take_exam};
+
+fn receipt_of(api_json: &serde_json::Value) -> SignedReceipt {
+    serde_json::from_value(api_json["receipt"].clone()).unwrap()
+}
+
+fn flags(json: &serde_json::Value) -> Vec<(String, u64)> {
+    json["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["seq"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees() {
+    let org = organizer(3);
+    // Every labelled submission of three starter problems, as a candidate would send them.
+    let answers: Vec<(String, String)> = org
+        .labelled
+        .iter()
+        .map(|(p, sql, _)| (p.clone(), sql.clone()))
+        .collect();
+    let records = tokio::task::block_in_place(|| take_exam(&org, "c-001", &answers));
+    let server = TestServer::start(&org.trust, 2).await;
+    let api = Api::new(&server.url);
+
+    let upload = api
+        .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
+        .await;
+    assert_eq!(upload.status, 200, "{}", upload.text);
+    assert_eq!(upload.json["problems"], 3);
+
+    let first = api.post_batch(&server.venue, ndjson(&records)).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let session = &first.json["sessions"][0];
+    assert_eq!(session["stored"], records.len() as u64);
+    assert_eq!(first.json["rejected"].as_array().unwrap().len(), 0);
+    let receipt = receipt_of(session)
+        .verify(&server.key)
+        .expect("a receipt the server signed");
+    assert_eq!(receipt.seq, records.len() as u64);
+    assert_eq!(
+        receipt.hash,
+        records.last().unwrap().hash(),
+        "the receipt commits to the head"
+    );
+
+    // The same batch again (a lost acknowledgement, a second export): nothing new.
+    let again = api.post_batch(&server.venue, ndjson(&records)).await;
+    assert_eq!(again.json["sessions"][0]["stored"], 0);
+    assert_eq!(
+        again.json["sessions"][0]["already_stored"],
+        records.len() as u64
+    );
+    let held = api
+        .get(&server.venue, &format!("/v1/sessions/{}", receipt.session))
+        .await;
+    assert_eq!(
+        receipt_of(&held.json).verify(&server.key).unwrap().seq,
+        receipt.seq
+    );
+
+    let results = api
+        .wait_regraded(&server.organizer, &org.pack_id, Duration::from_secs(240))
+        .await;
+    let flagged = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/flags", org.pack_id),
+        )
+        .await;
+    assert_eq!(
+        flags(&flagged.json),
+        vec![],
+        "honest records agree 100 %: {}",
+        flagged.text
+    );
+    // Each problem has an accepted labelled submission: full marks on all three.
+    let candidate = &results[0];
+    let full: u64 = org.problems.iter().map(|p| u64::from(p.points)).sum();
+    assert_eq!(candidate["candidate"], "c-001");
+    assert_eq!(candidate["total"].as_u64().unwrap(), full, "{candidate}");
+    let labelled_per_problem = org
+        .labelled
+        .iter()
+        .filter(|(p, _, _)| *p == org.problems[0].id)
+        .count() as u64;
+    assert_eq!(
+        candidate["problems"][0]["attempts"].as_u64().unwrap(),
+        labelled_per_problem
+    );
+    assert!(
+        org.labelled
+            .iter()
+            .any(|(_, _, e)| *e != Expectation::Accepted)
+    );
+
+    let csv = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/results.csv", org.pack_id),
+        )
+        .await;
+    assert!(
+        csv.text.starts_with("\u{feff}candidate,name,problem"),
+        "{}",
+        csv.text
+    );
+    assert_eq!(csv.text.lines().count(), 1 + 3);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name() {
+    let org = organizer(1);
+    let problem = &org.problems[0];
+    let good = org
+        .labelled
+        .iter()
+        .find(|(_, _, e)| *e == Expectation::Accepted)
+        .map(|(_, s, _)| s.clone())
+        .unwrap();
+    let wrong = org
+        .labelled
+        .iter()
+        .find(|(_, _, e)| *e == Expectation::WrongAnswer)
+        .map(|(_, s, _)| s.clone())
+        .unwrap();
+    let server = TestServer::start(&org.trust, 1).await;
+    let api = Api::new(&server.url);
+    let upload = api
+        .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
+        .await;
+    assert_eq!(upload.status, 200, "{}", upload.text);
+
+    let mut device = Device::new(&org, "s-forge", "c-002");
+    device.start();
+    device.push(Device::honest(problem, 1, &wrong));
+    device.push(Device::honest(problem, 2, &good));
+    // A forged "accepted": signed by the device key (a candidate can read it), so it
+    // verifies; only the re-grade can tell.
+    device.push(Device::submission(
+        problem,
+        3,
+        &wrong,
+        Verdict::Accepted,
+        problem.points,
+    ));
+    // Reordered within the batch: the server orders by seq.
+    let mut reordered = device.records.clone();
+    reordered.reverse();
+    let posted = api.post_batch(&server.venue, ndjson(&reordered)).await;
+    assert_eq!(posted.status, 200, "{}", posted.text);
+    assert_eq!(posted.json["sessions"][0]["stored"], 4);
+
+    // Signed by another key, naming this device: refused, not stored.
+    let mut impostor = Device::new(&org, "s-forge", "c-002");
+    impostor.key = sqlexam_core::crypto::SigningKey::generate().unwrap();
+    let mut forged = impostor.sign(5, device.head(), Device::honest(problem, 4, &good));
+    let mut record: serde_json::Value = serde_json::from_slice(&forged.bytes).unwrap();
+    record["device"] = serde_json::Value::String(device.key.public().key_id());
+    forged.bytes = serde_json::to_vec(&record).unwrap();
+    // A record of another session, edited to name this one: its signature breaks.
+    let mut other = Device::new(&org, "s-other", "c-003");
+    let other_start = other.start();
+    let mut replayed = other.push(Device::honest(problem, 1, &good));
+    replayed.bytes = String::from_utf8(replayed.bytes)
+        .unwrap()
+        .replace("s-other", "s-forge")
+        .into_bytes();
+    let refused = api
+        .post_batch(&server.venue, ndjson(&[forged, replayed]))
+        .await;
+    let codes: Vec<&str> = refused.json["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["bad_signature", "bad_signature"],
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.json["sessions"][0]["stored"], 0);
+
+    // A gap: seq 6 before seq 5 is held back, reported, and applied once 5 arrives.
+    let five = device.push(Device::honest(problem, 4, &good));
+    let six = device.push(Event::SessionEnded {
+        reason: "finished".into(),
+    });
+    let gapped = api.post_batch(&server.venue, ndjson(&[six])).await;
+    let s = &gapped.json["sessions"][0];
+    assert_eq!(
+        (s["stored"].as_u64(), s["gap"].clone()),
+        (Some(0), serde_json::json!([5, 5]))
+    );
+    assert_eq!(
+        receipt_of(s).verify(&server.key).unwrap().seq,
+        4,
+        "the receipt stops at the gap"
+    );
+    let filled = api.post_batch(&server.venue, ndjson(&[five])).await;
+    let s = &filled.json["sessions"][0];
+    assert_eq!(s["stored"], 2);
+    assert_eq!(receipt_of(s).verify(&server.key).unwrap().seq, 6);
+
+    // A different record at a receipted seq (a rolled-back store writing again): kept as
+    // evidence, flagged, the chain untouched.
+    let fork = device.sign(
+        3,
+        device.records[1].hash(),
+        Device::honest(problem, 9, &good),
+    );
+    let forked = api.post_batch(&server.venue, ndjson(&[fork])).await;
+    assert_eq!(forked.json["sessions"][0]["forks"], serde_json::json!([3]));
+    assert_eq!(
+        receipt_of(&forked.json["sessions"][0])
+            .verify(&server.key)
+            .unwrap()
+            .seq,
+        6
+    );
+
+    // A proctor action without the proctor's proof, on another session.
+    other.push(Event::Proctor {
+        action: ProctorAction::Extend { minutes: 10 },
+        proof: None,
+    });
+    let mut others = vec![other_start];
+    others.extend(other.records[1..].iter().cloned());
+    let posted = api.post_batch(&server.venue, ndjson(&others)).await;
+    assert_eq!(posted.json["sessions"][0]["stored"], 3, "{}", posted.text);
+
+    api.wait_regraded(&server.organizer, &org.pack_id, Duration::from_secs(120))
+        .await;
+    let flagged = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/flags", org.pack_id),
+        )
+        .await;
+    let mut found = flags(&flagged.json);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("disagreement".to_string(), 4),
+            ("proctor_unproven".to_string(), 3),
+            ("rollback".to_string(), 3),
+        ],
+        "{}",
+        flagged.text
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing() {
+    let org = organizer(1);
+    let server = TestServer::start(&org.trust, 0).await;
+    let api = Api::new(&server.url);
+    let mut device = Device::new(&org, "s-bad", "c-004");
+    let start = device.start();
+    let line = ndjson(std::slice::from_ref(&start));
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        (
+            "not JSON",
+            format!("{line}{{not json\n"),
+            400,
+            "malformed_line",
+        ),
+        (
+            "an unknown field",
+            format!(
+                "{line}{}\n",
+                line.trim_end().replacen('{', "{\"extra\":1,", 1)
+            ),
+            400,
+            "malformed_line",
+        ),
+        (
+            "bytes that are not a record",
+            "{\"bytes\":\"{}\",\"signature\":\"00\"}\n".into(),
+            400,
+            "malformed_line",
+        ),
+        ("an empty batch", "\n\n".into(), 400, "empty_batch"),
+    ];
+    for (what, body, status, code) in cases {
+        let reply = api.post_batch(&server.venue, body).await;
+        assert_eq!(
+            (reply.status, reply.json["code"].as_str()),
+            (status, Some(code)),
+            "{what}: {}",
+            reply.text
+        );
+        assert!(
+            !reply.json["message"].as_str().unwrap().is_empty(),
+            "{what}"
+        );
+    }
+    let reply = api
+        .post_batch(&server.venue, format!("{line}{{not json\n"))
+        .await;
+    assert_eq!(reply.json["line"], 2, "the line is named: {}", reply.text);
+
+    let http = api.raw();
+    let url = format!("{}/v1/records", server.url);
+    let wrong_type = api
+        .send(
+            http.post(&url)
+                .bearer_auth(&server.venue)
+                .header("content-type", "text/plain")
+                .body(line.clone()),
+        )
+        .await;
+    assert_eq!(
+        (wrong_type.status, wrong_type.json["code"].as_str()),
+        (415, Some("content_type"))
+    );
+    let no_token = api
+        .send(
+            http.post(&url)
+                .header("content-type", "application/x-ndjson")
+                .body(line.clone()),
+        )
+        .await;
+    assert_eq!(
+        (no_token.status, no_token.json["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let bad_token = api.post_batch("sqx_0000", line.clone()).await;
+    assert_eq!(bad_token.status, 401);
+    let venue_on_results = api
+        .get(&server.venue, &format!("/v1/exams/{}/results", org.pack_id))
+        .await;
+    assert_eq!(
+        (
+            venue_on_results.status,
+            venue_on_results.json["code"].as_str()
+        ),
+        (403, Some("forbidden"))
+    );
+    let huge = api
+        .post_batch(
+            &server.venue,
+            "x".repeat(sqlexam_server::api::MAX_BATCH_BYTES + 1),
+        )
+        .await;
+    assert_eq!(huge.status, 413, "{}", huge.text);
+    let unknown = api.get(&server.venue, "/v1/nothing").await;
+    assert_eq!(
+        (unknown.status, unknown.json["code"].as_str()),
+        (404, Some("not_found"))
+    );
+
+    // A pack that is not signed by a trusted key, and one without its start code.
+    let stranger = organizer(1);
+    let untrusted = api
+        .put_pack(
+            &server.organizer,
+            &org.pack_id,
+            &stranger.pack,
+            Some(START_CODE),
+        )
+        .await;
+    assert_eq!(
+        (untrusted.status, untrusted.json["code"].as_str()),
+        (422, Some("untrusted_key")),
+        "{}",
+        untrusted.text
+    );
+    let sealed = api
+        .put_pack(&server.organizer, &org.pack_id, &org.pack, None)
+        .await;
+    assert_eq!(
+        (sealed.status, sealed.json["code"].as_str()),
+        (422, Some("sealed")),
+        "{}",
+        sealed.text
+    );
+    let wrong_code = api
+        .put_pack(
+            &server.organizer,
+            &org.pack_id,
+            &org.pack,
+            Some("AAAA-BBBB-CCCC-DDDD"),
+        )
+        .await;
+    assert_eq!(wrong_code.json["code"], "wrong_start_code");
+
+    let counts = server.store.counts().await.unwrap();
+    assert_eq!((counts.records, counts.sessions), (0, 0), "nothing stored");
+    assert!(server.store.exams().await.unwrap().is_empty());
+    let _ = SignedRecord::hash;
+    server.stop().await;
+}
