@@ -3,6 +3,8 @@
 //! hand-driven device for records no honest engine would write.
 #![allow(clippy::unwrap_used)] // a test harness panics on broken setup
 
+pub mod pg;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -247,6 +249,14 @@ impl Device {
     }
 }
 
+/// Where a test server stores.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// A database URL (from [`pg::PgCluster::database`]).
+    Postgres(String),
+}
+
 /// A server on loopback, in this process, with an organizer and a venue token.
 pub struct TestServer {
     pub url: String,
@@ -254,7 +264,8 @@ pub struct TestServer {
     pub venue: String,
     pub key: PublicKey,
     pub store: Arc<dyn Store>,
-    pub dir: tempfile::TempDir,
+    pub data_dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<(), String>>>,
 }
@@ -262,21 +273,50 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on SQLite in a fresh folder with `workers` re-grade workers.
     pub async fn start(trust: &Trust, workers: usize) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let store = sqlexam_server::open_sqlite(dir.path()).unwrap();
+        Self::launch(&Backend::Sqlite, trust, workers, None).await
+    }
+
+    /// Starts a server on `backend`. With `beside`, a second server on the same database
+    /// (as a second process would be): same data folder (so the same server key), same
+    /// tokens, its own connections and workers.
+    pub async fn launch(
+        backend: &Backend,
+        trust: &Trust,
+        workers: usize,
+        beside: Option<&TestServer>,
+    ) -> TestServer {
+        let dir = match beside {
+            Some(_) => None,
+            None => Some(tempfile::tempdir().unwrap()),
+        };
+        let data_dir = match (&dir, beside) {
+            (Some(d), _) => d.path().to_owned(),
+            (None, Some(b)) => b.data_dir.clone(),
+            (None, None) => unreachable!(),
+        };
+        let store = match backend {
+            Backend::Sqlite => sqlexam_server::open_sqlite(&data_dir).unwrap(),
+            Backend::Postgres(url) => sqlexam_server::open_postgres(url).await.unwrap(),
+        };
+        let (organizer, venue) = match beside {
+            Some(b) => (b.organizer.clone(), b.venue.clone()),
+            None => {
+                let now = format_time(time::OffsetDateTime::now_utc());
+                let mut tokens = Vec::new();
+                for role in [Role::Organizer, Role::Venue] {
+                    let (token, hash) = sqlexam_server::new_token().unwrap();
+                    store.add_token(&hash, role, "test", &now).await.unwrap();
+                    tokens.push(token);
+                }
+                (tokens.remove(0), tokens.remove(0))
+            }
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let now = format_time(time::OffsetDateTime::now_utc());
-        let mut tokens = Vec::new();
-        for role in [Role::Organizer, Role::Venue] {
-            let (token, hash) = sqlexam_server::new_token().unwrap();
-            store.add_token(&hash, role, "test", &now).await.unwrap();
-            tokens.push(token);
-        }
-        let key = sqlexam_server::server_key(dir.path()).unwrap().public();
+        let key = sqlexam_server::server_key(&data_dir).unwrap().public();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let settings = Settings {
-            data_dir: dir.path().to_owned(),
+            data_dir: data_dir.clone(),
             trust: trust.clone(),
             grader: GraderCommand {
                 program: sqlexam_bin(),
@@ -294,11 +334,12 @@ impl TestServer {
         ));
         TestServer {
             url,
-            venue: tokens.pop().unwrap(),
-            organizer: tokens.pop().unwrap(),
+            organizer,
+            venue,
             key,
             store,
-            dir,
+            data_dir,
+            _dir: dir,
             stop: Some(stop),
             handle: Some(handle),
         }

@@ -5,10 +5,47 @@
 use std::time::Duration;
 
 use sqlexam_core::grade::Verdict;
+use sqlexam_core::pack::Trust;
 use sqlexam_core::problem::Expectation;
 use sqlexam_core::protocol::SignedReceipt;
 use sqlexam_core::record::{Event, ProctorAction, SignedRecord};
-use sqlexam_tests::{Api, Device, START_CODE, TestServer, ndjson, organizer, take_exam};
+use sqlexam_tests::pg::PgCluster;
+use sqlexam_tests::{Api, Backend, Device, START_CODE, TestServer, ndjson, organizer, take_exam};
+
+/// One server on SQLite; two on one PostgreSQL database (as two processes would be).
+async fn servers(backend: &Backend, trust: &Trust, workers: usize) -> Vec<TestServer> {
+    let first = TestServer::launch(backend, trust, workers, None).await;
+    match backend {
+        Backend::Sqlite => vec![first],
+        Backend::Postgres(_) => {
+            let second = TestServer::launch(backend, trust, workers, Some(&first)).await;
+            vec![first, second]
+        }
+    }
+}
+
+async fn stop(servers: Vec<TestServer>) {
+    for s in servers {
+        s.stop().await;
+    }
+}
+
+/// Runs `scenario` on SQLite and on PostgreSQL (a throwaway cluster, two servers).
+macro_rules! on_both_backends {
+    ($scenario:ident, $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $scenario(Backend::Sqlite).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            let cluster = PgCluster::start();
+            $scenario(Backend::Postgres(cluster.database().await)).await;
+            drop(cluster);
+        }
+    };
+}
 
 fn receipt_of(api_json: &serde_json::Value) -> SignedReceipt {
     serde_json::from_value(api_json["receipt"].clone()).unwrap()
@@ -28,8 +65,7 @@ fn flags(json: &serde_json::Value) -> Vec<(String, u64)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees() {
+async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees(backend: Backend) {
     let org = organizer(3);
     // Every labelled submission of three starter problems, as a candidate would send them.
     let answers: Vec<(String, String)> = org
@@ -38,8 +74,11 @@ async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees()
         .map(|(p, sql, _)| (p.clone(), sql.clone()))
         .collect();
     let records = tokio::task::block_in_place(|| take_exam(&org, "c-001", &answers));
-    let server = TestServer::start(&org.trust, 2).await;
+    let servers = servers(&backend, &org.trust, 2).await;
+    let server = &servers[0];
     let api = Api::new(&server.url);
+    // The second server process on PostgreSQL (the same one on SQLite).
+    let api2 = Api::new(&servers[servers.len() - 1].url);
 
     let upload = api
         .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
@@ -63,13 +102,13 @@ async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees()
     );
 
     // The same batch again (a lost acknowledgement, a second export): nothing new.
-    let again = api.post_batch(&server.venue, ndjson(&records)).await;
+    let again = api2.post_batch(&server.venue, ndjson(&records)).await;
     assert_eq!(again.json["sessions"][0]["stored"], 0);
     assert_eq!(
         again.json["sessions"][0]["already_stored"],
         records.len() as u64
     );
-    let held = api
+    let held = api2
         .get(&server.venue, &format!("/v1/sessions/{}", receipt.session))
         .await;
     assert_eq!(
@@ -124,11 +163,10 @@ async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees()
         csv.text
     );
     assert_eq!(csv.text.lines().count(), 1 + 3);
-    server.stop().await;
+    stop(servers).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name() {
+async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(backend: Backend) {
     let org = organizer(1);
     let problem = &org.problems[0];
     let good = org
@@ -143,8 +181,11 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
         .find(|(_, _, e)| *e == Expectation::WrongAnswer)
         .map(|(_, s, _)| s.clone())
         .unwrap();
-    let server = TestServer::start(&org.trust, 1).await;
+    let servers = servers(&backend, &org.trust, 1).await;
+    let server = &servers[0];
     let api = Api::new(&server.url);
+    // The second server process on PostgreSQL (the same one on SQLite).
+    let api2 = Api::new(&servers[servers.len() - 1].url);
     let upload = api
         .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
         .await;
@@ -185,7 +226,7 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
         .unwrap()
         .replace("s-other", "s-forge")
         .into_bytes();
-    let refused = api
+    let refused = api2
         .post_batch(&server.venue, ndjson(&[forged, replayed]))
         .await;
     let codes: Vec<&str> = refused.json["rejected"]
@@ -207,7 +248,7 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
     let six = device.push(Event::SessionEnded {
         reason: "finished".into(),
     });
-    let gapped = api.post_batch(&server.venue, ndjson(&[six])).await;
+    let gapped = api2.post_batch(&server.venue, ndjson(&[six])).await;
     let s = &gapped.json["sessions"][0];
     assert_eq!(
         (s["stored"].as_u64(), s["gap"].clone()),
@@ -230,7 +271,7 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
         device.records[1].hash(),
         Device::honest(problem, 9, &good),
     );
-    let forked = api.post_batch(&server.venue, ndjson(&[fork])).await;
+    let forked = api2.post_batch(&server.venue, ndjson(&[fork])).await;
     assert_eq!(forked.json["sessions"][0]["forks"], serde_json::json!([3]));
     assert_eq!(
         receipt_of(&forked.json["sessions"][0])
@@ -270,14 +311,16 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
         "{}",
         flagged.text
     );
-    server.stop().await;
+    stop(servers).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing() {
+async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing(backend: Backend) {
     let org = organizer(1);
-    let server = TestServer::start(&org.trust, 0).await;
+    let servers = servers(&backend, &org.trust, 0).await;
+    let server = &servers[0];
     let api = Api::new(&server.url);
+    // The second server process on PostgreSQL (the same one on SQLite).
+    let api2 = Api::new(&servers[servers.len() - 1].url);
     let mut device = Device::new(&org, "s-bad", "c-004");
     let start = device.start();
     let line = ndjson(std::slice::from_ref(&start));
@@ -348,7 +391,7 @@ async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing() {
         (no_token.status, no_token.json["code"].as_str()),
         (401, Some("unauthorized"))
     );
-    let bad_token = api.post_batch("sqx_0000", line.clone()).await;
+    let bad_token = api2.post_batch("sqx_0000", line.clone()).await;
     assert_eq!(bad_token.status, 401);
     let venue_on_results = api
         .get(&server.venue, &format!("/v1/exams/{}/results", org.pack_id))
@@ -412,5 +455,21 @@ async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing() {
     assert_eq!((counts.records, counts.sessions), (0, 0), "nothing stored");
     assert!(server.store.exams().await.unwrap().is_empty());
     let _ = SignedRecord::hash;
-    server.stop().await;
+    stop(servers).await;
 }
+
+on_both_backends!(
+    an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees,
+    an_exam_is_stored_once_and_agrees_on_sqlite,
+    an_exam_is_stored_once_and_agrees_on_postgres_with_two_servers
+);
+on_both_backends!(
+    forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name,
+    dishonest_batches_are_caught_on_sqlite,
+    dishonest_batches_are_caught_on_postgres_with_two_servers
+);
+on_both_backends!(
+    bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing,
+    bad_input_stores_nothing_on_sqlite,
+    bad_input_stores_nothing_on_postgres_with_two_servers
+);

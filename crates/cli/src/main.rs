@@ -79,6 +79,10 @@ enum Command {
         /// The server's data folder (default: server/ in sqlexam's data directory).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Store in PostgreSQL instead (postgres://user@host:port/db; also SQLEXAM_DATABASE):
+        /// several server processes may share one database.
+        #[arg(long)]
+        database: Option<String>,
         /// Re-grade workers in this process (default: one per core; 0: none).
         #[arg(long)]
         workers: Option<usize>,
@@ -128,6 +132,9 @@ enum TokenCommand {
         /// The server's data folder (as for `serve`).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// The server's PostgreSQL database (as for `serve`).
+        #[arg(long)]
+        database: Option<String>,
     },
 }
 
@@ -380,12 +387,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             listen,
             data,
+            database,
             workers,
             grader: false,
-        } => serve::serve(&Home::locate()?, &listen, data.as_deref(), workers),
+        } => serve::serve(
+            &Home::locate()?,
+            &listen,
+            data.as_deref(),
+            database.as_deref(),
+            workers,
+        ),
         Command::Token {
-            command: TokenCommand::Create { role, label, data },
-        } => serve::token_create(&Home::locate()?, &role, &label, data.as_deref()),
+            command:
+                TokenCommand::Create {
+                    role,
+                    label,
+                    data,
+                    database,
+                },
+        } => serve::token_create(
+            &Home::locate()?,
+            &role,
+            &label,
+            data.as_deref(),
+            database.as_deref(),
+        ),
         Command::Problem {
             command: ProblemCommand::Check { dirs, json },
         } => check::run(&dirs, json),

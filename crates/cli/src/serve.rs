@@ -14,13 +14,38 @@ fn data_dir(home: &Home, data: Option<&Path>) -> PathBuf {
     data.map_or_else(|| home.data_dir().join("server"), Path::to_owned)
 }
 
+/// The PostgreSQL URL: `--database`, else SQLEXAM_DATABASE; `None` for SQLite.
+fn database_url(arg: Option<&str>) -> Option<String> {
+    arg.map(str::to_owned).or_else(|| {
+        std::env::var("SQLEXAM_DATABASE")
+            .ok()
+            .filter(|u| !u.is_empty())
+    })
+}
+
+/// The store: PostgreSQL when there is a URL, else SQLite in the data folder.
+async fn open_store(
+    data: &Path,
+    database: Option<&str>,
+) -> anyhow::Result<std::sync::Arc<dyn sqlexam_server::db::Store>> {
+    match database {
+        Some(url) => sqlexam_server::open_postgres(url)
+            .await
+            .map_err(|e| anyhow!(e)),
+        None => sqlexam_server::open_sqlite(data).map_err(|e| anyhow!(e)),
+    }
+}
+
 pub fn serve(
     home: &Home,
     listen: &str,
     data: Option<&Path>,
+    database: Option<&str>,
     workers: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
     let data = data_dir(home, data);
+    let database = database_url(database);
+    let database = database.as_deref();
     let trust = home.trust()?;
     if trust.anchors.is_empty() {
         say_err!(
@@ -36,7 +61,7 @@ pub fn serve(
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let store = sqlexam_server::open_sqlite(&data).map_err(|e| anyhow!(e))?;
+        let store = open_store(&data, database).await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -74,29 +99,31 @@ pub fn token_create(
     role: &str,
     label: &str,
     data: Option<&Path>,
+    database: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let role = Role::parse(role).ok_or_else(|| {
         crate::BadInput(format!("--role must be venue or organizer, not {role:?}"))
     })?;
     let data = data_dir(home, data);
+    let database = database_url(database);
+    let database = database.as_deref();
     let (token, hash) = sqlexam_server::new_token().map_err(|e| anyhow!(e))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let store = sqlexam_server::open_sqlite(&data).map_err(|e| anyhow!(e))?;
+        let store = open_store(&data, database).await?;
         let now = sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc());
         store
             .add_token(&hash, role, label, &now)
             .await
-            .map_err(|e| anyhow!("{}: {e}", data.display()))
+            .map_err(|e| anyhow!("cannot store the token: {e}"))
     })?;
     // The token goes to stdout alone (for scripts); the explanation to stderr.
     println!("{token}");
     say_err!(
-        "a {} token for {label:?}: shown once, stored only as its hash in {}",
-        role.as_str(),
-        data.display()
+        "a {} token for {label:?}: shown once, stored only as its hash",
+        role.as_str()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -65,6 +65,33 @@ pub fn open_sqlite(data_dir: &Path) -> Result<Arc<dyn db::Store>, String> {
     Ok(Arc::new(store))
 }
 
+/// Connects to PostgreSQL at `url` (migrating its schema): for several server processes.
+pub async fn open_postgres(url: &str) -> Result<Arc<dyn db::Store>, String> {
+    let store = db::postgres::PgStore::connect(url, 16)
+        .await
+        .map_err(|e| format!("{}: {e}", redact(url)))?;
+    Ok(Arc::new(store))
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Serves on `listener` until `shutdown` resolves; returns once in-flight requests are
 /// answered and the re-grade workers have stopped.
 pub async fn launch(

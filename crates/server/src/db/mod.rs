@@ -2,6 +2,7 @@
 //! with a batch is decided once, in [`crate::ingest::plan`] and [`effects`], and a backend
 //! only loads what it holds and writes the decision in one transaction.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
