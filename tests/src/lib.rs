@@ -380,20 +380,36 @@ impl Api {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.unwrap();
+        self.try_send(request).await.unwrap()
+    }
+
+    /// As `send`, but a connection that fails (a server killed) is an error, not a panic.
+    pub async fn try_send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Reply, reqwest::Error> {
+        let response = request.send().await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        Reply {
+        let text = response.text().await?;
+        Ok(Reply {
             status,
             json: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
             text,
             headers,
-        }
+        })
     }
 
     pub async fn post_batch(&self, token: &str, body: impl Into<String>) -> Reply {
-        self.send(
+        self.try_post_batch(token, body).await.unwrap()
+    }
+
+    pub async fn try_post_batch(
+        &self,
+        token: &str,
+        body: impl Into<String>,
+    ) -> Result<Reply, reqwest::Error> {
+        self.try_send(
             self.http
                 .post(format!("{}/v1/records", self.url))
                 .bearer_auth(token)

@@ -1,0 +1,165 @@
+//! A server process killed (SIGKILL) while it takes batches: every record whose receipt was
+//! sent is there after the restart, and the rest arrive once when the devices send again.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sqlexam_core::protocol::SignedReceipt;
+use sqlexam_tests::{Api, Device, ndjson, organizer, sqlexam_bin};
+
+/// Starts `sqlexam serve` on a free loopback port; returns the process and its URL.
+fn serve(home: &std::path::Path, data: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(sqlexam_bin())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "0",
+            "--data",
+        ])
+        .arg(data)
+        .env("SQLEXAM_HOME", home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
+    let org = organizer(1);
+    let problem = &org.problems[0];
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let token = Command::new(sqlexam_bin())
+        .args(["token", "create", "--role", "venue", "--data"])
+        .arg(data.path())
+        .env("SQLEXAM_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(token.status.success());
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+
+    // 30 devices with 60 records each, sent 4 at a time.
+    let devices: Vec<Device> = (0..30)
+        .map(|d| {
+            let mut device = Device::new(&org, &format!("s-{d}"), &format!("c-{d}"));
+            device.start();
+            for i in 1..60 {
+                device.push(Device::submission(
+                    problem,
+                    i,
+                    "SELECT 1",
+                    sqlexam_core::grade::Verdict::WrongAnswer,
+                    0,
+                ));
+            }
+            device
+        })
+        .collect();
+    let key = sqlexam_server::server_key(data.path()).unwrap().public();
+    // The highest seq each session has a valid receipt for.
+    let mut receipted: BTreeMap<String, u64> = BTreeMap::new();
+    let mut kills = 0;
+    for round in 0..60u64 {
+        let (mut child, url) = serve(home.path(), data.path());
+        let api = Api::new(&url);
+        // Everything receipted before the kill is held after it.
+        for (session, seq) in &receipted {
+            let held = api.get(&token, &format!("/v1/sessions/{session}")).await;
+            let receipt: SignedReceipt =
+                serde_json::from_value(held.json["receipt"].clone()).unwrap();
+            let held_seq = receipt.verify(&key).unwrap().seq;
+            assert!(
+                held_seq >= *seq,
+                "round {round}: {session} receipted {seq}, holds {held_seq}"
+            );
+        }
+        // Send batches while the server is killed, at a moment that moves from round to
+        // round; a request the kill cuts off gets no receipt and is sent again later.
+        let kill_after = Duration::from_millis(2 + (round * 7) % 40);
+        let pid = child.id();
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(kill_after);
+            // SIGKILL: no chance to finish anything.
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        });
+        let mut finished = true;
+        'sending: loop {
+            let mut sent_any = false;
+            for device in &devices {
+                let from = receipted.get(&device.session).copied().unwrap_or(0) as usize;
+                if from >= device.records.len() {
+                    continue;
+                }
+                sent_any = true;
+                let batch = &device.records[from..(from + 4).min(device.records.len())];
+                let Ok(reply) = api.try_post_batch(&token, ndjson(batch)).await else {
+                    finished = false;
+                    break 'sending;
+                };
+                let receipt: SignedReceipt =
+                    serde_json::from_value(reply.json["sessions"][0]["receipt"].clone()).unwrap();
+                let receipt = receipt.verify(&key).unwrap();
+                assert_eq!(
+                    receipt.hash,
+                    device.records[receipt.seq as usize - 1].hash()
+                );
+                receipted.insert(device.session.clone(), receipt.seq);
+            }
+            if !sent_any {
+                break;
+            }
+        }
+        killer.join().unwrap();
+        child.wait().unwrap();
+        if finished {
+            break;
+        }
+        kills += 1;
+        if kills == 25 {
+            break;
+        }
+    }
+    assert!(
+        kills >= 20,
+        "the server was killed mid-ingest only {kills} times"
+    );
+
+    // After settling: every record stored once, every chain complete.
+    let (mut child, url) = serve(home.path(), data.path());
+    let api = Api::new(&url);
+    for device in &devices {
+        let reply = api.post_batch(&token, ndjson(&device.records)).await;
+        let s = &reply.json["sessions"][0];
+        assert_eq!(
+            s["stored"].as_u64().unwrap() + s["already_stored"].as_u64().unwrap(),
+            device.records.len() as u64,
+            "{}",
+            reply.text
+        );
+        assert_eq!(s["forks"], serde_json::json!([]));
+        let receipt: SignedReceipt = serde_json::from_value(s["receipt"].clone()).unwrap();
+        assert_eq!(
+            receipt.verify(&key).unwrap().seq,
+            device.records.len() as u64
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
