@@ -285,6 +285,21 @@ impl TestServer {
         workers: usize,
         beside: Option<&TestServer>,
     ) -> TestServer {
+        let grader = GraderCommand {
+            program: sqlexam_bin(),
+            args: vec!["serve".into(), "--grader".into()],
+        };
+        Self::launch_with(backend, trust, workers, beside, grader).await
+    }
+
+    /// As [`TestServer::launch`], with graders started by `grader`.
+    pub async fn launch_with(
+        backend: &Backend,
+        trust: &Trust,
+        workers: usize,
+        beside: Option<&TestServer>,
+        grader: GraderCommand,
+    ) -> TestServer {
         let dir = match beside {
             Some(_) => None,
             None => Some(tempfile::tempdir().unwrap()),
@@ -318,10 +333,7 @@ impl TestServer {
         let settings = Settings {
             data_dir: data_dir.clone(),
             trust: trust.clone(),
-            grader: GraderCommand {
-                program: sqlexam_bin(),
-                args: vec!["serve".into(), "--grader".into()],
-            },
+            grader,
             workers,
         };
         let handle = tokio::spawn(sqlexam_server::launch(
@@ -476,7 +488,7 @@ impl Api {
                 tokio::time::Instant::now() < deadline,
                 "{waiting} submissions still not re-graded after {limit:?}"
             );
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }

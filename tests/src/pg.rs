@@ -40,7 +40,17 @@ fn is_root() -> bool {
 }
 
 impl PgCluster {
+    /// A cluster for tests: `fsync` off (nothing here must survive a power cut).
     pub fn start() -> PgCluster {
+        Self::start_with(false)
+    }
+
+    /// A cluster whose commits are durable (`fsync` on), for benchmarks.
+    pub fn start_durable() -> PgCluster {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> PgCluster {
         let bin = bin_dir();
         let dir = tempfile::tempdir().unwrap();
         let as_postgres = is_root();
@@ -86,7 +96,8 @@ impl PgCluster {
         );
         let socket_dir = data.parent().unwrap().to_str().unwrap().to_owned();
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {socket_dir} -c fsync=off -c max_connections=200"
+            "-c listen_addresses=127.0.0.1 -p {port} -k {socket_dir} -c fsync={} -c max_connections=200",
+            if durable { "on" } else { "off" }
         );
         let log = data.parent().unwrap().join("log");
         cluster.run(

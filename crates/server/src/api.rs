@@ -40,6 +40,9 @@ pub struct AppState {
     per_device: Limiter,
     started: std::time::Instant,
     batches: std::sync::atomic::AtomicU64,
+    /// Tokens already looked up (by hash): tokens are never changed once made, so a known
+    /// token need not cost a query per request.
+    known_tokens: std::sync::Mutex<std::collections::HashMap<String, Role>>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             }),
             started: std::time::Instant::now(),
             batches: std::sync::atomic::AtomicU64::new(0),
+            known_tokens: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 }
@@ -118,11 +122,27 @@ async fn authorize(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthorized("the Authorization header is not \"Bearer <token>\""))?;
     let hash = sha256_hex(token.as_bytes());
-    let role = state
-        .store
-        .token_role(&hash)
-        .await?
-        .ok_or_else(|| unauthorized("the token is not known to this server"))?;
+    let cached = state
+        .known_tokens
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&hash)
+        .copied();
+    let role = match cached {
+        Some(role) => role,
+        None => {
+            let role = state
+                .store
+                .token_role(&hash)
+                .await?
+                .ok_or_else(|| unauthorized("the token is not known to this server"))?;
+            let mut known = state.known_tokens.lock().unwrap_or_else(|p| p.into_inner());
+            if known.len() < 10_000 {
+                known.insert(hash.clone(), role);
+            }
+            role
+        }
+    };
     if !allowed.contains(&role) {
         return Err(ApiFailure::new(
             StatusCode::FORBIDDEN,
@@ -308,7 +328,7 @@ async fn checks_for(state: &AppState, facts: &SessionFacts) -> Result<Checks, Ap
     let exam_pack = state.store.exam_pack(&facts.exam).await?;
     let session_pack = match &exam_pack {
         Some(p) if p.hash == facts.pack_hash => Some(p.clone()),
-        _ => state.store.pack_by_hash(&facts.pack_hash).await?,
+        _ => state.store.pack_facts(&facts.pack_hash).await?,
     };
     Ok(Checks {
         exam_pack_hash: exam_pack.map(|p| p.hash),
@@ -465,9 +485,13 @@ async fn get_pack(
     Path(exam): Path<String>,
 ) -> Result<Response, ApiFailure> {
     authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
-    let pack = state.store.exam_pack(&exam).await?.ok_or_else(|| {
-        ApiFailure::not_found(format!("the server holds no pack of exam {exam:?}"))
-    })?;
+    let missing = || ApiFailure::not_found(format!("the server holds no pack of exam {exam:?}"));
+    let pack = state.store.exam_pack(&exam).await?.ok_or_else(missing)?;
+    let bytes = state
+        .store
+        .pack_bytes(&pack.hash)
+        .await?
+        .ok_or_else(missing)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
@@ -479,7 +503,7 @@ async fn get_pack(
                 ),
             ),
         ],
-        pack.bytes,
+        bytes,
     )
         .into_response())
 }

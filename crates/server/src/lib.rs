@@ -108,6 +108,7 @@ pub async fn launch(
         command: settings.grader.clone(),
         pack_dir: settings.data_dir.join("packs"),
         wake: wake.clone(),
+        known_packs: Default::default(),
     });
     let workers: Vec<_> = (0..settings.workers)
         .map(|i| {

@@ -183,6 +183,8 @@ pub struct Regrader {
     pub pack_dir: PathBuf,
     /// Woken when jobs are queued.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Packs already written for the children, by hash (packs never change).
+    pub known_packs: std::sync::Mutex<HashMap<String, crate::db::PackFacts>>,
 }
 
 fn now_ms() -> i64 {
@@ -195,23 +197,32 @@ impl Regrader {
     /// under a new claim (up to the attempt limit), because its result was not stored.
     pub async fn run(self: Arc<Self>, name: String, stop: tokio::sync::watch::Receiver<bool>) {
         let mut grader: Option<Grader> = None;
+        let mut done: Option<JobResult> = None;
         while !*stop.borrow() {
-            let job = match self.store.claim_job(&name, LEASE_MS, now_ms()).await {
-                Ok(Some(job)) => job,
-                Ok(None) => {
-                    let mut stop = stop.clone();
-                    tokio::select! {
-                        () = self.wake.notified() => {}
-                        _ = stop.changed() => {}
-                        () = tokio::time::sleep(Duration::from_secs(2)) => {}
-                    }
-                    continue;
+            // The last verdict is stored and the next job claimed in one transaction.
+            let claimed = self
+                .store
+                .next_job(done.as_ref(), &name, LEASE_MS, now_ms())
+                .await;
+            let job = match claimed {
+                Ok(job) => {
+                    done = None;
+                    job
                 }
                 Err(e) => {
-                    eprintln!("re-grade worker {name}: cannot claim a job: {e}");
+                    eprintln!("re-grade worker {name}: cannot store or claim a job: {e}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
+            };
+            let Some(job) = job else {
+                let mut stop = stop.clone();
+                tokio::select! {
+                    () = self.wake.notified() => {}
+                    _ = stop.changed() => {}
+                    () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                }
+                continue;
             };
             let answer = self.grade(&mut grader, &job).await;
             let (verdict, score, error) = match answer {
@@ -230,7 +241,7 @@ impl Regrader {
                     continue;
                 }
             };
-            let result = JobResult {
+            done = Some(JobResult {
                 id: job.id,
                 session: job.session.clone(),
                 seq: job.seq,
@@ -238,43 +249,74 @@ impl Regrader {
                 score,
                 error,
                 graded_at: sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc()),
-            };
-            if let Err(e) = self.store.finish_job(&result).await {
-                eprintln!("re-grade worker {name}: cannot store job {}: {e}", job.id);
-            }
+            });
+        }
+        // A verdict graded before the stop is stored, not thrown away.
+        if let Some(result) = done
+            && let Err(e) = self.store.finish_job(&result).await
+        {
+            eprintln!(
+                "re-grade worker {name}: cannot store job {}: {e}",
+                result.id
+            );
         }
     }
 
     async fn grade(&self, grader: &mut Option<Grader>, job: &Job) -> Result<ChildAnswer, String> {
-        let Some(pack) = self
-            .store
-            .pack_by_hash(&job.pack_hash)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
-            return Ok(ChildAnswer {
-                verdict: None,
-                score: 0,
-                error: Some(format!(
-                    "the server does not hold pack {}: upload the exam's pack",
-                    job.pack_hash
-                )),
-            });
+        let known = self
+            .known_packs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&job.pack_hash)
+            .cloned();
+        let pack = match known {
+            Some(pack) => pack,
+            None => match self
+                .store
+                .pack_facts(&job.pack_hash)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(pack) => pack,
+                None => {
+                    return Ok(ChildAnswer {
+                        verdict: None,
+                        score: 0,
+                        error: Some(format!(
+                            "the server does not hold pack {}: upload the exam's pack",
+                            job.pack_hash
+                        )),
+                    });
+                }
+            },
         };
+        // Packs are immutable (named by hash): written once for the children to read.
         let pack_path = self.pack_dir.join(format!("{}.sqlexam", pack.hash));
         if !pack_path.exists() {
-            let tmp = self
-                .pack_dir
-                .join(format!("{}.part-{}", pack.hash, std::process::id()));
+            let bytes = self
+                .store
+                .pack_bytes(&pack.hash)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("pack {} vanished", pack.hash))?;
+            static PART: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let part = PART.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp =
+                self.pack_dir
+                    .join(format!("{}.part-{}-{part}", pack.hash, std::process::id()));
             let write = async {
                 tokio::fs::create_dir_all(&self.pack_dir).await?;
-                tokio::fs::write(&tmp, &pack.bytes).await?;
+                tokio::fs::write(&tmp, &bytes).await?;
                 tokio::fs::rename(&tmp, &pack_path).await
             };
             write
                 .await
                 .map_err(|e| format!("{}: {e}", pack_path.display()))?;
         }
+        self.known_packs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(pack.hash.clone(), pack.clone());
         if grader.is_none() {
             *grader =
                 Some(Grader::spawn(&self.command).map_err(|e| {

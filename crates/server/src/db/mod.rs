@@ -73,6 +73,17 @@ pub struct StoredPack {
     pub uploaded_at: String,
 }
 
+/// What the server knows of a pack besides its bytes.
+#[derive(Debug, Clone)]
+pub struct PackFacts {
+    pub exam: String,
+    pub version: String,
+    pub hash: String,
+    pub start_code: Option<String>,
+    /// Raw proctor public key (hex), if proctors may act.
+    pub proctor_key: Option<String>,
+}
+
 /// A grading job: one submission record, claimed by one worker at a time.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -163,18 +174,26 @@ pub trait Store: Send + Sync {
     /// refused (`Err(Some(hash held))`); the same pack again changes nothing.
     async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>>;
     /// The exam's newest pack.
-    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<StoredPack>>;
-    async fn pack_by_hash(&self, hash: &str) -> StoreResult<Option<StoredPack>>;
+    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<PackFacts>>;
+    async fn pack_facts(&self, hash: &str) -> StoreResult<Option<PackFacts>>;
+    async fn pack_bytes(&self, hash: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Every exam id with its newest pack's version and hash.
     async fn exams(&self) -> StoreResult<Vec<(String, String, String)>>;
 
-    /// Claims the oldest queued job, or one whose lease ran out, for `lease_ms`.
-    async fn claim_job(&self, worker: &str, lease_ms: u64, now_ms: i64)
-    -> StoreResult<Option<Job>>;
+    /// In one transaction: stores `done` (a verdict beside the device's, a disagreement
+    /// flagged, its job ended), then claims the oldest queued job — or one whose lease ran
+    /// out — for `lease_ms`. A job claimed and lost too often is flagged `ungradable`.
+    async fn next_job(
+        &self,
+        done: Option<&JobResult>,
+        worker: &str,
+        lease_ms: u64,
+        now_ms: i64,
+    ) -> StoreResult<Option<Job>>;
+    /// Stores a verdict without claiming another job (a worker stopping).
+    async fn finish_job(&self, done: &JobResult) -> StoreResult<()>;
     /// Puts a claimed job back in the queue at once (its grader failed).
     async fn release_job(&self, id: i64) -> StoreResult<()>;
-    /// Stores a job's verdict beside the device's, flags a disagreement, ends the job.
-    async fn finish_job(&self, result: &JobResult) -> StoreResult<()>;
 
     async fn submissions(&self, exam: &str) -> StoreResult<Vec<SubmissionRow>>;
     async fn flags(&self, exam: &str) -> StoreResult<Vec<Flag>>;

@@ -12,8 +12,8 @@ use tokio_postgres::error::SqlState;
 
 use super::sqlite::MAX_ATTEMPTS;
 use super::{
-    Checks, Counts, Flag, Job, JobResult, Role, Store, StoreError, StoreResult, StoredPack,
-    SubmissionRow, effects,
+    Checks, Counts, Flag, Job, JobResult, PackFacts, Role, Store, StoreError, StoreResult,
+    StoredPack, SubmissionRow, effects,
 };
 use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
 
@@ -118,6 +118,11 @@ CREATE TABLE packs (
 );
 "];
 
+/// Job claims and verdicts commit without waiting for the WAL flush: one lost in a crash
+/// leaves its job claimed, and it is graded again when the lease runs out. Records and
+/// receipts always wait.
+const JOB_COMMIT: &str = "SET LOCAL synchronous_commit = off";
+
 /// An arbitrary constant: the advisory lock migrations hold.
 const MIGRATION_LOCK: i64 = 0x5351_4c65_7861_6d01;
 
@@ -165,15 +170,16 @@ fn parse_verdict(text: &str) -> Option<Verdict> {
 
 const PACK_COLUMNS: &str = "hash, exam, version, bytes, start_code, proctor_key, uploaded_at";
 
-fn pack_row(r: &tokio_postgres::Row) -> StoredPack {
-    StoredPack {
+/// A pack's columns but its bytes.
+const FACT_COLUMNS: &str = "hash, exam, version, start_code, proctor_key";
+
+fn pack_row(r: &tokio_postgres::Row) -> PackFacts {
+    PackFacts {
         hash: r.get(0),
         exam: r.get(1),
         version: r.get(2),
-        bytes: r.get(3),
-        start_code: r.get(4),
-        proctor_key: r.get(5),
-        uploaded_at: r.get(6),
+        start_code: r.get(3),
+        proctor_key: r.get(4),
     }
 }
 
@@ -258,6 +264,75 @@ impl PgStore {
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(pool_err)
     }
+}
+
+/// Stores a verdict in `tx` (see [`Store::next_job`]).
+async fn finish_in(tx: &deadpool_postgres::Transaction<'_>, result: &JobResult) -> StoreResult<()> {
+    let seq = result.seq as i64;
+    tx.execute(
+        "UPDATE submissions SET server_verdict = $3, server_score = $4, server_error = $5,
+            graded_at = $6 WHERE session = $1 AND seq = $2",
+        &[
+            &result.session,
+            &seq,
+            &result.verdict.map(verdict_text),
+            &result.verdict.map(|_| i64::from(result.score)),
+            &result.error,
+            &result.graded_at,
+        ],
+    )
+    .await
+    .map_err(err)?;
+    tx.execute(
+        "UPDATE jobs SET state = 'done' WHERE id = $1",
+        &[&result.id],
+    )
+    .await
+    .map_err(err)?;
+    let row = tx
+        .query_one(
+            "SELECT s.exam, b.device_verdict, b.device_score FROM submissions b
+             JOIN sessions s ON s.id = b.session WHERE b.session = $1 AND b.seq = $2",
+            &[&result.session, &seq],
+        )
+        .await
+        .map_err(err)?;
+    let (exam, device_verdict, device_score): (String, String, i64) =
+        (row.get(0), row.get(1), row.get(2));
+    let flag = match (result.verdict, &result.error) {
+        (Some(v), _)
+            if verdict_text(v) != device_verdict || i64::from(result.score) != device_score =>
+        {
+            Some((
+                "disagreement",
+                format!(
+                    "the device recorded {device_verdict} ({device_score} points); the server's re-grade gives {} ({} points)",
+                    verdict_text(v),
+                    result.score
+                ),
+            ))
+        }
+        (None, Some(e)) => Some((
+            "ungradable",
+            format!("the server could not re-grade it: {e}"),
+        )),
+        _ => None,
+    };
+    if let Some((kind, detail)) = flag {
+        insert_flags(
+            tx,
+            &[Flag {
+                exam,
+                session: result.session.clone(),
+                seq: result.seq,
+                kind: kind.into(),
+                detail,
+            }],
+            &result.graded_at,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -569,13 +644,13 @@ impl Store for PgStore {
         Ok(outcome)
     }
 
-    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<StoredPack>> {
+    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<PackFacts>> {
         let row = self
             .client()
             .await?
             .query_opt(
                 &format!(
-                    "SELECT {PACK_COLUMNS} FROM packs WHERE exam = $1 ORDER BY seq DESC LIMIT 1"
+                    "SELECT {FACT_COLUMNS} FROM packs WHERE exam = $1 ORDER BY seq DESC LIMIT 1"
                 ),
                 &[&exam],
             )
@@ -584,17 +659,27 @@ impl Store for PgStore {
         Ok(row.as_ref().map(pack_row))
     }
 
-    async fn pack_by_hash(&self, hash: &str) -> StoreResult<Option<StoredPack>> {
+    async fn pack_facts(&self, hash: &str) -> StoreResult<Option<PackFacts>> {
         let row = self
             .client()
             .await?
             .query_opt(
-                &format!("SELECT {PACK_COLUMNS} FROM packs WHERE hash = $1"),
+                &format!("SELECT {FACT_COLUMNS} FROM packs WHERE hash = $1"),
                 &[&hash],
             )
             .await
             .map_err(err)?;
         Ok(row.as_ref().map(pack_row))
+    }
+
+    async fn pack_bytes(&self, hash: &str) -> StoreResult<Option<Vec<u8>>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt("SELECT bytes FROM packs WHERE hash = $1", &[&hash])
+            .await
+            .map_err(err)?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     async fn exams(&self) -> StoreResult<Vec<(String, String, String)>> {
@@ -613,15 +698,20 @@ impl Store for PgStore {
             .collect())
     }
 
-    async fn claim_job(
+    async fn next_job(
         &self,
+        done: Option<&JobResult>,
         worker: &str,
         lease_ms: u64,
         now_ms: i64,
     ) -> StoreResult<Option<Job>> {
+        if let Some(result) = done {
+            self.finish_job(result).await?;
+        }
         let mut client = self.client().await?;
         loop {
             let tx = client.transaction().await.map_err(err)?;
+            tx.batch_execute(JOB_COMMIT).await.map_err(err)?;
             let Some(row) = tx
                 .query_opt(
                     "UPDATE jobs SET state = 'claimed', worker = $1, lease_until_ms = $2 + $3,
@@ -682,6 +772,14 @@ impl Store for PgStore {
         }
     }
 
+    async fn finish_job(&self, done: &JobResult) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(err)?;
+        tx.batch_execute(JOB_COMMIT).await.map_err(err)?;
+        finish_in(&tx, done).await?;
+        tx.commit().await.map_err(err)
+    }
+
     async fn release_job(&self, id: i64) -> StoreResult<()> {
         self.client()
             .await?
@@ -692,76 +790,6 @@ impl Store for PgStore {
             .await
             .map_err(err)
             .map(|_| ())
-    }
-
-    async fn finish_job(&self, result: &JobResult) -> StoreResult<()> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(err)?;
-        let seq = result.seq as i64;
-        tx.execute(
-            "UPDATE submissions SET server_verdict = $3, server_score = $4, server_error = $5,
-                graded_at = $6 WHERE session = $1 AND seq = $2",
-            &[
-                &result.session,
-                &seq,
-                &result.verdict.map(verdict_text),
-                &result.verdict.map(|_| i64::from(result.score)),
-                &result.error,
-                &result.graded_at,
-            ],
-        )
-        .await
-        .map_err(err)?;
-        tx.execute(
-            "UPDATE jobs SET state = 'done' WHERE id = $1",
-            &[&result.id],
-        )
-        .await
-        .map_err(err)?;
-        let row = tx
-            .query_one(
-                "SELECT s.exam, b.device_verdict, b.device_score FROM submissions b
-                 JOIN sessions s ON s.id = b.session WHERE b.session = $1 AND b.seq = $2",
-                &[&result.session, &seq],
-            )
-            .await
-            .map_err(err)?;
-        let (exam, device_verdict, device_score): (String, String, i64) =
-            (row.get(0), row.get(1), row.get(2));
-        let flag = match (result.verdict, &result.error) {
-            (Some(v), _)
-                if verdict_text(v) != device_verdict || i64::from(result.score) != device_score =>
-            {
-                Some((
-                    "disagreement",
-                    format!(
-                        "the device recorded {device_verdict} ({device_score} points); the server's re-grade gives {} ({} points)",
-                        verdict_text(v),
-                        result.score
-                    ),
-                ))
-            }
-            (None, Some(e)) => Some((
-                "ungradable",
-                format!("the server could not re-grade it: {e}"),
-            )),
-            _ => None,
-        };
-        if let Some((kind, detail)) = flag {
-            insert_flags(
-                &tx,
-                &[Flag {
-                    exam,
-                    session: result.session.clone(),
-                    seq: result.seq,
-                    kind: kind.into(),
-                    detail,
-                }],
-                &result.graded_at,
-            )
-            .await?;
-        }
-        tx.commit().await.map_err(err)
     }
 
     async fn submissions(&self, exam: &str) -> StoreResult<Vec<SubmissionRow>> {

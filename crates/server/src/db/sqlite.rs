@@ -11,8 +11,8 @@ use sqlexam_core::grade::Verdict;
 use sqlexam_core::record::GENESIS;
 
 use super::{
-    Checks, Counts, Flag, Job, JobResult, Role, Store, StoreError, StoreResult, StoredPack,
-    SubmissionRow, effects,
+    Checks, Counts, Flag, Job, JobResult, PackFacts, Role, Store, StoreError, StoreResult,
+    StoredPack, SubmissionRow, effects,
 };
 use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
 
@@ -120,6 +120,22 @@ CREATE TABLE packs (
 
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Job claims and verdicts, on a connection that commits without waiting for the disk
+    /// (`synchronous=NORMAL`, still safe against a killed process): a verdict lost in a
+    /// power cut leaves its job claimed, and it is graded again when the lease runs out.
+    /// Records and receipts always go through `conn` (`synchronous=FULL`).
+    jobs: Arc<Mutex<Connection>>,
+}
+
+fn connect(path: &Path, synchronous: &str) -> StoreResult<Connection> {
+    let conn = Connection::open(path).map_err(err)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+    ))
+    .map_err(err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(err)?;
+    Ok(conn)
 }
 
 fn err(e: rusqlite::Error) -> StoreError {
@@ -147,13 +163,7 @@ fn parse_verdict(text: &str) -> Option<Verdict> {
 impl SqliteStore {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
-        let mut conn = Connection::open(path).map_err(err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
+        let mut conn = connect(path, "FULL")?;
         let version: usize = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
@@ -172,6 +182,7 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            jobs: Arc::new(Mutex::new(connect(path, "NORMAL")?)),
         })
     }
 
@@ -179,7 +190,20 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let conn = self.conn.clone();
+        Self::on(self.conn.clone(), f).await
+    }
+
+    async fn with_jobs<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        Self::on(self.jobs.clone(), f).await
+    }
+
+    async fn on<T: Send + 'static>(
+        conn: Arc<Mutex<Connection>>,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreResult<T> {
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
             f(&mut guard).map_err(err)
@@ -189,18 +213,18 @@ impl SqliteStore {
     }
 }
 
-fn pack_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPack> {
-    Ok(StoredPack {
+fn pack_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackFacts> {
+    Ok(PackFacts {
         hash: r.get(0)?,
         exam: r.get(1)?,
         version: r.get(2)?,
-        bytes: r.get(3)?,
-        start_code: r.get(4)?,
-        proctor_key: r.get(5)?,
-        uploaded_at: r.get(6)?,
+        start_code: r.get(3)?,
+        proctor_key: r.get(4)?,
     })
 }
 
+/// A pack's columns but its bytes.
+const FACT_COLUMNS: &str = "hash, exam, version, start_code, proctor_key";
 const PACK_COLUMNS: &str = "hash, exam, version, bytes, start_code, proctor_key, uploaded_at";
 
 fn insert_flag(tx: &Connection, f: &Flag, now: &str) -> rusqlite::Result<()> {
@@ -209,6 +233,127 @@ fn insert_flag(tx: &Connection, f: &Flag, now: &str) -> rusqlite::Result<()> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![f.exam, f.session, f.seq as i64, f.kind, f.detail, now],
     )?;
+    Ok(())
+}
+
+/// Claims the oldest ready job in `tx` (see [`Store::next_job`]).
+fn claim_in(
+    tx: &rusqlite::Transaction<'_>,
+    worker: &str,
+    lease_ms: u64,
+    now_ms: i64,
+) -> rusqlite::Result<Option<Job>> {
+    let job = loop {
+        let candidate = tx
+            .query_row(
+                "SELECT j.id, j.session, j.seq, j.attempts, s.pack_hash, b.problem, b.sql,
+                        s.exam
+                 FROM jobs j JOIN sessions s ON s.id = j.session
+                 JOIN submissions b ON b.session = j.session AND b.seq = j.seq
+                 WHERE j.state = 'queued' OR (j.state = 'claimed' AND j.lease_until_ms < ?1)
+                 ORDER BY j.id LIMIT 1",
+                [now_ms],
+                |r| {
+                    Ok((
+                        Job {
+                            id: r.get(0)?,
+                            session: r.get(1)?,
+                            seq: r.get::<_, i64>(2)? as u64,
+                            attempts: r.get(3)?,
+                            pack_hash: r.get(4)?,
+                            problem: r.get(5)?,
+                            sql: r.get(6)?,
+                        },
+                        r.get::<_, String>(7)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((job, exam)) = candidate else {
+            break None;
+        };
+        if job.attempts >= MAX_ATTEMPTS {
+            // Claimed and lost this many times (a grader that crashes on it): give up.
+            tx.execute("UPDATE jobs SET state = 'done' WHERE id = ?1", [job.id])?;
+            insert_flag(
+                tx,
+                &Flag {
+                    exam,
+                    session: job.session.clone(),
+                    seq: job.seq,
+                    kind: "ungradable".into(),
+                    detail: format!(
+                        "the server's grader gave no verdict in {MAX_ATTEMPTS} attempts"
+                    ),
+                },
+                &sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc()),
+            )?;
+            continue;
+        }
+        tx.execute(
+            "UPDATE jobs SET state = 'claimed', worker = ?2, lease_until_ms = ?3,
+                attempts = attempts + 1 WHERE id = ?1",
+            params![job.id, worker, now_ms + lease_ms as i64],
+        )?;
+        break Some(Job {
+            attempts: job.attempts + 1,
+            ..job
+        });
+    };
+    Ok(job)
+}
+
+/// Stores a verdict in `tx` (see [`Store::next_job`]).
+fn finish_in(tx: &rusqlite::Transaction<'_>, result: &JobResult) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE submissions SET server_verdict = ?3, server_score = ?4,
+            server_error = ?5, graded_at = ?6 WHERE session = ?1 AND seq = ?2",
+        params![
+            result.session,
+            result.seq as i64,
+            result.verdict.map(verdict_text),
+            result.verdict.map(|_| result.score),
+            result.error,
+            result.graded_at
+        ],
+    )?;
+    tx.execute("UPDATE jobs SET state = 'done' WHERE id = ?1", [result.id])?;
+    let (exam, device_verdict, device_score): (String, String, u32) = tx.query_row(
+        "SELECT s.exam, b.device_verdict, b.device_score FROM submissions b
+         JOIN sessions s ON s.id = b.session WHERE b.session = ?1 AND b.seq = ?2",
+        params![result.session, result.seq as i64],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let flag = match (result.verdict, &result.error) {
+        (Some(v), _) if verdict_text(v) != device_verdict || result.score != device_score => {
+            Some((
+                "disagreement",
+                format!(
+                    "the device recorded {device_verdict} ({device_score} points); the server's re-grade gives {} ({} points)",
+                    verdict_text(v),
+                    result.score
+                ),
+            ))
+        }
+        (None, Some(e)) => Some((
+            "ungradable",
+            format!("the server could not re-grade it: {e}"),
+        )),
+        _ => None,
+    };
+    if let Some((kind, detail)) = flag {
+        insert_flag(
+            tx,
+            &Flag {
+                exam,
+                session: result.session.clone(),
+                seq: result.seq,
+                kind: kind.into(),
+                detail,
+            },
+            &result.graded_at,
+        )?;
+    }
     Ok(())
 }
 
@@ -482,12 +627,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<StoredPack>> {
+    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<PackFacts>> {
         let exam = exam.to_owned();
         self.with(move |c| {
             c.query_row(
                 &format!(
-                    "SELECT {PACK_COLUMNS} FROM packs WHERE exam = ?1 ORDER BY rowid DESC LIMIT 1"
+                    "SELECT {FACT_COLUMNS} FROM packs WHERE exam = ?1 ORDER BY rowid DESC LIMIT 1"
                 ),
                 [&exam],
                 pack_row,
@@ -497,14 +642,25 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn pack_by_hash(&self, hash: &str) -> StoreResult<Option<StoredPack>> {
+    async fn pack_facts(&self, hash: &str) -> StoreResult<Option<PackFacts>> {
         let hash = hash.to_owned();
         self.with(move |c| {
             c.query_row(
-                &format!("SELECT {PACK_COLUMNS} FROM packs WHERE hash = ?1"),
+                &format!("SELECT {FACT_COLUMNS} FROM packs WHERE hash = ?1"),
                 [&hash],
                 pack_row,
             )
+            .optional()
+        })
+        .await
+    }
+
+    async fn pack_bytes(&self, hash: &str) -> StoreResult<Option<Vec<u8>>> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            c.query_row("SELECT bytes FROM packs WHERE hash = ?1", [&hash], |r| {
+                r.get(0)
+            })
             .optional()
         })
         .await
@@ -522,137 +678,43 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn claim_job(
+    async fn next_job(
         &self,
+        done: Option<&JobResult>,
         worker: &str,
         lease_ms: u64,
         now_ms: i64,
     ) -> StoreResult<Option<Job>> {
-        let worker = worker.to_owned();
-        self.with(move |c| {
+        let (done, worker) = (done.cloned(), worker.to_owned());
+        self.with_jobs(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let job = loop {
-                let candidate = tx
-                    .query_row(
-                        "SELECT j.id, j.session, j.seq, j.attempts, s.pack_hash, b.problem, b.sql,
-                                s.exam
-                         FROM jobs j JOIN sessions s ON s.id = j.session
-                         JOIN submissions b ON b.session = j.session AND b.seq = j.seq
-                         WHERE j.state = 'queued' OR (j.state = 'claimed' AND j.lease_until_ms < ?1)
-                         ORDER BY j.id LIMIT 1",
-                        [now_ms],
-                        |r| {
-                            Ok((
-                                Job {
-                                    id: r.get(0)?,
-                                    session: r.get(1)?,
-                                    seq: r.get::<_, i64>(2)? as u64,
-                                    attempts: r.get(3)?,
-                                    pack_hash: r.get(4)?,
-                                    problem: r.get(5)?,
-                                    sql: r.get(6)?,
-                                },
-                                r.get::<_, String>(7)?,
-                            ))
-                        },
-                    )
-                    .optional()?;
-                let Some((job, exam)) = candidate else {
-                    break None;
-                };
-                if job.attempts >= MAX_ATTEMPTS {
-                    // Claimed and lost this many times (a grader that crashes on it): give up.
-                    tx.execute("UPDATE jobs SET state = 'done' WHERE id = ?1", [job.id])?;
-                    insert_flag(
-                        &tx,
-                        &Flag {
-                            exam,
-                            session: job.session.clone(),
-                            seq: job.seq,
-                            kind: "ungradable".into(),
-                            detail: format!(
-                                "the server's grader gave no verdict in {MAX_ATTEMPTS} attempts"
-                            ),
-                        },
-                        &sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc()),
-                    )?;
-                    continue;
-                }
-                tx.execute(
-                    "UPDATE jobs SET state = 'claimed', worker = ?2, lease_until_ms = ?3,
-                        attempts = attempts + 1 WHERE id = ?1",
-                    params![job.id, worker, now_ms + lease_ms as i64],
-                )?;
-                break Some(Job {
-                    attempts: job.attempts + 1,
-                    ..job
-                });
-            };
+            if let Some(result) = &done {
+                finish_in(&tx, result)?;
+            }
+            let job = claim_in(&tx, &worker, lease_ms, now_ms)?;
             tx.commit()?;
             Ok(job)
         })
         .await
     }
 
+    async fn finish_job(&self, done: &JobResult) -> StoreResult<()> {
+        let done = done.clone();
+        self.with_jobs(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            finish_in(&tx, &done)?;
+            tx.commit()
+        })
+        .await
+    }
+
     async fn release_job(&self, id: i64) -> StoreResult<()> {
-        self.with(move |c| {
+        self.with_jobs(move |c| {
             c.execute(
                 "UPDATE jobs SET state = 'queued', lease_until_ms = 0 WHERE id = ?1 AND state = 'claimed'",
                 [id],
             )
             .map(|_| ())
-        })
-        .await
-    }
-
-    async fn finish_job(&self, result: &JobResult) -> StoreResult<()> {
-        let result = result.clone();
-        self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "UPDATE submissions SET server_verdict = ?3, server_score = ?4,
-                    server_error = ?5, graded_at = ?6 WHERE session = ?1 AND seq = ?2",
-                params![
-                    result.session,
-                    result.seq as i64,
-                    result.verdict.map(verdict_text),
-                    result.verdict.map(|_| result.score),
-                    result.error,
-                    result.graded_at
-                ],
-            )?;
-            tx.execute("UPDATE jobs SET state = 'done' WHERE id = ?1", [result.id])?;
-            let (exam, device_verdict, device_score): (String, String, u32) = tx.query_row(
-                "SELECT s.exam, b.device_verdict, b.device_score FROM submissions b
-                 JOIN sessions s ON s.id = b.session WHERE b.session = ?1 AND b.seq = ?2",
-                params![result.session, result.seq as i64],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-            let flag = match (result.verdict, &result.error) {
-                (Some(v), _) if verdict_text(v) != device_verdict || result.score != device_score => {
-                    Some(("disagreement", format!(
-                        "the device recorded {device_verdict} ({device_score} points); the server's re-grade gives {} ({} points)",
-                        verdict_text(v),
-                        result.score
-                    )))
-                }
-                (None, Some(e)) => Some(("ungradable", format!("the server could not re-grade it: {e}"))),
-                _ => None,
-            };
-            if let Some((kind, detail)) = flag {
-                insert_flag(
-                    &tx,
-                    &Flag {
-                        exam,
-                        session: result.session.clone(),
-                        seq: result.seq,
-                        kind: kind.into(),
-                        detail,
-                    },
-                    &result.graded_at,
-                )?;
-            }
-            tx.commit()
         })
         .await
     }
