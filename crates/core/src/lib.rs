@@ -16,6 +16,7 @@ pub mod session;
 pub mod value;
 
 mod error;
+mod image;
 mod platform;
 mod sqlite;
 
