@@ -18,7 +18,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
@@ -32,7 +31,7 @@ use crate::record::{
     DatasetVerdict, Event, Expectations, Finding, PackRef, ProctorAction, ProctorProof, Record,
     SignedRecord, proctor_statement, verify_records,
 };
-use store::{Claim, Store};
+use store::{Claim, NewSession, ReadOnlyStore, Store, Submissions, Tx};
 
 /// A suspend shorter than this is not noticed (timer jitter).
 const SUSPEND_MS: u64 = 5_000;
@@ -101,10 +100,6 @@ impl SessionError {
     }
 }
 
-fn store_err(e: rusqlite::Error) -> SessionError {
-    SessionError::Store(e.to_string())
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
@@ -112,16 +107,6 @@ pub enum SessionState {
     /// The app closed or crashed under the "paused" policy: a proctor must resume.
     Interrupted,
     Ended,
-}
-
-impl SessionState {
-    fn parse(s: &str) -> SessionState {
-        match s {
-            "running" => SessionState::Running,
-            "interrupted" => SessionState::Interrupted,
-            _ => SessionState::Ended,
-        }
-    }
 }
 
 /// A session as the UI shows it.
@@ -171,6 +156,19 @@ pub struct SubmissionView {
     /// Why a submission was not graded (`session_ended`, `interrupted`, `grading_failed`),
     /// from its `submission_refused` record.
     pub refused: Option<String>,
+}
+
+/// What a submission's record says: verdict and score once graded, the reason once
+/// refused (nothing while it waits, or if the record does not parse).
+fn record_outcome(record: Option<&[u8]>) -> (Option<Verdict>, Option<u32>, Option<String>) {
+    match record
+        .and_then(|b| serde_json::from_slice::<Record>(b).ok())
+        .map(|r| r.event)
+    {
+        Some(Event::Submission { verdict, score, .. }) => (Some(verdict), Some(score), None),
+        Some(Event::SubmissionRefused { reason, .. }) => (None, None, Some(reason)),
+        _ => (None, None, None),
+    }
 }
 
 /// What the engine tells its subscribers.
@@ -225,6 +223,17 @@ struct LoadedPack {
     info: PackInfo,
     exam: Exam,
     problems: Vec<Problem>,
+}
+
+impl LoadedPack {
+    /// The pack as records name it.
+    fn pack_ref(&self) -> PackRef {
+        PackRef {
+            id: self.info.id.clone(),
+            version: self.info.version.clone(),
+            hash: self.info.hash.clone(),
+        }
+    }
 }
 
 /// The in-memory part of a running session's clock: exam time = `base` + monotonic time
@@ -325,12 +334,7 @@ impl Engine {
             return Err(SessionError::Busy(dir.display().to_string()));
         }
         let store = Store::open(&store_path(dir))?;
-        let records: Vec<SignedRecord> = store
-            .all_records()
-            .map_err(store_err)?
-            .into_iter()
-            .map(|r| r.2)
-            .collect();
+        let records = store.records()?;
         let device = device::load_or_create(&dir.join("device.key"), !records.is_empty())?;
         let expect = store_expectations(dir, &records, Some(device.public().key_id()));
         let (good, findings) = verify_records(&records, &expect);
@@ -338,7 +342,7 @@ impl Engine {
             let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
             return Err(SessionError::Tampered(list.join("; ")));
         }
-        store.check_against_chain(&good)?;
+        check_against_chain(&store, &good)?;
         let inner = Arc::new(Inner {
             _lock: lock,
             dir: dir.to_owned(),
@@ -395,17 +399,7 @@ impl Engine {
 
     /// All sessions in the store, newest first.
     pub fn sessions(&self) -> Result<Vec<SessionView>, SessionError> {
-        let ids: Vec<String> = {
-            let store = lock(&self.inner.store);
-            let mut stmt = store
-                .conn
-                .prepare("SELECT id FROM sessions ORDER BY created_wall_ms DESC")
-                .map_err(store_err)?;
-            stmt.query_map([], |r| r.get(0))
-                .map_err(store_err)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(store_err)?
-        };
+        let ids = lock(&self.inner.store).session_ids()?;
         ids.iter().map(|id| self.view(id)).collect()
     }
 
@@ -431,15 +425,7 @@ impl Engine {
 
     /// The most recently started session, if any (what the app resumes after a restart).
     pub fn latest_session(&self) -> Result<Option<String>, SessionError> {
-        lock(&self.inner.store)
-            .conn
-            .query_row(
-                "SELECT id FROM sessions ORDER BY created_wall_ms DESC, rowid DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(store_err)
+        lock(&self.inner.store).latest_session()
     }
 
     /// Checks a proctor passphrase against the session's pack, without acting.
@@ -450,28 +436,12 @@ impl Engine {
     /// Saves the editor text of a problem (the UI debounces; this just stores).
     pub fn save_draft(&self, session: &str, problem: &str, text: &str) -> Result<(), SessionError> {
         self.inner.pack_problem(session, problem)?;
-        lock(&self.inner.store)
-            .conn
-            .execute(
-                "INSERT INTO drafts (session_id, problem, text) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (session_id, problem) DO UPDATE SET text = excluded.text",
-                params![session, problem, text],
-            )
-            .map_err(store_err)?;
-        Ok(())
+        lock(&self.inner.store).save_draft(session, problem, text)
     }
 
     /// Every saved draft of a session, by problem.
     pub fn drafts(&self, session: &str) -> Result<BTreeMap<String, String>, SessionError> {
-        let store = lock(&self.inner.store);
-        let mut stmt = store
-            .conn
-            .prepare("SELECT problem, text FROM drafts WHERE session_id = ?1")
-            .map_err(store_err)?;
-        let rows = stmt
-            .query_map([session], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(store_err)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+        lock(&self.inner.store).drafts(session)
     }
 
     /// Queues a submission and returns its id at once; the verdict arrives as an event and
@@ -502,16 +472,14 @@ impl Engine {
     }
 
     pub fn submission(&self, id: u64) -> Result<Option<SubmissionView>, SessionError> {
-        Ok(self
-            .inner
-            .submissions("WHERE s.id = ?1", params![id])?
+        Ok(lock(&self.inner.store)
+            .submissions(Submissions::One(id))?
             .into_iter()
             .next())
     }
 
     pub fn submissions(&self, session: &str) -> Result<Vec<SubmissionView>, SessionError> {
-        self.inner
-            .submissions("WHERE s.session_id = ?1", params![session])
+        lock(&self.inner.store).submissions(Submissions::OfSession(session))
     }
 
     /// A session's submissions of one problem, oldest first.
@@ -520,10 +488,7 @@ impl Engine {
         session: &str,
         problem: &str,
     ) -> Result<Vec<SubmissionView>, SessionError> {
-        self.inner.submissions(
-            "WHERE s.session_id = ?1 AND s.problem = ?2",
-            params![session, problem],
-        )
+        lock(&self.inner.store).submissions(Submissions::OfProblem { session, problem })
     }
 
     /// Checks a pack before check-in exactly as `start_session` will: this engine's trust,
@@ -591,59 +556,25 @@ impl Engine {
 
     /// Records not yet acknowledged by a server, oldest first (per session in seq order).
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxRecord>, SessionError> {
-        let store = lock(&self.inner.store);
-        let mut stmt = store
-            .conn
-            .prepare("SELECT session_id, seq, bytes, signature FROM records WHERE acked = 0 ORDER BY rowid LIMIT ?1")
-            .map_err(store_err)?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok(OutboxRecord {
-                    session: r.get(0)?,
-                    seq: r.get(1)?,
-                    record: SignedRecord {
-                        bytes: store::bytes_at(r, 2)?,
-                        signature: store::bytes_at(r, 3)?,
-                    },
-                })
-            })
-            .map_err(store_err)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+        lock(&self.inner.store).outbox(limit)
     }
 
     /// Marks a session's records up to `seq` as acknowledged by the server.
     pub fn ack_through(&self, session: &str, seq: u64) -> Result<(), SessionError> {
-        lock(&self.inner.store)
-            .conn
-            .execute(
-                "UPDATE records SET acked = 1 WHERE session_id = ?1 AND seq <= ?2",
-                params![session, seq],
-            )
-            .map_err(store_err)?;
-        Ok(())
+        lock(&self.inner.store).ack_through(session, seq)
     }
 
     /// Every record in the store, by session and seq.
     pub fn records(&self) -> Result<Vec<SignedRecord>, SessionError> {
-        Ok(lock(&self.inner.store)
-            .all_records()
-            .map_err(store_err)?
-            .into_iter()
-            .map(|r| r.2)
-            .collect())
+        lock(&self.inner.store).records()
     }
 
     /// Waits until no submission or sample run is queued or being graded (or `timeout`).
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
-            let queued: i64 = lock(&self.inner.store)
-                .conn
-                .query_row(
-                    "SELECT count(*) FROM submissions WHERE state != 'done'",
-                    [],
-                    |r| r.get(0),
-                )
+            let queued = lock(&self.inner.store)
+                .unfinished_submissions()
                 .unwrap_or(1);
             if queued == 0
                 && lock(&self.inner.samples).is_empty()
@@ -690,16 +621,9 @@ impl Inner {
     /// (an `Err` rolls everything back).
     fn write<T>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, SessionError>,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, SessionError>,
     ) -> Result<T, SessionError> {
-        let mut store = lock(&self.store);
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(store_err)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(store_err)?;
-        Ok(out)
+        lock(&self.store).write(f)
     }
 
     /// The wall clock as a time value (for pack validity windows).
@@ -737,15 +661,7 @@ impl Inner {
         let pack = verified.open(code).map_err(SessionError::PackRefused)?;
         // One sitting per candidate and exam on a machine: a finished candidate must not get
         // a fresh clock by checking in again.
-        let taken: i64 = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.candidate_id = ?1 AND p.id = ?2",
-                params![candidate_id, pack.info.id],
-                |r| r.get(0),
-            )
-            .map_err(store_err)?;
-        if taken > 0 {
+        if lock(&self.store).has_sat(candidate_id, &pack.info.id)? {
             return Err(SessionError::AlreadyStarted(candidate_id.into()));
         }
         if let Ok(v) = semver::Version::parse(&pack.info.version) {
@@ -771,17 +687,16 @@ impl Inner {
         }
         {
             self.write(|tx| {
-                tx.execute(
-                    "INSERT OR IGNORE INTO packs (hash, id, version) VALUES (?1, ?2, ?3)",
-                    params![loaded.info.hash, loaded.info.id, loaded.info.version],
-                )
-                .map_err(store_err)?;
-                tx.execute(
-                    "INSERT INTO sessions (id, pack_hash, start_code, candidate_id, candidate_name, created_wall_ms,
-                     duration_ms, elapsed_ms, checkpoint_wall_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?6, 'running')",
-                    params![id, loaded.info.hash, code, candidate_id, name, wall, loaded.exam.rules.duration_ms],
-                )
-                .map_err(store_err)?;
+                tx.insert_pack(&loaded.pack_ref())?;
+                tx.insert_session(&NewSession {
+                    id: &id,
+                    pack_hash: &loaded.info.hash,
+                    start_code: code,
+                    candidate_id,
+                    candidate_name: name,
+                    created_wall_ms: wall,
+                    duration_ms: loaded.exam.rules.duration_ms,
+                })?;
                 let event = Event::SessionStarted {
                     candidate_name: name.into(),
                     device_public_key: self.device.public().to_hex(),
@@ -802,7 +717,7 @@ impl Inner {
     /// Appends a record to a session's chain inside `tx`; returns its seq.
     fn append(
         &self,
-        tx: &rusqlite::Connection,
+        tx: &Tx<'_>,
         session: &str,
         elapsed_ms: u64,
         event: Event,
@@ -814,26 +729,13 @@ impl Inner {
     /// the chain (a proctor's signature).
     fn append_with(
         &self,
-        tx: &rusqlite::Connection,
+        tx: &Tx<'_>,
         session: &str,
         elapsed_ms: u64,
         event: impl FnOnce(u64, &str) -> Event,
     ) -> Result<u64, SessionError> {
-        let (pack_id, version, hash, candidate): (String, String, String, String) = tx
-            .query_row(
-                "SELECT p.id, p.version, p.hash, s.candidate_id FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.id = ?1",
-                [session],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .map_err(|_| SessionError::NoSession(session.into()))?;
-        let last_record = tx
-            .query_row(
-                "SELECT seq, bytes FROM records WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
-                [session],
-                |r| Ok((r.get::<_, u64>(0)?, store::bytes_at(r, 1)?)),
-            )
-            .optional()
-            .map_err(store_err)?;
+        let (pack, candidate) = tx.pack_and_candidate(session)?;
+        let last_record = tx.last_record(session)?;
         let (last, prev, prev_elapsed) = match &last_record {
             None => (0, crate::record::GENESIS.to_string(), 0),
             Some((seq, bytes)) => {
@@ -851,31 +753,24 @@ impl Inner {
             session: session.into(),
             seq: last + 1,
             prev,
-            pack: PackRef {
-                id: pack_id,
-                version,
-                hash,
-            },
+            pack,
             candidate,
             wall_time: self.now_text(),
             elapsed_ms,
             event,
         };
         let signed = SignedRecord::sign(&record, &self.device);
-        Store::insert_record(tx, session, last + 1, &signed).map_err(store_err)?;
+        tx.insert_record(session, last + 1, &signed)?;
         Ok(last + 1)
     }
 
     /// Loads (verifies and opens) the pack a session uses, from the store's copy.
     fn pack_of(&self, session: &str) -> Result<Arc<LoadedPack>, SessionError> {
-        let (hash, code, created): (String, Option<String>, i64) = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT pack_hash, start_code, created_wall_ms FROM sessions WHERE id = ?1",
-                [session],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(|_| SessionError::NoSession(session.into()))?;
+        let store::SessionPack {
+            hash,
+            start_code: code,
+            created_wall_ms: created,
+        } = lock(&self.store).session_pack(session)?;
         if let Some(p) = lock(&self.packs).get(&hash) {
             return Ok(p.clone());
         }
@@ -916,7 +811,7 @@ impl Inner {
     }
 
     fn session_row(&self, session: &str) -> Result<(SessionState, u64, u64), SessionError> {
-        session_clock(&lock(&self.store).conn, session)
+        lock(&self.store).session_clock(session)
     }
 
     /// The session's exam time now.
@@ -935,21 +830,15 @@ impl Inner {
         let marker = self.dir.join(CLEAN_EXIT);
         let cause = if marker.exists() { "closed" } else { "stopped" };
         let _ = std::fs::remove_file(&marker);
-        lock(&self.store)
-            .requeue_foreign_claims(&self.owner)
-            .map_err(store_err)?;
-        let running: Vec<(String, u64, u64, i64)> = {
-            let store = lock(&self.store);
-            let mut stmt = store
-                .conn
-                .prepare("SELECT id, elapsed_ms, duration_ms, checkpoint_wall_ms FROM sessions WHERE state = 'running'")
-                .map_err(store_err)?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .map_err(store_err)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(store_err)?
-        };
-        for (id, elapsed, duration, checkpoint_wall) in running {
+        lock(&self.store).requeue_foreign_claims(&self.owner)?;
+        let running = lock(&self.store).running_sessions()?;
+        for store::RunningSession {
+            id,
+            elapsed_ms: elapsed,
+            duration_ms: duration,
+            checkpoint_wall_ms: checkpoint_wall,
+        } in running
+        {
             // A session whose pack cannot be loaded waits for a proctor; others go on.
             let policy = self
                 .pack_of(&id)
@@ -961,11 +850,7 @@ impl Inner {
             match policy {
                 WhileClosed::Paused => {
                     self.write(|tx| {
-                        tx.execute(
-                            "UPDATE sessions SET state = 'interrupted' WHERE id = ?1",
-                            [&id],
-                        )
-                        .map_err(store_err)?;
+                        tx.interrupt(&id)?;
                         self.append(tx, &id, elapsed, interrupted)?;
                         Ok(())
                     })?;
@@ -976,17 +861,12 @@ impl Inner {
                         .unwrap_or(0)
                         .min(duration.saturating_sub(elapsed));
                     let elapsed = elapsed + closed;
-                    let mut store = lock(&self.store);
-                    let tx = store.conn.transaction().map_err(store_err)?;
-                    tx.execute(
-                        "UPDATE sessions SET elapsed_ms = ?2, checkpoint_wall_ms = ?3 WHERE id = ?1",
-                        params![id, elapsed, wall],
-                    )
-                    .map_err(store_err)?;
-                    self.append(&tx, &id, elapsed - closed, interrupted)?;
-                    self.append(&tx, &id, elapsed, Event::Reopened { closed_ms: closed })?;
-                    tx.commit().map_err(store_err)?;
-                    drop(store);
+                    self.write(|tx| {
+                        tx.set_clock(&id, elapsed, wall)?;
+                        self.append(tx, &id, elapsed - closed, interrupted)?;
+                        self.append(tx, &id, elapsed, Event::Reopened { closed_ms: closed })?;
+                        Ok(())
+                    })?;
                     lock(&self.running).insert(id, RunningClock::starting_at(elapsed, mono));
                 }
             }
@@ -1002,10 +882,7 @@ impl Inner {
         for (id, c) in running.iter_mut() {
             if force || mono.saturating_sub(c.checkpointed_mono) >= CHECKPOINT_MS {
                 let elapsed = c.base + mono.saturating_sub(c.mono_at_base);
-                let ok = lock(&self.store).conn.execute(
-                    "UPDATE sessions SET elapsed_ms = ?2, checkpoint_wall_ms = ?3 WHERE id = ?1 AND state = 'running'",
-                    params![id, elapsed, wall],
-                );
+                let ok = lock(&self.store).checkpoint(id, elapsed, wall);
                 if ok.is_ok() {
                     c.checkpointed_mono = mono;
                 }
@@ -1025,14 +902,7 @@ impl Inner {
                 .iter()
                 .filter(|(id, c)| {
                     let elapsed = c.base + self.clock.monotonic_ms().saturating_sub(c.mono_at_base);
-                    let duration: u64 = store
-                        .conn
-                        .query_row(
-                            "SELECT duration_ms FROM sessions WHERE id = ?1",
-                            [id.as_str()],
-                            |r| r.get(0),
-                        )
-                        .unwrap_or(u64::MAX);
+                    let duration = store.duration(id).unwrap_or(u64::MAX);
                     elapsed >= duration
                 })
                 .map(|(id, _)| id.clone())
@@ -1098,13 +968,7 @@ impl Inner {
                 WhileClosed::Paused => {
                     lock(&self.running).remove(&id);
                     self.write(|tx| {
-                        let changed = tx
-                            .execute(
-                                "UPDATE sessions SET state = 'interrupted', elapsed_ms = ?2 WHERE id = ?1 AND state = 'running'",
-                                params![id, asleep_at],
-                            )
-                            .map_err(store_err)?;
-                        if changed > 0 {
+                        if tx.interrupt_running(&id, asleep_at)? {
                             self.append(tx, &id, asleep_at, interrupted)?;
                         }
                         Ok(())
@@ -1129,7 +993,7 @@ impl Inner {
         let live = self.live_elapsed(session);
         {
             self.write(|tx| {
-                let (state, duration, stored) = session_clock(tx, session)?;
+                let (state, duration, stored) = tx.session_clock(session)?;
                 if state == SessionState::Ended {
                     return Err(SessionError::Ended);
                 }
@@ -1138,11 +1002,7 @@ impl Inner {
                 } else {
                     live.unwrap_or(stored).min(duration)
                 };
-                tx.execute(
-                    "UPDATE sessions SET state = 'ended', elapsed_ms = ?2 WHERE id = ?1",
-                    params![session, elapsed],
-                )
-                .map_err(store_err)?;
+                tx.end_session(session, elapsed)?;
                 self.append(
                     tx,
                     session,
@@ -1190,52 +1050,37 @@ impl Inner {
         }
         self.tick();
         let live = self.live_elapsed(session);
-        let mut store = lock(&self.store);
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(store_err)?;
-        let (state, duration, stored) = session_clock(&tx, session)?;
-        let elapsed = live.unwrap_or(stored).max(stored);
-        tx.execute(
-            "INSERT INTO submissions (session_id, problem, sql, elapsed_ms, state) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![session, problem, sql, elapsed, if state == SessionState::Running { "queued" } else { "done" }],
-        )
-        .map_err(store_err)?;
-        let id = tx.last_insert_rowid() as u64;
-        if state != SessionState::Running {
-            let reason = if state == SessionState::Interrupted {
-                "interrupted"
-            } else {
-                "session_ended"
-            };
-            let event = Event::SubmissionRefused {
-                submission_id: id,
-                problem: problem.into(),
-                sql: sql.into(),
-                reason: reason.into(),
-            };
-            let seq = self.append(&tx, session, elapsed, event)?;
-            tx.execute(
-                "UPDATE submissions SET record_seq = ?2 WHERE id = ?1",
-                params![id, seq],
-            )
-            .map_err(store_err)?;
-            tx.commit().map_err(store_err)?;
-            return Err(match state {
-                SessionState::Interrupted => SessionError::Interrupted,
-                _ if elapsed >= duration => SessionError::TimeUp,
-                _ => SessionError::Ended,
-            });
-        }
-        // The clock is persisted with every accepted submission, not only every 5 s.
-        tx.execute(
-            "UPDATE sessions SET elapsed_ms = ?2 WHERE id = ?1",
-            params![session, elapsed],
-        )
-        .map_err(store_err)?;
-        tx.commit().map_err(store_err)?;
-        drop(store);
+        // A refusal is committed (its record is the point) and then returned as the error.
+        let accepted = self.write(|tx| {
+            let (state, duration, stored) = tx.session_clock(session)?;
+            let elapsed = live.unwrap_or(stored).max(stored);
+            let running = state == SessionState::Running;
+            let id = tx.insert_submission(session, problem, sql, elapsed, running)?;
+            if !running {
+                let reason = if state == SessionState::Interrupted {
+                    "interrupted"
+                } else {
+                    "session_ended"
+                };
+                let event = Event::SubmissionRefused {
+                    submission_id: id,
+                    problem: problem.into(),
+                    sql: sql.into(),
+                    reason: reason.into(),
+                };
+                let seq = self.append(tx, session, elapsed, event)?;
+                tx.set_record_seq(id, seq)?;
+                return Ok(Err(match state {
+                    SessionState::Interrupted => SessionError::Interrupted,
+                    _ if elapsed >= duration => SessionError::TimeUp,
+                    _ => SessionError::Ended,
+                }));
+            }
+            // The clock is persisted with every accepted submission, not only every 5 s.
+            tx.set_elapsed(session, elapsed)?;
+            Ok(Ok(id))
+        })?;
+        let id = accepted?;
         self.wake.notify_all();
         Ok(id)
     }
@@ -1277,22 +1122,14 @@ impl Inner {
                 }
                 let duration = duration + u64::from(*minutes) * 60_000;
                 self.write(|tx| {
-                    tx.execute(
-                        "UPDATE sessions SET duration_ms = ?2 WHERE id = ?1",
-                        params![session, duration],
-                    )
-                    .map_err(store_err)?;
+                    tx.set_duration(session, duration)?;
                     self.append_with(tx, session, elapsed, signed(action.clone()))?;
                     Ok(())
                 })?;
             }
             (ProctorAction::Resume, SessionState::Interrupted) => {
                 self.write(|tx| {
-                    tx.execute(
-                        "UPDATE sessions SET state = 'running', checkpoint_wall_ms = ?2 WHERE id = ?1",
-                        params![session, self.clock.wall_ms()],
-                    )
-                    .map_err(store_err)?;
+                    tx.resume(session, self.clock.wall_ms())?;
                     self.append_with(tx, session, stored, signed(action.clone()))?;
                     Ok(())
                 })?;
@@ -1324,16 +1161,9 @@ impl Inner {
     fn view(&self, session: &str) -> Result<SessionView, SessionError> {
         let pack = self.pack_of(session)?;
         let (state, duration, stored) = self.session_row(session)?;
-        let (candidate_id, candidate_name): (String, String) = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT candidate_id, candidate_name FROM sessions WHERE id = ?1",
-                [session],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(store_err)?;
+        let (candidate_id, candidate_name) = lock(&self.store).candidate(session)?;
         let elapsed = self.elapsed(session, stored).min(duration);
-        let subs = self.submissions("WHERE s.session_id = ?1", params![session])?;
+        let subs = lock(&self.store).submissions(Submissions::OfSession(session))?;
         let problems: Vec<ProblemStatus> = pack
             .problems
             .iter()
@@ -1354,21 +1184,10 @@ impl Inner {
                 }
             })
             .collect();
-        let unsynced: i64 = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT count(*) FROM records WHERE session_id = ?1 AND acked = 0",
-                [session],
-                |r| r.get(0),
-            )
-            .map_err(store_err)?;
+        let unsynced = lock(&self.store).unsynced(session)?;
         Ok(SessionView {
             id: session.into(),
-            pack: PackRef {
-                id: pack.info.id.clone(),
-                version: pack.info.version.clone(),
-                hash: pack.info.hash.clone(),
-            },
+            pack: pack.pack_ref(),
             title: pack.info.title.clone(),
             candidate_id,
             candidate_name,
@@ -1379,49 +1198,9 @@ impl Inner {
             score: problems.iter().map(|p| p.best_score).sum(),
             max_score: problems.iter().map(|p| p.points).sum(),
             problems,
-            unsynced: unsynced as usize,
+            unsynced,
             while_closed: pack.exam.rules.while_closed,
         })
-    }
-
-    fn submissions(
-        &self,
-        filter: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<SubmissionView>, SessionError> {
-        let store = lock(&self.store);
-        let sql = format!(
-            "SELECT s.id, s.session_id, s.problem, s.sql, s.elapsed_ms, s.state, r.bytes FROM submissions s
-             LEFT JOIN records r ON r.session_id = s.session_id AND r.seq = s.record_seq {filter} ORDER BY s.id"
-        );
-        let mut stmt = store.conn.prepare(&sql).map_err(store_err)?;
-        let rows = stmt
-            .query_map(args, |r| {
-                let bytes: Option<Vec<u8>> = r.get(6)?;
-                let (verdict, score, refused) = match bytes
-                    .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
-                    .map(|r| r.event)
-                {
-                    Some(Event::Submission { verdict, score, .. }) => {
-                        (Some(verdict), Some(score), None)
-                    }
-                    Some(Event::SubmissionRefused { reason, .. }) => (None, None, Some(reason)),
-                    _ => (None, None, None),
-                };
-                Ok(SubmissionView {
-                    id: r.get(0)?,
-                    session: r.get(1)?,
-                    problem: r.get(2)?,
-                    sql: r.get(3)?,
-                    elapsed_ms: r.get(4)?,
-                    state: r.get(5)?,
-                    verdict,
-                    score,
-                    refused,
-                })
-            })
-            .map_err(store_err)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
     }
 
     /// The worker: one job at a time, forever.
@@ -1490,13 +1269,10 @@ impl Inner {
             return true;
         };
         let lease = lease_ms(&problem).max(CLAIM_LEASE_MS);
-        let _ = lock(&self.store).conn.execute(
-            "UPDATE submissions SET lease_until_ms = ?2 WHERE id = ?1 AND lease_owner = ?3",
-            params![
-                claim.submission,
-                now.saturating_add(i64::try_from(lease).unwrap_or(i64::MAX)),
-                self.owner
-            ],
+        let _ = lock(&self.store).extend_lease(
+            claim.submission,
+            &self.owner,
+            now.saturating_add(i64::try_from(lease).unwrap_or(i64::MAX)),
         );
         let graded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             grade(&problem, &claim.sql, Scope::All).for_candidate()
@@ -1518,44 +1294,28 @@ impl Inner {
     /// Ends a claim that cannot be graded with a recorded refusal (so it is not lost and
     /// does not block the queue).
     fn refuse_claim(&self, claim: &Claim, reason: &str) {
-        let mut store = lock(&self.store);
-        let Ok(tx) = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-        else {
-            return;
-        };
-        let event = Event::SubmissionRefused {
-            submission_id: claim.submission,
-            problem: claim.problem.clone(),
-            sql: claim.sql.clone(),
-            reason: reason.into(),
-        };
-        let Ok(seq) = self.append(&tx, &claim.session, claim.elapsed_ms, event) else {
-            return;
-        };
-        let done = tx.execute(
-            "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1 AND lease_owner = ?3 AND attempts = ?4",
-            params![claim.submission, seq, self.owner, claim.attempts],
-        );
-        if done == Ok(1) {
-            let _ = tx.commit();
-        }
+        // Nothing is written unless the claim is still ours (an `Err` rolls back).
+        let _ = self.write(|tx| {
+            let event = Event::SubmissionRefused {
+                submission_id: claim.submission,
+                problem: claim.problem.clone(),
+                sql: claim.sql.clone(),
+                reason: reason.into(),
+            };
+            let seq = self.append(tx, &claim.session, claim.elapsed_ms, event)?;
+            if tx.mark_claim_done(claim, &self.owner, seq)? {
+                Ok(())
+            } else {
+                Err(SessionError::Store("the claim was lost".into()))
+            }
+        });
     }
 
     /// Writes the record and marks the submission done, in one transaction, only if the
     /// claim is still ours. `Ok(false)`: someone else holds it now; nothing written.
     fn complete(&self, claim: &Claim, grading: &Grading) -> Result<bool, SessionError> {
         self.write(|tx| {
-            let ours: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM submissions WHERE id = ?1 AND state = 'grading' AND lease_owner = ?2 AND attempts = ?3",
-                    params![claim.submission, self.owner, claim.attempts],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(store_err)?;
-            if ours.is_none() {
+            if !tx.still_claimed(claim, &self.owner)? {
                 return Ok(false);
             }
             let event = Event::Submission {
@@ -1580,30 +1340,63 @@ impl Inner {
                 grading_ms: grading.datasets.iter().filter_map(|d| d.wall_ms).sum(),
             };
             let seq = self.append(tx, &claim.session, claim.elapsed_ms, event)?;
-            tx.execute(
-                "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1",
-                params![claim.submission, seq],
-            )
-            .map_err(store_err)?;
+            tx.mark_done(claim.submission, seq)?;
             Ok(true)
         })
     }
 }
 
-/// A session's state, duration and stored exam time, read on `conn` (inside a transaction
-/// when the caller is about to act on them).
-fn session_clock(
-    conn: &rusqlite::Connection,
-    session: &str,
-) -> Result<(SessionState, u64, u64), SessionError> {
-    let (state, duration, elapsed): (String, u64, u64) = conn
-        .query_row(
-            "SELECT state, duration_ms, elapsed_ms FROM sessions WHERE id = ?1",
-            [session],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(|_| SessionError::NoSession(session.into()))?;
-    Ok((SessionState::parse(&state), duration, elapsed))
+/// The sessions table must agree with the verified chain: a session the chain ended must
+/// not be running again, its time must be what its records allow, and its clock must not
+/// have gone back. Anything else means the table was edited.
+fn check_against_chain(store: &Store, records: &[Record]) -> Result<(), SessionError> {
+    let rows = store.table_sessions()?;
+    let tampered =
+        |id: &str, what: &str| Err(SessionError::Tampered(format!("session {id}: {what}")));
+    for row in &rows {
+        let id = &row.id;
+        let chain: Vec<&Record> = records.iter().filter(|r| &r.session == id).collect();
+        let Some(Event::SessionStarted { duration_ms, .. }) = chain.first().map(|r| &r.event)
+        else {
+            return tampered(id, "its records are missing");
+        };
+        let extended: u64 = chain
+            .iter()
+            .map(|r| match r.event {
+                Event::Proctor {
+                    action: ProctorAction::Extend { minutes },
+                    ..
+                } => u64::from(minutes) * 60_000,
+                _ => 0,
+            })
+            .sum();
+        let ended = chain
+            .iter()
+            .any(|r| matches!(r.event, Event::SessionEnded { .. }));
+        let last_elapsed = chain.iter().map(|r| r.elapsed_ms).max().unwrap_or(0);
+        if ended && row.state != "ended" {
+            return tampered(
+                id,
+                "its records say it ended, but the table says it goes on",
+            );
+        }
+        if row.duration_ms != duration_ms + extended {
+            return tampered(id, "its exam time differs from what its records allow");
+        }
+        if row.elapsed_ms < last_elapsed {
+            return tampered(id, "its exam clock was set back");
+        }
+    }
+    if let Some(r) = records
+        .iter()
+        .find(|r| !rows.iter().any(|row| row.id == r.session))
+    {
+        return tampered(
+            &r.session,
+            "records exist for a session the table does not have",
+        );
+    }
+    Ok(())
 }
 
 /// A claim's lease: twice the longest the grader can take on this problem (every dataset
@@ -1631,22 +1424,7 @@ pub struct VerifyReport {
 
 /// Reads every record of a store file without changing it (read-only; no recovery).
 pub fn read_store_records(path: &Path) -> Result<Vec<SignedRecord>, SessionError> {
-    crate::sqlite::init();
-    let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
-    store::quick_check(&conn, path)?;
-    let mut stmt = conn
-        .prepare("SELECT bytes, signature FROM records ORDER BY session_id, seq")
-        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(SignedRecord {
-                bytes: store::bytes_at(r, 0)?,
-                signature: store::bytes_at(r, 1)?,
-            })
-        })
-        .map_err(store_err)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+    ReadOnlyStore::open(path)?.records()
 }
 
 /// What verifying a store's records expects: the store's own device (from its device key,
@@ -1724,40 +1502,10 @@ pub struct SessionSummary {
 
 /// Lists the sessions of a store file read-only (safe while the app has it open).
 pub fn summaries(path: &Path) -> Result<Vec<SessionSummary>, SessionError> {
-    let records = read_store_records(path)?;
+    let store = ReadOnlyStore::open(path)?;
+    let records = store.records()?;
     let (good, _) = verify_records(&records, &Expectations::default());
-    crate::sqlite::init();
-    let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
-    let mut stmt = conn
-        .prepare(
-            "SELECT s.id, p.id, p.version, s.candidate_id, s.candidate_name, s.state, s.elapsed_ms, s.duration_ms,
-             (SELECT count(*) FROM submissions WHERE session_id = s.id),
-             (SELECT count(*) FROM records WHERE session_id = s.id),
-             (SELECT count(*) FROM records WHERE session_id = s.id AND acked = 0)
-             FROM sessions s JOIN packs p ON p.hash = s.pack_hash ORDER BY s.created_wall_ms",
-        )
-        .map_err(store_err)?;
-    let rows = stmt
-        .query_map([], |r| {
-            let state: String = r.get(5)?;
-            Ok(SessionSummary {
-                id: r.get(0)?,
-                pack_id: r.get(1)?,
-                pack_version: r.get(2)?,
-                candidate_id: r.get(3)?,
-                candidate_name: r.get(4)?,
-                state: SessionState::parse(&state),
-                elapsed_ms: r.get(6)?,
-                duration_ms: r.get(7)?,
-                score: 0,
-                submissions: r.get(8)?,
-                records: r.get(9)?,
-                unsynced: r.get(10)?,
-            })
-        })
-        .map_err(store_err)?;
-    let mut out: Vec<SessionSummary> = rows.collect::<rusqlite::Result<_>>().map_err(store_err)?;
+    let mut out = store.summaries()?;
     for s in &mut out {
         let mut best: BTreeMap<&str, u32> = BTreeMap::new();
         for r in good.iter().filter(|r| r.session == s.id) {
