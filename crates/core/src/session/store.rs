@@ -1,18 +1,24 @@
 //! The durable store: one SQLite database per installation (WAL, synchronous=FULL,
 //! migrations by user_version). Opening runs an integrity check; a damaged store is refused
 //! and never repaired or overwritten. The store is untrusted input too: records are
-//! re-verified on open. Every SQL statement of the session engine is here, behind a typed
-//! method; statements that must commit together run on one [`Tx`].
+//! re-verified on open. Every SQL statement of the session engine is in this module, behind
+//! a typed method: reads and single writes here, statements that must commit together on a
+//! [`Tx`] (`store/tx.rs`), read-only access for the CLI in `store/read_only.rs`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{
-    OutboxRecord, SessionError, SessionState, SessionSummary, SubmissionView, record_outcome,
-};
-use crate::record::{PackRef, SignedRecord};
+use super::views::record_outcome;
+use super::{OutboxRecord, SessionError, SessionState, SubmissionView};
+use crate::record::SignedRecord;
+
+mod read_only;
+mod tx;
+
+pub(crate) use read_only::ReadOnlyStore;
+pub(crate) use tx::{NewSession, Tx};
 
 const SCHEMA_V1: &str = "
 CREATE TABLE packs (
@@ -69,18 +75,6 @@ pub(crate) struct Store {
     conn: Connection,
 }
 
-/// An immediate write transaction on the store: what runs on it commits together, or not
-/// at all (see [`Store::write`]).
-pub(crate) struct Tx<'a> {
-    tx: rusqlite::Transaction<'a>,
-}
-
-/// A store file opened read-only, without recovery: safe while the app has it open.
-pub(crate) struct ReadOnlyStore {
-    conn: Connection,
-    path: std::path::PathBuf,
-}
-
 /// A claimed submission: the worker owns it until `lease_until_ms`.
 #[derive(Debug, Clone)]
 pub(crate) struct Claim {
@@ -121,17 +115,6 @@ pub(crate) struct SessionPack {
     pub hash: String,
     pub start_code: Option<String>,
     pub created_wall_ms: i64,
-}
-
-/// A new session's row.
-pub(crate) struct NewSession<'a> {
-    pub id: &'a str,
-    pub pack_hash: &'a str,
-    pub start_code: Option<&'a str>,
-    pub candidate_id: &'a str,
-    pub candidate_name: &'a str,
-    pub created_wall_ms: i64,
-    pub duration_ms: u64,
 }
 
 pub(crate) fn store_err(e: rusqlite::Error) -> SessionError {
@@ -207,14 +190,9 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Tx<'_>) -> Result<T, SessionError>,
     ) -> Result<T, SessionError> {
-        let tx = Tx {
-            tx: self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(store_err)?,
-        };
+        let tx = Tx::begin(&mut self.conn)?;
         let out = f(&tx)?;
-        tx.tx.commit().map_err(store_err)?;
+        tx.commit()?;
         Ok(out)
     }
 
@@ -532,287 +510,6 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(store_err)
-    }
-}
-
-impl Tx<'_> {
-    /// A session's state, duration and stored exam time, read inside the transaction (so
-    /// the caller acts on what it read).
-    pub fn session_clock(&self, session: &str) -> Result<(SessionState, u64, u64), SessionError> {
-        session_clock(&self.tx, session)
-    }
-
-    pub fn insert_pack(&self, pack: &PackRef) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "INSERT OR IGNORE INTO packs (hash, id, version) VALUES (?1, ?2, ?3)",
-            params![pack.hash, pack.id, pack.version],
-        )
-        .map(drop)
-    }
-
-    /// A new running session, its clock at zero.
-    pub fn insert_session(&self, s: &NewSession<'_>) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "INSERT INTO sessions (id, pack_hash, start_code, candidate_id, candidate_name, created_wall_ms,
-             duration_ms, elapsed_ms, checkpoint_wall_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?6, 'running')",
-            params![
-                s.id,
-                s.pack_hash,
-                s.start_code,
-                s.candidate_id,
-                s.candidate_name,
-                s.created_wall_ms,
-                s.duration_ms
-            ],
-        )
-        .map(drop)
-    }
-
-    /// What every record of a session names: its pack and candidate (any failure reads as
-    /// "no such session").
-    pub fn pack_and_candidate(&self, session: &str) -> Result<(PackRef, String), SessionError> {
-        self.tx
-            .query_row(
-                "SELECT p.id, p.version, p.hash, s.candidate_id FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.id = ?1",
-                [session],
-                |r| {
-                    Ok((
-                        PackRef {
-                            id: r.get(0)?,
-                            version: r.get(1)?,
-                            hash: r.get(2)?,
-                        },
-                        r.get(3)?,
-                    ))
-                },
-            )
-            .map_err(|_| SessionError::NoSession(session.into()))
-    }
-
-    /// The seq and bytes of a session's last record, if it has any.
-    pub fn last_record(&self, session: &str) -> Result<Option<(u64, Vec<u8>)>, SessionError> {
-        self.tx
-            .query_row(
-                "SELECT seq, bytes FROM records WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
-                [session],
-                |r| Ok((r.get::<_, u64>(0)?, bytes_at(r, 1)?)),
-            )
-            .optional()
-            .map_err(store_err)
-    }
-
-    pub fn insert_record(
-        &self,
-        session: &str,
-        seq: u64,
-        record: &SignedRecord,
-    ) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "INSERT INTO records (session_id, seq, bytes, signature) VALUES (?1, ?2, ?3, ?4)",
-            params![session, seq, record.bytes, record.signature],
-        )
-        .map(drop)
-    }
-
-    /// Interrupts a session, whatever its state.
-    pub fn interrupt(&self, session: &str) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE sessions SET state = 'interrupted' WHERE id = ?1",
-            [session],
-        )
-        .map(drop)
-    }
-
-    /// Sets a session's stored exam time and the wall time it was taken at.
-    pub fn set_clock(
-        &self,
-        session: &str,
-        elapsed_ms: u64,
-        wall_ms: i64,
-    ) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE sessions SET elapsed_ms = ?2, checkpoint_wall_ms = ?3 WHERE id = ?1",
-            params![session, elapsed_ms, wall_ms],
-        )
-        .map(drop)
-    }
-
-    pub fn set_elapsed(&self, session: &str, elapsed_ms: u64) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE sessions SET elapsed_ms = ?2 WHERE id = ?1",
-            params![session, elapsed_ms],
-        )
-        .map(drop)
-    }
-
-    pub fn set_duration(&self, session: &str, duration_ms: u64) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE sessions SET duration_ms = ?2 WHERE id = ?1",
-            params![session, duration_ms],
-        )
-        .map(drop)
-    }
-
-    /// Interrupts a session at `elapsed_ms` if it is still running; whether it was.
-    pub fn interrupt_running(&self, session: &str, elapsed_ms: u64) -> Result<bool, SessionError> {
-        let changed = exec(
-            &self.tx,
-            "UPDATE sessions SET state = 'interrupted', elapsed_ms = ?2 WHERE id = ?1 AND state = 'running'",
-            params![session, elapsed_ms],
-        )?;
-        Ok(changed > 0)
-    }
-
-    /// Ends a session with its final exam time.
-    pub fn end_session(&self, session: &str, elapsed_ms: u64) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE sessions SET state = 'ended', elapsed_ms = ?2 WHERE id = ?1",
-            params![session, elapsed_ms],
-        )
-        .map(drop)
-    }
-
-    /// A session runs again from now (`wall_ms`).
-    pub fn resume(&self, session: &str, wall_ms: i64) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE sessions SET state = 'running', checkpoint_wall_ms = ?2 WHERE id = ?1",
-            params![session, wall_ms],
-        )
-        .map(drop)
-    }
-
-    /// A new submission, queued for grading or (`queued` false) done at once; its id.
-    pub fn insert_submission(
-        &self,
-        session: &str,
-        problem: &str,
-        sql: &str,
-        elapsed_ms: u64,
-        queued: bool,
-    ) -> Result<u64, SessionError> {
-        exec(
-            &self.tx,
-            "INSERT INTO submissions (session_id, problem, sql, elapsed_ms, state) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                session,
-                problem,
-                sql,
-                elapsed_ms,
-                if queued { "queued" } else { "done" }
-            ],
-        )?;
-        Ok(self.tx.last_insert_rowid() as u64)
-    }
-
-    /// Points a submission at its record.
-    pub fn set_record_seq(&self, submission: u64, seq: u64) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE submissions SET record_seq = ?2 WHERE id = ?1",
-            params![submission, seq],
-        )
-        .map(drop)
-    }
-
-    /// Whether a claim is still the one being graded: same owner, same attempt.
-    pub fn still_claimed(&self, claim: &Claim, owner: &str) -> Result<bool, SessionError> {
-        self.tx
-            .query_row(
-                "SELECT id FROM submissions WHERE id = ?1 AND state = 'grading' AND lease_owner = ?2 AND attempts = ?3",
-                params![claim.submission, owner, claim.attempts],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map(|ours| ours.is_some())
-            .map_err(store_err)
-    }
-
-    /// Marks a submission done, its verdict in record `seq`.
-    pub fn mark_done(&self, submission: u64, seq: u64) -> Result<(), SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1",
-            params![submission, seq],
-        )
-        .map(drop)
-    }
-
-    /// Marks a claimed submission done if the claim is still `owner`'s; whether it was.
-    pub fn mark_claim_done(
-        &self,
-        claim: &Claim,
-        owner: &str,
-        seq: u64,
-    ) -> Result<bool, SessionError> {
-        exec(
-            &self.tx,
-            "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1 AND lease_owner = ?3 AND attempts = ?4",
-            params![claim.submission, seq, owner, claim.attempts],
-        )
-        .map(|changed| changed == 1)
-    }
-}
-
-impl ReadOnlyStore {
-    /// Opens a store file read-only (no recovery, no migration) after SQLite's check.
-    pub fn open(path: &Path) -> Result<ReadOnlyStore, SessionError> {
-        crate::sqlite::init();
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| db_error(path, e))?;
-        quick_check(&conn, path)?;
-        Ok(ReadOnlyStore {
-            conn,
-            path: path.to_owned(),
-        })
-    }
-
-    /// Every record, by session then seq, as stored.
-    pub fn records(&self) -> Result<Vec<SignedRecord>, SessionError> {
-        signed_records(&self.conn, |e| db_error(&self.path, e))
-    }
-
-    /// Every session with its pack and counts, oldest first; `score` is left at 0 (it
-    /// comes from verified records, not from the table).
-    pub fn summaries(&self) -> Result<Vec<SessionSummary>, SessionError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT s.id, p.id, p.version, s.candidate_id, s.candidate_name, s.state, s.elapsed_ms, s.duration_ms,
-                 (SELECT count(*) FROM submissions WHERE session_id = s.id),
-                 (SELECT count(*) FROM records WHERE session_id = s.id),
-                 (SELECT count(*) FROM records WHERE session_id = s.id AND acked = 0)
-                 FROM sessions s JOIN packs p ON p.hash = s.pack_hash ORDER BY s.created_wall_ms",
-            )
-            .map_err(store_err)?;
-        let rows = stmt
-            .query_map([], |r| {
-                let state: String = r.get(5)?;
-                Ok(SessionSummary {
-                    id: r.get(0)?,
-                    pack_id: r.get(1)?,
-                    pack_version: r.get(2)?,
-                    candidate_id: r.get(3)?,
-                    candidate_name: r.get(4)?,
-                    state: SessionState::parse(&state),
-                    elapsed_ms: r.get(6)?,
-                    duration_ms: r.get(7)?,
-                    score: 0,
-                    submissions: r.get(8)?,
-                    records: r.get(9)?,
-                    unsynced: r.get(10)?,
-                })
-            })
-            .map_err(store_err)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
     }
 }
 
