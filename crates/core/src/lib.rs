@@ -20,7 +20,7 @@ mod image;
 mod platform;
 mod sqlite;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 
 /// Prepares SQLite for grading in this process (the allocation count the time limit
 /// charges). sqlexam-core calls it before each connection it opens; a program that opens

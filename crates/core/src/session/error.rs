@@ -1,6 +1,9 @@
 //! Why an engine operation failed: one error type, each variant with a stable code.
 
-/// Why an engine operation failed. Messages are sentences; `code()` is for translation.
+use crate::ErrorCode;
+
+/// Why an engine operation failed. Messages are sentences; the [`ErrorCode`] is for
+/// translation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
@@ -40,8 +43,8 @@ pub enum SessionError {
     Invalid(String),
 }
 
-impl SessionError {
-    pub fn code(&self) -> &'static str {
+impl ErrorCode for SessionError {
+    fn code(&self) -> &'static str {
         match self {
             SessionError::Store(_) => "store",
             SessionError::Damaged(_) => "store_damaged",
@@ -58,6 +61,16 @@ impl SessionError {
             SessionError::Busy(_) => "store_busy",
             SessionError::AlreadyStarted(_) => "already_started",
             SessionError::Invalid(_) => "invalid",
+        }
+    }
+
+    /// Only a store another program holds: once that program closes, the same call
+    /// succeeds. A damaged or tampered store, or a refused pack, stays refused.
+    fn retryable(&self) -> bool {
+        match self {
+            SessionError::Busy(_) => true,
+            SessionError::PackRefused(e) => e.retryable(),
+            _ => false,
         }
     }
 }
