@@ -7,6 +7,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
+use sqlexam_core::ErrorCode;
 use sqlexam_core::pack::{PackInfo, Trust};
 use sqlexam_core::session::{
     Clock, Engine, EngineEvent, ScaledClock, SessionError, SessionState, SessionView, SystemClock,
@@ -28,14 +29,9 @@ impl AppError {
     }
 }
 
-impl From<SessionError> for AppError {
-    fn from(e: SessionError) -> Self {
-        AppError::new(e.code(), e.to_string())
-    }
-}
-
-impl From<sqlexam_core::pack::PackError> for AppError {
-    fn from(e: sqlexam_core::pack::PackError) -> Self {
+/// Every error of the core crosses the same way: its stable code and its sentence.
+impl<E: ErrorCode> From<E> for AppError {
+    fn from(e: E) -> Self {
         AppError::new(e.code(), e.to_string())
     }
 }

@@ -273,7 +273,7 @@ pub fn human(report: &Report) -> String {
             p.submissions.len(),
             p.slowest_accepted_steps,
             p.step_limit,
-            sqlexam_core::grade::typical_seconds(p.step_limit),
+            sqlexam_core::problem::typical_seconds(p.step_limit),
             p.headroom,
             p.suggested_steps
         );

@@ -22,10 +22,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use sqlexam_core::ErrorCode;
 use sqlexam_core::grade::{Scope, Verdict, grade_bytes};
 use sqlexam_core::pack::PackError;
 use sqlexam_core::problem::{Problem, load_problem_in_context};
 use sqlexam_core::record::ProctorAction;
+use sqlexam_core::session::SessionError;
 
 use home::Home;
 use lang::Lang;
@@ -356,17 +358,48 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             say_err!("sqlexam: {e:#}");
-            // Input we cannot use is bad input (3); anything else is our fault (4).
-            let bad_input = e.downcast_ref::<sqlexam_core::Error>().is_some()
-                || e.downcast_ref::<sqlexam_core::session::SessionError>()
-                    .is_some()
-                || e.downcast_ref::<PackError>().is_some()
-                || e.downcast_ref::<std::io::Error>().is_some()
-                || e.downcast_ref::<serde_json::Error>().is_some()
-                || e.downcast_ref::<BadInput>().is_some();
-            ExitCode::from(if bad_input { 3 } else { 4 })
+            ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// Exit code 3: a problem source, pack, key, query file or store that cannot be used.
+const EXIT_BAD_INPUT: u8 = 3;
+/// Exit code 4: our fault (a bug).
+const EXIT_INTERNAL: u8 = 4;
+
+/// The exit code of an error that ends a command (docs/cli.md, "Exit codes"): the one place
+/// it is chosen. Errors of sqlexam carry an [`ErrorCode`]; of the errors from elsewhere, a
+/// file that cannot be read or JSON that does not parse is bad input too.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if let Some(coded) = error_code(e) {
+        return coded_exit_code(coded);
+    }
+    if e.downcast_ref::<std::io::Error>().is_some()
+        || e.downcast_ref::<serde_json::Error>().is_some()
+    {
+        return EXIT_BAD_INPUT;
+    }
+    EXIT_INTERNAL
+}
+
+/// The exit code for a coded error. Every code so far names input or state the command
+/// cannot use — a problem source, a pack, a key, a query, the session store (a busy store
+/// included, though it is `retryable`) — so each is bad input; a code that means our own
+/// failure would be told apart here.
+fn coded_exit_code(_: &dyn ErrorCode) -> u8 {
+    EXIT_BAD_INPUT
+}
+
+/// The coded error `e` holds (under any context it was given), if any.
+fn error_code(e: &anyhow::Error) -> Option<&dyn ErrorCode> {
+    fn held<T: ErrorCode + Send + Sync + 'static>(e: &anyhow::Error) -> Option<&dyn ErrorCode> {
+        e.downcast_ref::<T>().map(|c| c as &dyn ErrorCode)
+    }
+    held::<sqlexam_core::Error>(e)
+        .or_else(|| held::<SessionError>(e))
+        .or_else(|| held::<PackError>(e))
+        .or_else(|| held::<BadInput>(e))
 }
 
 /// An argument or file that cannot be used, described by its message.
@@ -380,6 +413,12 @@ impl std::fmt::Display for BadInput {
 }
 
 impl std::error::Error for BadInput {}
+
+impl ErrorCode for BadInput {
+    fn code(&self) -> &'static str {
+        "bad_input"
+    }
+}
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -589,10 +628,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Errors from commands that read user files are bad input unless they are already typed.
+/// Errors from commands that read user files are bad input unless they already carry a
+/// code.
 fn bad_input(e: anyhow::Error) -> anyhow::Error {
-    if e.downcast_ref::<sqlexam_core::Error>().is_some() || e.downcast_ref::<PackError>().is_some()
-    {
+    if error_code(&e).is_some() {
         e
     } else {
         let message = format!("{e:#}");

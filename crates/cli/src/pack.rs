@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use sqlexam_core::ErrorCode;
 use sqlexam_core::encoding::parse_time;
 use sqlexam_core::pack::{
     BuildOptions, Endorsement, Pack, PackError, PackInfo, TrustPath, VerifiedPack, VerifyOptions,
@@ -204,7 +205,7 @@ pub fn verify_cmd(home: &Home, path: &Path, json: bool) -> anyhow::Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         Err(e) if e.downcast_ref::<PackError>().is_some() => {
-            let code = e.downcast_ref::<PackError>().map_or("", PackError::code);
+            let code = e.downcast_ref::<PackError>().map_or("", ErrorCode::code);
             if json {
                 say!(
                     "{}",

@@ -1,5 +1,6 @@
-//! The one error type of sqlexam-core. Each message is a sentence an organizer can act on,
-//! naming the file (and line) where there is one.
+//! The error of problem loading, and the one contract every error of sqlexam-core keeps
+//! ([`ErrorCode`]). Each message is a sentence an organizer can act on, naming the file
+//! (and line) where there is one.
 
 use std::path::PathBuf;
 
@@ -46,6 +47,34 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What every error of sqlexam-core offers besides its sentence: a stable code that the
+/// CLI (its exit code), the app (its UI text) and a server translate and act on, and
+/// whether the same request may succeed later unchanged. Codes are part of the interface
+/// (docs/cli.md and the UI translate by them): never change one.
+pub trait ErrorCode: std::error::Error {
+    /// A stable snake_case code for the kind of failure.
+    fn code(&self) -> &'static str;
+    /// Whether the failure is transient: the same call may succeed once something else lets
+    /// go (a store another program holds), as opposed to input or state that is refused
+    /// every time until someone changes it.
+    fn retryable(&self) -> bool {
+        false
+    }
+}
+
+impl ErrorCode for Error {
+    fn code(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::Toml { .. } => "toml",
+            Error::Invalid { .. } => "invalid",
+            Error::Sql { .. } => "sql",
+            Error::Reference { .. } => "reference",
+            Error::Sqlite(_) => "sqlite",
+        }
+    }
+}
 
 impl Error {
     pub(crate) fn invalid(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {

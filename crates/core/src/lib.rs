@@ -2,7 +2,9 @@
 //!
 //! `problem` reads problem sources and holds loaded problems (images + expected results);
 //! `grade` runs one candidate submission in a hardened SQLite sandbox and compares results.
-//! `pack` builds, signs, seals and verifies problem packs.
+//! `pack` builds, signs, seals and verifies problem packs. Below both problems and the
+//! grader, `image` opens and reads SQLite images. Every error type keeps one contract,
+//! [`ErrorCode`].
 //! The grader never sees a problem's reference SQL: only the results it produced at load.
 
 pub mod crypto;
@@ -17,10 +19,11 @@ pub mod session;
 pub mod value;
 
 mod error;
+mod image;
 mod platform;
 mod sqlite;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 
 /// Prepares SQLite for grading in this process (the allocation count the time limit
 /// charges). sqlexam-core calls it before each connection it opens; a program that opens

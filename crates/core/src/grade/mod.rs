@@ -28,16 +28,6 @@ pub const MAX_SQL_BYTES: usize = 100_000;
 /// rows past it are counted, not shown.
 pub const PRODUCED_JSON_BYTES: usize = 1 << 20;
 
-/// Steps a typical laptop runs per second (measured on a 2-core server CPU of 2024 at
-/// 150 million; laptops vary, so a little less). Only for telling people what a budget
-/// means: the verdict never depends on it.
-pub const TYPICAL_STEPS_PER_SECOND: u64 = 125_000_000;
-
-/// About how many seconds a query that uses `steps` runs on a typical laptop (one decimal).
-pub fn typical_seconds(steps: u64) -> f64 {
-    (steps as f64 / TYPICAL_STEPS_PER_SECOND as f64 * 10.0).round() / 10.0
-}
-
 /// The outcome of a submission or of one dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

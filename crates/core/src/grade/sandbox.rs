@@ -8,23 +8,21 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-use rusqlite::config::DbConfig;
 use rusqlite::limits::Limit;
 use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags, PrepFlags, StatementStatus};
 
 use super::Refusal;
 use super::authorizer::authorizer;
+use crate::image::{OutputCaps, StepError, collect, configure, read_tables_within};
 use crate::problem::{Kind, Limits};
 use crate::sqlite::{allocated_on_this_thread, fixed_clock_vfs, set_hard_heap_limit};
-use crate::value::{Cell, ResultSet};
+use crate::value::ResultSet;
 
 /// SQLite's process-wide memory ceiling while grading: a hostile query that allocates past
 /// it fails with "out of memory" instead of taking the machine down.
 pub const HEAP_LIMIT_BYTES: i64 = 512 << 20;
 /// Memory a collected result may take before Output Limit Exceeded.
 pub const OUTPUT_BYTE_LIMIT: u64 = 64 << 20;
-/// What a row costs beyond its cells (its Vec).
-const ROW_OVERHEAD: u64 = std::mem::size_of::<Vec<Cell>>() as u64;
 /// How often (in VM steps) the progress handler checks the budget. Small, because one step
 /// can allocate up to SQLite's LENGTH limit (100 KB), which the budget charges too.
 const PROGRESS_INTERVAL: u64 = 100;
@@ -247,27 +245,6 @@ fn open(spec: &Spec<'_>, refusal: Arc<Mutex<Option<Refusal>>>) -> rusqlite::Resu
     Ok(conn)
 }
 
-/// The connection settings shared by grading and image building: SQLite's defensive mode,
-/// an untrusted schema, no double-quoted string literals, foreign keys enforced.
-pub(crate) fn configure(conn: &Connection, triggers: bool, views: bool) -> rusqlite::Result<()> {
-    for (config, on) in [
-        (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true),
-        (DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY, true),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, triggers),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, views),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, false),
-        (DbConfig::SQLITE_DBCONFIG_DQS_DML, false),
-        (DbConfig::SQLITE_DBCONFIG_DQS_DDL, false),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_ATTACH_CREATE, false),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_ATTACH_WRITE, false),
-        (DbConfig::SQLITE_DBCONFIG_REVERSE_SCANORDER, false),
-    ] {
-        conn.set_db_config(config, on)?;
-    }
-    Ok(())
-}
-
 /// Interrupts the connection if `f` is still running at the submission's deadline: the
 /// backstop for work that neither steps nor allocates much (a long sort of rows already
 /// built), where the progress handler does not run.
@@ -336,72 +313,6 @@ fn execute(
     Ok(result)
 }
 
-enum StepError {
-    Sqlite(rusqlite::Error),
-    OutputLimit { rows: u64, bytes: u64 },
-}
-
-impl From<rusqlite::Error> for StepError {
-    fn from(e: rusqlite::Error) -> Self {
-        StepError::Sqlite(e)
-    }
-}
-
-/// What collected output may still take: rows and bytes of memory (cells as held).
-struct OutputCaps {
-    rows: u64,
-    row_cap: u64,
-    bytes: u64,
-    byte_cap: u64,
-}
-
-impl OutputCaps {
-    fn new(row_cap: u64, byte_cap: u64) -> OutputCaps {
-        OutputCaps {
-            rows: 0,
-            row_cap,
-            bytes: 0,
-            byte_cap,
-        }
-    }
-}
-
-/// Steps a statement to the end, keeping its rows when `keep`, within `caps`.
-fn collect(
-    stmt: &mut rusqlite::Statement<'_>,
-    keep: bool,
-    caps: &mut OutputCaps,
-) -> Result<Option<ResultSet>, StepError> {
-    let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-    let width = columns.len();
-    let mut out = ResultSet {
-        columns,
-        ..ResultSet::default()
-    };
-    let mut rows = stmt.raw_query();
-    while let Some(row) = rows.next()? {
-        if !keep {
-            continue;
-        }
-        let mut cells = Vec::with_capacity(width);
-        caps.bytes += ROW_OVERHEAD;
-        for i in 0..width {
-            let cell = Cell::from_sqlite(row.get_ref(i)?);
-            caps.bytes += cell.memory_size() as u64;
-            cells.push(cell);
-        }
-        out.rows.push(cells);
-        caps.rows += 1;
-        if caps.rows > caps.row_cap || caps.bytes > caps.byte_cap {
-            return Err(StepError::OutputLimit {
-                rows: caps.rows,
-                bytes: caps.bytes,
-            });
-        }
-    }
-    Ok(keep.then_some(out))
-}
-
 /// Reads whole tables after a DML run, all of them together under the caps of a result:
 /// a check table the candidate filled is output like any other.
 fn read_tables(
@@ -417,22 +328,6 @@ fn read_tables(
             offset: 0,
         },
     })
-}
-
-/// The full contents of each table, in declared column order.
-fn read_tables_within(
-    conn: &Connection,
-    tables: &[String],
-    caps: &mut OutputCaps,
-) -> Result<Vec<ResultSet>, StepError> {
-    tables
-        .iter()
-        .map(|table| {
-            let mut stmt =
-                conn.prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))?;
-            Ok(collect(&mut stmt, true, caps)?.unwrap_or_default())
-        })
-        .collect()
 }
 
 /// A statement SQLite could not prepare. `text` is the statement, at byte `start` of the
@@ -491,15 +386,4 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
         rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
     }
-}
-
-/// The contents of tables of a dataset image (organizer data, read on a plain read-only
-/// connection: no candidate SQL runs here, so nothing is capped).
-pub(crate) fn read_image_tables(image: &[u8], tables: &[String]) -> Option<Vec<ResultSet>> {
-    crate::sqlite::init();
-    let mut conn = Connection::open_in_memory().ok()?;
-    conn.deserialize_read_exact(MAIN_DB, image, image.len(), true)
-        .ok()?;
-    let mut caps = OutputCaps::new(u64::MAX, u64::MAX);
-    read_tables_within(&conn, tables, &mut caps).ok()
 }

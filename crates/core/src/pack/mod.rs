@@ -35,6 +35,7 @@ pub use secrets::{
 };
 pub use trust::{Anchor, ENDORSEMENT_DOMAIN, Endorsement, Trust, TrustPath};
 
+use crate::ErrorCode;
 use crate::problem::Localized;
 
 /// Domain prefix of manifest signatures: the signed message is this, then manifest.json.
@@ -131,7 +132,7 @@ pub struct SignerFile {
 }
 
 /// Why a pack, key or endorsement was refused. Each message names what is wrong and where;
-/// `code()` is stable for translation.
+/// its [`ErrorCode::code`] is stable for translation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PackError {
@@ -203,9 +204,9 @@ impl From<crate::crypto::KeyError> for PackError {
     }
 }
 
-impl PackError {
-    /// A stable code for each kind of refusal (the UI translates by it).
-    pub fn code(&self) -> &'static str {
+/// A stable code for each kind of refusal (the UI translates by it).
+impl ErrorCode for PackError {
+    fn code(&self) -> &'static str {
         match self {
             PackError::Key(_) => "key",
             PackError::NotAPack(_) => "not_a_pack",

@@ -10,7 +10,7 @@ use rusqlite::{Connection, MAIN_DB, OpenFlags};
 
 use super::{ColumnInfo, TableInfo};
 use crate::error::{Error, Result, line_column};
-use crate::grade::sandbox::configure;
+use crate::image::configure;
 use crate::sqlite::{fixed_clock_vfs, statement_ranges};
 
 /// The image of a schema with no data, and what the schema defines.

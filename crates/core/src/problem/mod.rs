@@ -133,7 +133,7 @@ impl Problem {
         let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
         self.datasets
             .iter()
-            .filter_map(|d| crate::grade::sandbox::read_image_tables(&d.image, &names))
+            .filter_map(|d| crate::image::read_image_tables(&d.image, &names))
             .flatten()
             .map(|t| t.rows.len() as u64)
             .max()
@@ -152,7 +152,7 @@ impl Problem {
             .dataset(name)
             .filter(|d| d.visibility == Visibility::Sample)?;
         let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
-        let tables = crate::grade::sandbox::read_image_tables(&dataset.image, &names)?;
+        let tables = crate::image::read_image_tables(&dataset.image, &names)?;
         Some(SampleData {
             name: dataset.name.clone(),
             tables: names.into_iter().zip(tables).collect(),
@@ -178,6 +178,16 @@ pub struct ProblemView {
     pub limits: TimeLimitView,
 }
 
+/// Steps a typical laptop runs per second (measured on a 2-core server CPU of 2024 at
+/// 150 million; laptops vary, so a little less). Only for telling people what a budget
+/// means: the verdict never depends on it.
+pub const TYPICAL_STEPS_PER_SECOND: u64 = 125_000_000;
+
+/// About how many seconds a query that uses `steps` runs on a typical laptop (one decimal).
+pub fn typical_seconds(steps: u64) -> f64 {
+    (steps as f64 / TYPICAL_STEPS_PER_SECOND as f64 * 10.0).round() / 10.0
+}
+
 /// The time limit as a candidate reads it: the budget, and about how long a query that uses
 /// it all runs on a typical laptop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,7 +209,7 @@ impl Problem {
             tables: self.tables.clone(),
             limits: TimeLimitView {
                 steps: self.limits.steps,
-                typical_seconds: crate::grade::typical_seconds(self.limits.steps),
+                typical_seconds: typical_seconds(self.limits.steps),
             },
             samples: self
                 .datasets

@@ -6,10 +6,23 @@
 //! id; one worker thread claims exactly one submission at a time under a lease that outlasts
 //! the grader's time limit, grades it, and writes its record in the same transaction that
 //! marks it done — so a crash at any point leads to exactly one record after restart.
+//!
+//! This module holds the engine's public API; each job is in its own file: `store` (every
+//! SQL statement), `actions` (check-in, submit, proctor), `running` (the exam clock),
+//! `worker` (grading), `chain` (appending records), `packs` (the pack copies), `views` and
+//! `report` (what callers read), `error`, `device` and `clock`.
 
+mod actions;
+mod chain;
 mod clock;
 mod device;
+mod error;
+mod packs;
+mod report;
+mod running;
 mod store;
+mod views;
+mod worker;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -18,240 +31,26 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rusqlite::{OpenFlags, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
-
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
+pub use error::SessionError;
+pub use report::{
+    SessionSummary, VerifyReport, read_store_records, store_expectations, summaries, verify_report,
+};
+pub use views::{
+    EngineEvent, OutboxRecord, ProblemStatus, RecordRow, RecordsReport, SessionState, SessionView,
+    SubmissionView,
+};
 
 use crate::crypto::SigningKey;
-use crate::encoding::{format_time, hex};
-use crate::grade::{Grading, Scope, Verdict, grade};
-use crate::pack::{Exam, PackInfo, ProctorSigner, Trust, VerifyOptions, VersionLedger, verify};
-use crate::problem::{Problem, WhileClosed};
-use crate::record::{
-    DatasetVerdict, Event, Expectations, Finding, PackRef, ProctorAction, ProctorProof, Record,
-    SignedRecord, proctor_statement, verify_records,
-};
-use store::{Claim, Store};
-
-/// A suspend shorter than this is not noticed (timer jitter).
-const SUSPEND_MS: u64 = 5_000;
-/// How often the running exam time is written to the store.
-const CHECKPOINT_MS: u64 = 5_000;
-
-/// Why an engine operation failed. Messages are sentences; `code()` is for translation.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SessionError {
-    #[error("the session store cannot be used: {0}")]
-    Store(String),
-    #[error("the session store is damaged and was not changed: {0}")]
-    Damaged(String),
-    #[error("the session store has been tampered with and was not changed: {0}")]
-    Tampered(String),
-    #[error("the pack was refused: {0}")]
-    Pack(String),
-    /// The pack given to start a session was refused (its code says why: a wrong start
-    /// code, an expired or downgraded pack …).
-    #[error("{0}")]
-    PackRefused(crate::pack::PackError),
-    #[error("no session {0}")]
-    NoSession(String),
-    #[error("no problem {0} in this exam")]
-    NoProblem(String),
-    #[error("the exam time is over: submissions are no longer accepted")]
-    TimeUp,
-    #[error("the exam has ended for this candidate")]
-    Ended,
-    #[error("the exam is paused until a proctor resumes it")]
-    Interrupted,
-    #[error("the proctor passphrase is wrong")]
-    WrongPassphrase,
-    #[error("this pack allows no proctor actions (it was built without a proctor passphrase)")]
-    NoProctor,
-    #[error(
-        "the session store {0} is in use by another sqlexam program (the app?); close it first"
-    )]
-    Busy(String),
-    #[error("candidate {0} has already taken this exam on this computer")]
-    AlreadyStarted(String),
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl SessionError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            SessionError::Store(_) => "store",
-            SessionError::Damaged(_) => "store_damaged",
-            SessionError::Tampered(_) => "store_tampered",
-            SessionError::Pack(_) => "pack",
-            SessionError::PackRefused(e) => e.code(),
-            SessionError::NoSession(_) => "no_session",
-            SessionError::NoProblem(_) => "no_problem",
-            SessionError::TimeUp => "time_up",
-            SessionError::Ended => "ended",
-            SessionError::Interrupted => "interrupted",
-            SessionError::WrongPassphrase => "wrong_passphrase",
-            SessionError::NoProctor => "no_proctor",
-            SessionError::Busy(_) => "store_busy",
-            SessionError::AlreadyStarted(_) => "already_started",
-            SessionError::Invalid(_) => "invalid",
-        }
-    }
-}
-
-fn store_err(e: rusqlite::Error) -> SessionError {
-    SessionError::Store(e.to_string())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionState {
-    Running,
-    /// The app closed or crashed under the "paused" policy: a proctor must resume.
-    Interrupted,
-    Ended,
-}
-
-impl SessionState {
-    fn parse(s: &str) -> SessionState {
-        match s {
-            "running" => SessionState::Running,
-            "interrupted" => SessionState::Interrupted,
-            _ => SessionState::Ended,
-        }
-    }
-}
-
-/// A session as the UI shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SessionView {
-    pub id: String,
-    pub pack: PackRef,
-    pub title: crate::problem::Localized,
-    pub candidate_id: String,
-    pub candidate_name: String,
-    pub state: SessionState,
-    pub elapsed_ms: u64,
-    pub duration_ms: u64,
-    pub remaining_ms: u64,
-    pub score: u32,
-    pub max_score: u32,
-    pub problems: Vec<ProblemStatus>,
-    /// Records not yet acknowledged by a server.
-    pub unsynced: usize,
-    /// What the exam clock does while the app is closed (the close dialog says it).
-    pub while_closed: WhileClosed,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ProblemStatus {
-    pub id: String,
-    pub title: crate::problem::Localized,
-    pub points: u32,
-    pub best_score: u32,
-    pub submissions: usize,
-    /// The verdict of the best submission, if any was graded.
-    pub best_verdict: Option<Verdict>,
-}
-
-/// A submission and, once graded, its verdict (from its record).
-#[derive(Debug, Clone, Serialize)]
-pub struct SubmissionView {
-    pub id: u64,
-    pub session: String,
-    pub problem: String,
-    pub sql: String,
-    pub elapsed_ms: u64,
-    /// "queued", "grading" or "done".
-    pub state: String,
-    pub verdict: Option<Verdict>,
-    pub score: Option<u32>,
-    /// Why a submission was not graded (`session_ended`, `interrupted`, `grading_failed`),
-    /// from its `submission_refused` record.
-    pub refused: Option<String>,
-}
-
-/// What the engine tells its subscribers.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EngineEvent {
-    /// A submission was graded and its record written. The grading is the candidate's view.
-    Graded {
-        session: String,
-        submission: u64,
-        grading: Box<Grading>,
-    },
-    /// A run on the sample datasets finished (no record).
-    SampleRun {
-        session: String,
-        run: u64,
-        grading: Box<Grading>,
-    },
-    /// The session ended (time up, finished, or a proctor).
-    SessionEnded { session: String, reason: String },
-}
-
-/// One record as the proctor's view lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct RecordRow {
-    pub seq: u64,
-    /// The event's kind code (`submission`, `proctor` …).
-    pub kind: String,
-    /// Language-neutral facts: ids, codes and numbers (the UI translates the codes).
-    pub summary: String,
-    pub elapsed_ms: u64,
-}
-
-/// A session's records and what verifying the store found.
-#[derive(Debug, Clone, Serialize)]
-pub struct RecordsReport {
-    pub records: Vec<RecordRow>,
-    /// Each with its `kind` code and facts (docs/record-format.md), for translation.
-    pub findings: Vec<Finding>,
-    pub device_id: String,
-}
-
-/// A record waiting for a server's acknowledgement.
-#[derive(Debug, Clone)]
-pub struct OutboxRecord {
-    pub session: String,
-    pub seq: u64,
-    pub record: SignedRecord,
-}
-
-struct LoadedPack {
-    info: PackInfo,
-    exam: Exam,
-    problems: Vec<Problem>,
-}
-
-/// The in-memory part of a running session's clock: exam time = `base` + monotonic time
-/// since `mono_at_base`.
-struct RunningClock {
-    base: u64,
-    mono_at_base: u64,
-    checkpointed_mono: u64,
-}
-
-impl RunningClock {
-    /// A clock showing `base` exam time at monotonic time `mono` (just checkpointed).
-    fn starting_at(base: u64, mono: u64) -> RunningClock {
-        RunningClock {
-            base,
-            mono_at_base: mono,
-            checkpointed_mono: mono,
-        }
-    }
-}
-
-struct SampleJob {
-    session: String,
-    problem: String,
-    sql: String,
-    run: u64,
-}
+use crate::encoding::hex;
+use crate::pack::{PackInfo, Trust, VerifyOptions, verify};
+use crate::problem::Problem;
+use crate::record::{ProctorAction, Record, SignedRecord, verify_records};
+use chain::check_against_chain;
+use packs::LoadedPack;
+use running::{CLEAN_EXIT, RunningClock};
+use store::{Store, Submissions, Tx};
+use worker::SampleJob;
 
 struct Inner {
     /// Held for the engine's life: the store's exclusive lock.
@@ -325,12 +124,7 @@ impl Engine {
             return Err(SessionError::Busy(dir.display().to_string()));
         }
         let store = Store::open(&store_path(dir))?;
-        let records: Vec<SignedRecord> = store
-            .all_records()
-            .map_err(store_err)?
-            .into_iter()
-            .map(|r| r.2)
-            .collect();
+        let records = store.records()?;
         let device = device::load_or_create(&dir.join("device.key"), !records.is_empty())?;
         let expect = store_expectations(dir, &records, Some(device.public().key_id()));
         let (good, findings) = verify_records(&records, &expect);
@@ -338,7 +132,7 @@ impl Engine {
             let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
             return Err(SessionError::Tampered(list.join("; ")));
         }
-        store.check_against_chain(&good)?;
+        check_against_chain(&store, &good)?;
         let inner = Arc::new(Inner {
             _lock: lock,
             dir: dir.to_owned(),
@@ -395,17 +189,7 @@ impl Engine {
 
     /// All sessions in the store, newest first.
     pub fn sessions(&self) -> Result<Vec<SessionView>, SessionError> {
-        let ids: Vec<String> = {
-            let store = lock(&self.inner.store);
-            let mut stmt = store
-                .conn
-                .prepare("SELECT id FROM sessions ORDER BY created_wall_ms DESC")
-                .map_err(store_err)?;
-            stmt.query_map([], |r| r.get(0))
-                .map_err(store_err)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(store_err)?
-        };
+        let ids = lock(&self.inner.store).session_ids()?;
         ids.iter().map(|id| self.view(id)).collect()
     }
 
@@ -431,15 +215,7 @@ impl Engine {
 
     /// The most recently started session, if any (what the app resumes after a restart).
     pub fn latest_session(&self) -> Result<Option<String>, SessionError> {
-        lock(&self.inner.store)
-            .conn
-            .query_row(
-                "SELECT id FROM sessions ORDER BY created_wall_ms DESC, rowid DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(store_err)
+        lock(&self.inner.store).latest_session()
     }
 
     /// Checks a proctor passphrase against the session's pack, without acting.
@@ -450,28 +226,12 @@ impl Engine {
     /// Saves the editor text of a problem (the UI debounces; this just stores).
     pub fn save_draft(&self, session: &str, problem: &str, text: &str) -> Result<(), SessionError> {
         self.inner.pack_problem(session, problem)?;
-        lock(&self.inner.store)
-            .conn
-            .execute(
-                "INSERT INTO drafts (session_id, problem, text) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (session_id, problem) DO UPDATE SET text = excluded.text",
-                params![session, problem, text],
-            )
-            .map_err(store_err)?;
-        Ok(())
+        lock(&self.inner.store).save_draft(session, problem, text)
     }
 
     /// Every saved draft of a session, by problem.
     pub fn drafts(&self, session: &str) -> Result<BTreeMap<String, String>, SessionError> {
-        let store = lock(&self.inner.store);
-        let mut stmt = store
-            .conn
-            .prepare("SELECT problem, text FROM drafts WHERE session_id = ?1")
-            .map_err(store_err)?;
-        let rows = stmt
-            .query_map([session], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(store_err)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+        lock(&self.inner.store).drafts(session)
     }
 
     /// Queues a submission and returns its id at once; the verdict arrives as an event and
@@ -502,16 +262,14 @@ impl Engine {
     }
 
     pub fn submission(&self, id: u64) -> Result<Option<SubmissionView>, SessionError> {
-        Ok(self
-            .inner
-            .submissions("WHERE s.id = ?1", params![id])?
+        Ok(lock(&self.inner.store)
+            .submissions(Submissions::One(id))?
             .into_iter()
             .next())
     }
 
     pub fn submissions(&self, session: &str) -> Result<Vec<SubmissionView>, SessionError> {
-        self.inner
-            .submissions("WHERE s.session_id = ?1", params![session])
+        lock(&self.inner.store).submissions(Submissions::OfSession(session))
     }
 
     /// A session's submissions of one problem, oldest first.
@@ -520,10 +278,7 @@ impl Engine {
         session: &str,
         problem: &str,
     ) -> Result<Vec<SubmissionView>, SessionError> {
-        self.inner.submissions(
-            "WHERE s.session_id = ?1 AND s.problem = ?2",
-            params![session, problem],
-        )
+        lock(&self.inner.store).submissions(Submissions::OfProblem { session, problem })
     }
 
     /// Checks a pack before check-in exactly as `start_session` will: this engine's trust,
@@ -591,59 +346,25 @@ impl Engine {
 
     /// Records not yet acknowledged by a server, oldest first (per session in seq order).
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxRecord>, SessionError> {
-        let store = lock(&self.inner.store);
-        let mut stmt = store
-            .conn
-            .prepare("SELECT session_id, seq, bytes, signature FROM records WHERE acked = 0 ORDER BY rowid LIMIT ?1")
-            .map_err(store_err)?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok(OutboxRecord {
-                    session: r.get(0)?,
-                    seq: r.get(1)?,
-                    record: SignedRecord {
-                        bytes: store::bytes_at(r, 2)?,
-                        signature: store::bytes_at(r, 3)?,
-                    },
-                })
-            })
-            .map_err(store_err)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+        lock(&self.inner.store).outbox(limit)
     }
 
     /// Marks a session's records up to `seq` as acknowledged by the server.
     pub fn ack_through(&self, session: &str, seq: u64) -> Result<(), SessionError> {
-        lock(&self.inner.store)
-            .conn
-            .execute(
-                "UPDATE records SET acked = 1 WHERE session_id = ?1 AND seq <= ?2",
-                params![session, seq],
-            )
-            .map_err(store_err)?;
-        Ok(())
+        lock(&self.inner.store).ack_through(session, seq)
     }
 
     /// Every record in the store, by session and seq.
     pub fn records(&self) -> Result<Vec<SignedRecord>, SessionError> {
-        Ok(lock(&self.inner.store)
-            .all_records()
-            .map_err(store_err)?
-            .into_iter()
-            .map(|r| r.2)
-            .collect())
+        lock(&self.inner.store).records()
     }
 
     /// Waits until no submission or sample run is queued or being graded (or `timeout`).
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
-            let queued: i64 = lock(&self.inner.store)
-                .conn
-                .query_row(
-                    "SELECT count(*) FROM submissions WHERE state != 'done'",
-                    [],
-                    |r| r.get(0),
-                )
+            let queued = lock(&self.inner.store)
+                .unfinished_submissions()
                 .unwrap_or(1);
             if queued == 0
                 && lock(&self.inner.samples).is_empty()
@@ -671,17 +392,7 @@ impl Drop for Engine {
     }
 }
 
-/// The file a normal shutdown leaves beside the store (see `Inner::recover`).
-const CLEAN_EXIT: &str = "closed-cleanly";
-
 impl Inner {
-    fn now_text(&self) -> String {
-        let wall = self.clock.wall_ms();
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(wall) * 1_000_000)
-            .map(format_time)
-            .unwrap_or_default()
-    }
-
     fn emit(&self, event: EngineEvent) {
         lock(&self.subscribers).retain(|s| s.send(event.clone()).is_ok());
     }
@@ -690,1083 +401,8 @@ impl Inner {
     /// (an `Err` rolls everything back).
     fn write<T>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, SessionError>,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, SessionError>,
     ) -> Result<T, SessionError> {
-        let mut store = lock(&self.store);
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(store_err)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(store_err)?;
-        Ok(out)
+        lock(&self.store).write(f)
     }
-
-    /// The wall clock as a time value (for pack validity windows).
-    fn now(&self) -> Result<time::OffsetDateTime, SessionError> {
-        time::OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(self.clock.wall_ms()) * 1_000_000,
-        )
-        .map_err(|e| SessionError::Invalid(e.to_string()))
-    }
-
-    fn ledger(&self) -> Result<VersionLedger, SessionError> {
-        VersionLedger::open(&self.dir.join("pack-versions.json"))
-            .map_err(|e| SessionError::Store(e.to_string()))
-    }
-
-    fn start_session(
-        &self,
-        bytes: &[u8],
-        code: Option<&str>,
-        candidate_id: &str,
-        name: &str,
-    ) -> Result<String, SessionError> {
-        if candidate_id.trim().is_empty() {
-            return Err(SessionError::Invalid("a candidate id is required".into()));
-        }
-        let mut ledger = self.ledger()?;
-        let now = self.now()?;
-        let options = VerifyOptions {
-            trust: &self.trust,
-            now,
-            ledger: Some(&ledger),
-            start_code: code,
-        };
-        let verified = verify(bytes, &options).map_err(SessionError::PackRefused)?;
-        let pack = verified.open(code).map_err(SessionError::PackRefused)?;
-        // One sitting per candidate and exam on a machine: a finished candidate must not get
-        // a fresh clock by checking in again.
-        let taken: i64 = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.candidate_id = ?1 AND p.id = ?2",
-                params![candidate_id, pack.info.id],
-                |r| r.get(0),
-            )
-            .map_err(store_err)?;
-        if taken > 0 {
-            return Err(SessionError::AlreadyStarted(candidate_id.into()));
-        }
-        if let Ok(v) = semver::Version::parse(&pack.info.version) {
-            ledger
-                .record(&pack.info.id, &v, &pack.info.hash)
-                .map_err(|e| SessionError::Store(e.to_string()))?;
-        }
-        let packs_seen: BTreeMap<String, String> = ledger
-            .entries()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        let id = random_hex(16);
-        let wall = self.clock.wall_ms();
-        let loaded = Arc::new(LoadedPack {
-            info: pack.info,
-            exam: pack.exam,
-            problems: pack.problems,
-        });
-        let path = self.pack_path(&loaded.info.hash);
-        if !path.is_file() {
-            crate::fsutil::write_atomic(&path, bytes, false)
-                .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
-        }
-        {
-            self.write(|tx| {
-                tx.execute(
-                    "INSERT OR IGNORE INTO packs (hash, id, version) VALUES (?1, ?2, ?3)",
-                    params![loaded.info.hash, loaded.info.id, loaded.info.version],
-                )
-                .map_err(store_err)?;
-                tx.execute(
-                    "INSERT INTO sessions (id, pack_hash, start_code, candidate_id, candidate_name, created_wall_ms,
-                     duration_ms, elapsed_ms, checkpoint_wall_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?6, 'running')",
-                    params![id, loaded.info.hash, code, candidate_id, name, wall, loaded.exam.rules.duration_ms],
-                )
-                .map_err(store_err)?;
-                let event = Event::SessionStarted {
-                    candidate_name: name.into(),
-                    device_public_key: self.device.public().to_hex(),
-                    duration_ms: loaded.exam.rules.duration_ms,
-                    while_closed: loaded.exam.rules.while_closed,
-                    packs_seen,
-                };
-                self.append(tx, &id, 0, event)?;
-                Ok(())
-            })?;
-        }
-        lock(&self.packs).insert(loaded.info.hash.clone(), loaded);
-        let mono = self.clock.monotonic_ms();
-        lock(&self.running).insert(id.clone(), RunningClock::starting_at(0, mono));
-        Ok(id)
-    }
-
-    /// Appends a record to a session's chain inside `tx`; returns its seq.
-    fn append(
-        &self,
-        tx: &rusqlite::Connection,
-        session: &str,
-        elapsed_ms: u64,
-        event: Event,
-    ) -> Result<u64, SessionError> {
-        self.append_with(tx, session, elapsed_ms, |_, _| event)
-    }
-
-    /// Appends the record `event(seq, prev)` makes: for events bound to their own place in
-    /// the chain (a proctor's signature).
-    fn append_with(
-        &self,
-        tx: &rusqlite::Connection,
-        session: &str,
-        elapsed_ms: u64,
-        event: impl FnOnce(u64, &str) -> Event,
-    ) -> Result<u64, SessionError> {
-        let (pack_id, version, hash, candidate): (String, String, String, String) = tx
-            .query_row(
-                "SELECT p.id, p.version, p.hash, s.candidate_id FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.id = ?1",
-                [session],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .map_err(|_| SessionError::NoSession(session.into()))?;
-        let last_record = tx
-            .query_row(
-                "SELECT seq, bytes FROM records WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
-                [session],
-                |r| Ok((r.get::<_, u64>(0)?, store::bytes_at(r, 1)?)),
-            )
-            .optional()
-            .map_err(store_err)?;
-        let (last, prev, prev_elapsed) = match &last_record {
-            None => (0, crate::record::GENESIS.to_string(), 0),
-            Some((seq, bytes)) => {
-                let elapsed = serde_json::from_slice::<Record>(bytes).map_or(0, |r| r.elapsed_ms);
-                (*seq, crate::crypto::sha256_hex(bytes), elapsed)
-            }
-        };
-        // A record's exam time never goes back (a submission graded after a later record
-        // carries its own submit time inside its event).
-        let elapsed_ms = elapsed_ms.max(prev_elapsed);
-        let event = event(last + 1, &prev);
-        let record = Record {
-            format: crate::record::FORMAT.into(),
-            device: self.device.public().key_id(),
-            session: session.into(),
-            seq: last + 1,
-            prev,
-            pack: PackRef {
-                id: pack_id,
-                version,
-                hash,
-            },
-            candidate,
-            wall_time: self.now_text(),
-            elapsed_ms,
-            event,
-        };
-        let signed = SignedRecord::sign(&record, &self.device);
-        Store::insert_record(tx, session, last + 1, &signed).map_err(store_err)?;
-        Ok(last + 1)
-    }
-
-    /// Loads (verifies and opens) the pack a session uses, from the store's copy.
-    fn pack_of(&self, session: &str) -> Result<Arc<LoadedPack>, SessionError> {
-        let (hash, code, created): (String, Option<String>, i64) = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT pack_hash, start_code, created_wall_ms FROM sessions WHERE id = ?1",
-                [session],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(|_| SessionError::NoSession(session.into()))?;
-        if let Some(p) = lock(&self.packs).get(&hash) {
-            return Ok(p.clone());
-        }
-        let path = self.pack_path(&hash);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| SessionError::Pack(format!("{}: {e}", path.display())))?;
-        // The copy is untrusted like the rest of the store: verify it again — against the
-        // signer it was accepted from (today's trust store may have changed since) and as of
-        // the session's start (an exam must not die when its pack expires mid-session).
-        let then = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(created) * 1_000_000)
-            .map_err(|e| SessionError::Damaged(e.to_string()))?;
-        let verified = crate::pack::verify_known(&bytes, &hash, then, code.as_deref())
-            .map_err(|e| SessionError::Tampered(format!("{}: {e}", path.display())))?;
-        let pack = verified
-            .open(code.as_deref())
-            .map_err(|e| SessionError::Pack(e.to_string()))?;
-        let loaded = Arc::new(LoadedPack {
-            info: pack.info,
-            exam: pack.exam,
-            problems: pack.problems,
-        });
-        lock(&self.packs).insert(hash, loaded.clone());
-        Ok(loaded)
-    }
-
-    /// Where the engine keeps its copy of a pack (a file: packs can be larger than a row).
-    fn pack_path(&self, hash: &str) -> PathBuf {
-        self.dir.join("packs").join(format!("{hash}.sqlexam"))
-    }
-
-    fn pack_problem(&self, session: &str, problem: &str) -> Result<Arc<LoadedPack>, SessionError> {
-        let pack = self.pack_of(session)?;
-        if pack.problems.iter().any(|p| p.id == problem) {
-            Ok(pack)
-        } else {
-            Err(SessionError::NoProblem(problem.into()))
-        }
-    }
-
-    fn session_row(&self, session: &str) -> Result<(SessionState, u64, u64), SessionError> {
-        session_clock(&lock(&self.store).conn, session)
-    }
-
-    /// The session's exam time now.
-    fn elapsed(&self, session: &str, stored: u64) -> u64 {
-        match lock(&self.running).get(session) {
-            Some(c) => c.base + self.clock.monotonic_ms().saturating_sub(c.mono_at_base),
-            None => stored,
-        }
-    }
-
-    /// After a restart: sessions that were running were closed or stopped; each gets an
-    /// `interrupted` record saying which. Under "paused" they wait for a proctor; under
-    /// "running" the closed time counts (never negative).
-    fn recover(&self) -> Result<(), SessionError> {
-        // Written by a normal shutdown (`Drop`); its absence means the app did not close.
-        let marker = self.dir.join(CLEAN_EXIT);
-        let cause = if marker.exists() { "closed" } else { "stopped" };
-        let _ = std::fs::remove_file(&marker);
-        lock(&self.store)
-            .requeue_foreign_claims(&self.owner)
-            .map_err(store_err)?;
-        let running: Vec<(String, u64, u64, i64)> = {
-            let store = lock(&self.store);
-            let mut stmt = store
-                .conn
-                .prepare("SELECT id, elapsed_ms, duration_ms, checkpoint_wall_ms FROM sessions WHERE state = 'running'")
-                .map_err(store_err)?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .map_err(store_err)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(store_err)?
-        };
-        for (id, elapsed, duration, checkpoint_wall) in running {
-            // A session whose pack cannot be loaded waits for a proctor; others go on.
-            let policy = self
-                .pack_of(&id)
-                .map_or(WhileClosed::Paused, |p| p.exam.rules.while_closed);
-            let mono = self.clock.monotonic_ms();
-            let interrupted = Event::Interrupted {
-                cause: cause.into(),
-            };
-            match policy {
-                WhileClosed::Paused => {
-                    self.write(|tx| {
-                        tx.execute(
-                            "UPDATE sessions SET state = 'interrupted' WHERE id = ?1",
-                            [&id],
-                        )
-                        .map_err(store_err)?;
-                        self.append(tx, &id, elapsed, interrupted)?;
-                        Ok(())
-                    })?;
-                }
-                WhileClosed::Running => {
-                    let wall = self.clock.wall_ms();
-                    let closed = u64::try_from(wall - checkpoint_wall)
-                        .unwrap_or(0)
-                        .min(duration.saturating_sub(elapsed));
-                    let elapsed = elapsed + closed;
-                    let mut store = lock(&self.store);
-                    let tx = store.conn.transaction().map_err(store_err)?;
-                    tx.execute(
-                        "UPDATE sessions SET elapsed_ms = ?2, checkpoint_wall_ms = ?3 WHERE id = ?1",
-                        params![id, elapsed, wall],
-                    )
-                    .map_err(store_err)?;
-                    self.append(&tx, &id, elapsed - closed, interrupted)?;
-                    self.append(&tx, &id, elapsed, Event::Reopened { closed_ms: closed })?;
-                    tx.commit().map_err(store_err)?;
-                    drop(store);
-                    lock(&self.running).insert(id, RunningClock::starting_at(elapsed, mono));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes running sessions' exam time (every CHECKPOINT_MS, or now if `force`).
-    fn checkpoint_all(&self, force: bool) {
-        let mono = self.clock.monotonic_ms();
-        let wall = self.clock.wall_ms();
-        let mut running = lock(&self.running);
-        for (id, c) in running.iter_mut() {
-            if force || mono.saturating_sub(c.checkpointed_mono) >= CHECKPOINT_MS {
-                let elapsed = c.base + mono.saturating_sub(c.mono_at_base);
-                let ok = lock(&self.store).conn.execute(
-                    "UPDATE sessions SET elapsed_ms = ?2, checkpoint_wall_ms = ?3 WHERE id = ?1 AND state = 'running'",
-                    params![id, elapsed, wall],
-                );
-                if ok.is_ok() {
-                    c.checkpointed_mono = mono;
-                }
-            }
-        }
-    }
-
-    /// Checkpoints, applies the closed-time policy to a suspend, and ends sessions whose
-    /// time is up.
-    fn tick(&self) {
-        self.notice_suspend();
-        self.checkpoint_all(false);
-        let over: Vec<String> = {
-            let running = lock(&self.running);
-            let store = lock(&self.store);
-            running
-                .iter()
-                .filter(|(id, c)| {
-                    let elapsed = c.base + self.clock.monotonic_ms().saturating_sub(c.mono_at_base);
-                    let duration: u64 = store
-                        .conn
-                        .query_row(
-                            "SELECT duration_ms FROM sessions WHERE id = ?1",
-                            [id.as_str()],
-                            |r| r.get(0),
-                        )
-                        .unwrap_or(u64::MAX);
-                    elapsed >= duration
-                })
-                .map(|(id, _)| id.clone())
-                .collect()
-        };
-        for id in over {
-            let _ = self.end(&id, "time_up");
-        }
-    }
-
-    /// A machine that slept (lid closed) stopped the monotonic clock: treat the sleep like
-    /// the app being closed — under "paused" the session waits for a proctor, under
-    /// "running" the time counts.
-    fn notice_suspend(&self) {
-        let Some(boot) = self.clock.boot_ms() else {
-            return;
-        };
-        let mono = self.clock.monotonic_ms();
-        let previous = lock(&self.last_tick).replace((mono, boot));
-        let Some((last_mono, last_boot)) = previous else {
-            return;
-        };
-        let slept = boot
-            .saturating_sub(last_boot)
-            .saturating_sub(mono.saturating_sub(last_mono));
-        if slept < SUSPEND_MS {
-            return;
-        }
-        let ids: Vec<String> = lock(&self.running).keys().cloned().collect();
-        for id in ids {
-            let policy = self
-                .pack_of(&id)
-                .map_or(WhileClosed::Paused, |p| p.exam.rules.while_closed);
-            // The sleep is measured, not guessed: it started where the clock stopped.
-            let Some(asleep_at) = self.live_elapsed(&id) else {
-                continue;
-            };
-            let interrupted = Event::Interrupted {
-                cause: "suspended".into(),
-            };
-            let _ = match policy {
-                WhileClosed::Running => {
-                    let counted = {
-                        let mut running = lock(&self.running);
-                        running.get_mut(&id).map(|c| {
-                            c.base += slept;
-                            slept
-                        })
-                    };
-                    self.write(|tx| {
-                        self.append(tx, &id, asleep_at, interrupted)?;
-                        if let Some(closed_ms) = counted {
-                            self.append(
-                                tx,
-                                &id,
-                                asleep_at + closed_ms,
-                                Event::Reopened { closed_ms },
-                            )?;
-                        }
-                        Ok(())
-                    })
-                }
-                WhileClosed::Paused => {
-                    lock(&self.running).remove(&id);
-                    self.write(|tx| {
-                        let changed = tx
-                            .execute(
-                                "UPDATE sessions SET state = 'interrupted', elapsed_ms = ?2 WHERE id = ?1 AND state = 'running'",
-                                params![id, asleep_at],
-                            )
-                            .map_err(store_err)?;
-                        if changed > 0 {
-                            self.append(tx, &id, asleep_at, interrupted)?;
-                        }
-                        Ok(())
-                    })
-                }
-            };
-        }
-    }
-
-    fn end(&self, session: &str, reason: &str) -> Result<(), SessionError> {
-        self.end_with(session, reason, None)
-    }
-
-    /// Ends a session (and appends `then`, e.g. the proctor action that ended it) in one
-    /// transaction that re-reads the state, so two enders cannot both succeed.
-    fn end_with(
-        &self,
-        session: &str,
-        reason: &str,
-        then: Option<&ChainedEvent<'_>>,
-    ) -> Result<(), SessionError> {
-        let live = self.live_elapsed(session);
-        {
-            self.write(|tx| {
-                let (state, duration, stored) = session_clock(tx, session)?;
-                if state == SessionState::Ended {
-                    return Err(SessionError::Ended);
-                }
-                let elapsed = if reason == "time_up" {
-                    duration
-                } else {
-                    live.unwrap_or(stored).min(duration)
-                };
-                tx.execute(
-                    "UPDATE sessions SET state = 'ended', elapsed_ms = ?2 WHERE id = ?1",
-                    params![session, elapsed],
-                )
-                .map_err(store_err)?;
-                self.append(
-                    tx,
-                    session,
-                    elapsed,
-                    Event::SessionEnded {
-                        reason: reason.into(),
-                    },
-                )?;
-                if let Some(event) = then {
-                    self.append_with(tx, session, elapsed, event)?;
-                }
-                Ok(())
-            })?;
-        }
-        lock(&self.running).remove(session);
-        self.emit(EngineEvent::SessionEnded {
-            session: session.into(),
-            reason: reason.into(),
-        });
-        Ok(())
-    }
-
-    /// A running session's exam time now, from its in-memory clock (`None` if not running).
-    /// Read before taking the store lock: the lock order is `running`, then `store`.
-    fn live_elapsed(&self, session: &str) -> Option<u64> {
-        lock(&self.running)
-            .get(session)
-            .map(|c| c.base + self.clock.monotonic_ms().saturating_sub(c.mono_at_base))
-    }
-
-    fn submit(&self, session: &str, problem: &str, sql: &str) -> Result<u64, SessionError> {
-        self.pack_problem(session, problem)?;
-        // Nothing to grade is not an attempt: no record, nothing marked wrong.
-        if crate::grade::is_blank(sql) {
-            return Err(SessionError::Invalid(
-                "the query is empty: write a statement before submitting".into(),
-            ));
-        }
-        if sql.len() > crate::grade::MAX_SQL_BYTES {
-            return Err(SessionError::Invalid(format!(
-                "the query is {} bytes long; the limit is {}",
-                sql.len(),
-                crate::grade::MAX_SQL_BYTES
-            )));
-        }
-        self.tick();
-        let live = self.live_elapsed(session);
-        let mut store = lock(&self.store);
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(store_err)?;
-        let (state, duration, stored) = session_clock(&tx, session)?;
-        let elapsed = live.unwrap_or(stored).max(stored);
-        tx.execute(
-            "INSERT INTO submissions (session_id, problem, sql, elapsed_ms, state) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![session, problem, sql, elapsed, if state == SessionState::Running { "queued" } else { "done" }],
-        )
-        .map_err(store_err)?;
-        let id = tx.last_insert_rowid() as u64;
-        if state != SessionState::Running {
-            let reason = if state == SessionState::Interrupted {
-                "interrupted"
-            } else {
-                "session_ended"
-            };
-            let event = Event::SubmissionRefused {
-                submission_id: id,
-                problem: problem.into(),
-                sql: sql.into(),
-                reason: reason.into(),
-            };
-            let seq = self.append(&tx, session, elapsed, event)?;
-            tx.execute(
-                "UPDATE submissions SET record_seq = ?2 WHERE id = ?1",
-                params![id, seq],
-            )
-            .map_err(store_err)?;
-            tx.commit().map_err(store_err)?;
-            return Err(match state {
-                SessionState::Interrupted => SessionError::Interrupted,
-                _ if elapsed >= duration => SessionError::TimeUp,
-                _ => SessionError::Ended,
-            });
-        }
-        // The clock is persisted with every accepted submission, not only every 5 s.
-        tx.execute(
-            "UPDATE sessions SET elapsed_ms = ?2 WHERE id = ?1",
-            params![session, elapsed],
-        )
-        .map_err(store_err)?;
-        tx.commit().map_err(store_err)?;
-        drop(store);
-        self.wake.notify_all();
-        Ok(id)
-    }
-
-    fn proctor(
-        &self,
-        session: &str,
-        passphrase: &str,
-        action: ProctorAction,
-    ) -> Result<(), SessionError> {
-        let signer = self.proctor_signer(session, passphrase)?;
-        // The proctor signs the action bound to this session and its place in the chain.
-        let signed = |action: ProctorAction| {
-            let signer = &signer;
-            move |seq: u64, prev: &str| {
-                let statement = proctor_statement(session, seq, prev, &action);
-                Event::Proctor {
-                    proof: Some(ProctorProof {
-                        signature: hex(&signer.sign(&statement)),
-                        statement,
-                    }),
-                    action: action.clone(),
-                }
-            }
-        };
-        if action == ProctorAction::End {
-            // The action itself is in the chain too, right after the end it caused.
-            return self.end_with(session, "proctor", Some(&signed(action)));
-        }
-        let (state, duration, stored) = self.session_row(session)?;
-        let elapsed = self.elapsed(session, stored);
-        match (&action, state) {
-            (_, SessionState::Ended) => return Err(SessionError::Ended),
-            (ProctorAction::Extend { minutes }, _) => {
-                if *minutes == 0 || *minutes > 24 * 60 {
-                    return Err(SessionError::Invalid(
-                        "an extension is 1 to 1440 minutes".into(),
-                    ));
-                }
-                let duration = duration + u64::from(*minutes) * 60_000;
-                self.write(|tx| {
-                    tx.execute(
-                        "UPDATE sessions SET duration_ms = ?2 WHERE id = ?1",
-                        params![session, duration],
-                    )
-                    .map_err(store_err)?;
-                    self.append_with(tx, session, elapsed, signed(action.clone()))?;
-                    Ok(())
-                })?;
-            }
-            (ProctorAction::Resume, SessionState::Interrupted) => {
-                self.write(|tx| {
-                    tx.execute(
-                        "UPDATE sessions SET state = 'running', checkpoint_wall_ms = ?2 WHERE id = ?1",
-                        params![session, self.clock.wall_ms()],
-                    )
-                    .map_err(store_err)?;
-                    self.append_with(tx, session, stored, signed(action.clone()))?;
-                    Ok(())
-                })?;
-                let mono = self.clock.monotonic_ms();
-                lock(&self.running).insert(session.into(), RunningClock::starting_at(stored, mono));
-            }
-            (ProctorAction::Resume, _) => {
-                return Err(SessionError::Invalid(
-                    "the session is not interrupted".into(),
-                ));
-            }
-            (ProctorAction::End, _) => {}
-        }
-        self.wake.notify_all();
-        Ok(())
-    }
-
-    /// The proctor's signing key for a session's pack, if `passphrase` is the proctor's.
-    fn proctor_signer(
-        &self,
-        session: &str,
-        passphrase: &str,
-    ) -> Result<ProctorSigner, SessionError> {
-        let pack = self.pack_of(session)?;
-        let key = pack.exam.proctor.as_ref().ok_or(SessionError::NoProctor)?;
-        key.unlock(passphrase).ok_or(SessionError::WrongPassphrase)
-    }
-
-    fn view(&self, session: &str) -> Result<SessionView, SessionError> {
-        let pack = self.pack_of(session)?;
-        let (state, duration, stored) = self.session_row(session)?;
-        let (candidate_id, candidate_name): (String, String) = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT candidate_id, candidate_name FROM sessions WHERE id = ?1",
-                [session],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(store_err)?;
-        let elapsed = self.elapsed(session, stored).min(duration);
-        let subs = self.submissions("WHERE s.session_id = ?1", params![session])?;
-        let problems: Vec<ProblemStatus> = pack
-            .problems
-            .iter()
-            .map(|p| {
-                let mine: Vec<&SubmissionView> =
-                    subs.iter().filter(|s| s.problem == p.id).collect();
-                let best = mine
-                    .iter()
-                    .filter(|s| s.verdict.is_some())
-                    .max_by_key(|s| s.score.unwrap_or(0));
-                ProblemStatus {
-                    id: p.id.clone(),
-                    title: p.title.clone(),
-                    points: p.points,
-                    best_score: best.and_then(|s| s.score).unwrap_or(0),
-                    submissions: mine.len(),
-                    best_verdict: best.and_then(|s| s.verdict),
-                }
-            })
-            .collect();
-        let unsynced: i64 = lock(&self.store)
-            .conn
-            .query_row(
-                "SELECT count(*) FROM records WHERE session_id = ?1 AND acked = 0",
-                [session],
-                |r| r.get(0),
-            )
-            .map_err(store_err)?;
-        Ok(SessionView {
-            id: session.into(),
-            pack: PackRef {
-                id: pack.info.id.clone(),
-                version: pack.info.version.clone(),
-                hash: pack.info.hash.clone(),
-            },
-            title: pack.info.title.clone(),
-            candidate_id,
-            candidate_name,
-            state,
-            elapsed_ms: elapsed,
-            duration_ms: duration,
-            remaining_ms: duration.saturating_sub(elapsed),
-            score: problems.iter().map(|p| p.best_score).sum(),
-            max_score: problems.iter().map(|p| p.points).sum(),
-            problems,
-            unsynced: unsynced as usize,
-            while_closed: pack.exam.rules.while_closed,
-        })
-    }
-
-    fn submissions(
-        &self,
-        filter: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<SubmissionView>, SessionError> {
-        let store = lock(&self.store);
-        let sql = format!(
-            "SELECT s.id, s.session_id, s.problem, s.sql, s.elapsed_ms, s.state, r.bytes FROM submissions s
-             LEFT JOIN records r ON r.session_id = s.session_id AND r.seq = s.record_seq {filter} ORDER BY s.id"
-        );
-        let mut stmt = store.conn.prepare(&sql).map_err(store_err)?;
-        let rows = stmt
-            .query_map(args, |r| {
-                let bytes: Option<Vec<u8>> = r.get(6)?;
-                let (verdict, score, refused) = match bytes
-                    .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
-                    .map(|r| r.event)
-                {
-                    Some(Event::Submission { verdict, score, .. }) => {
-                        (Some(verdict), Some(score), None)
-                    }
-                    Some(Event::SubmissionRefused { reason, .. }) => (None, None, Some(reason)),
-                    _ => (None, None, None),
-                };
-                Ok(SubmissionView {
-                    id: r.get(0)?,
-                    session: r.get(1)?,
-                    problem: r.get(2)?,
-                    sql: r.get(3)?,
-                    elapsed_ms: r.get(4)?,
-                    state: r.get(5)?,
-                    verdict,
-                    score,
-                    refused,
-                })
-            })
-            .map_err(store_err)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
-    }
-
-    /// The worker: one job at a time, forever.
-    fn work(&self) {
-        while !self.shutdown.load(Ordering::SeqCst) {
-            self.tick();
-            let sample = lock(&self.samples).pop_front();
-            if let Some(job) = sample {
-                self.in_flight.fetch_add(1, Ordering::SeqCst);
-                self.run_sample(job);
-                self.in_flight.fetch_sub(1, Ordering::SeqCst);
-                continue;
-            }
-            self.in_flight.fetch_add(1, Ordering::SeqCst);
-            let claimed = self.claim_and_grade();
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            if claimed {
-                continue;
-            }
-            let guard = lock(&self.samples);
-            if guard.is_empty() && !self.shutdown.load(Ordering::SeqCst) {
-                let _ = self.wake.wait_timeout(guard, Duration::from_millis(500));
-            }
-        }
-    }
-
-    fn run_sample(&self, job: SampleJob) {
-        let Ok(pack) = self.pack_problem(&job.session, &job.problem) else {
-            return;
-        };
-        if let Some(problem) = pack.problems.iter().find(|p| p.id == job.problem) {
-            let grading = grade(problem, &job.sql, Scope::Samples).for_candidate();
-            self.emit(EngineEvent::SampleRun {
-                session: job.session,
-                run: job.run,
-                grading: Box::new(grading),
-            });
-        }
-    }
-
-    /// Claims one submission, grades it and records the verdict. `false` if none waited.
-    fn claim_and_grade(&self) -> bool {
-        let now = self.clock.wall_ms();
-        // Claimed with a generous lease at once; then, knowing the problem, extended to
-        // twice the grader's worst case. The lease must outlast the grader's own limit, or a
-        // slow grading is graded twice.
-        let claim = {
-            let mut store = lock(&self.store);
-            match store.claim(&self.owner, now, now.saturating_add(CLAIM_LEASE_MS as i64)) {
-                Ok(Some(c)) => c,
-                _ => return false,
-            }
-        };
-        let problem = self
-            .pack_problem(&claim.session, &claim.problem)
-            .ok()
-            .and_then(|pack| {
-                pack.problems
-                    .iter()
-                    .find(|p| p.id == claim.problem)
-                    .cloned()
-            });
-        let Some(problem) = problem else {
-            // Never leave a claim that can never be graded at the head of the queue.
-            self.refuse_claim(&claim, "grading_failed");
-            return true;
-        };
-        let lease = lease_ms(&problem).max(CLAIM_LEASE_MS);
-        let _ = lock(&self.store).conn.execute(
-            "UPDATE submissions SET lease_until_ms = ?2 WHERE id = ?1 AND lease_owner = ?3",
-            params![
-                claim.submission,
-                now.saturating_add(i64::try_from(lease).unwrap_or(i64::MAX)),
-                self.owner
-            ],
-        );
-        let graded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            grade(&problem, &claim.sql, Scope::All).for_candidate()
-        }));
-        let Ok(grading) = graded else {
-            self.refuse_claim(&claim, "grading_failed");
-            return true;
-        };
-        if let Ok(true) = self.complete(&claim, &grading) {
-            self.emit(EngineEvent::Graded {
-                session: claim.session.clone(),
-                submission: claim.submission,
-                grading: Box::new(grading),
-            });
-        }
-        true
-    }
-
-    /// Ends a claim that cannot be graded with a recorded refusal (so it is not lost and
-    /// does not block the queue).
-    fn refuse_claim(&self, claim: &Claim, reason: &str) {
-        let mut store = lock(&self.store);
-        let Ok(tx) = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-        else {
-            return;
-        };
-        let event = Event::SubmissionRefused {
-            submission_id: claim.submission,
-            problem: claim.problem.clone(),
-            sql: claim.sql.clone(),
-            reason: reason.into(),
-        };
-        let Ok(seq) = self.append(&tx, &claim.session, claim.elapsed_ms, event) else {
-            return;
-        };
-        let done = tx.execute(
-            "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1 AND lease_owner = ?3 AND attempts = ?4",
-            params![claim.submission, seq, self.owner, claim.attempts],
-        );
-        if done == Ok(1) {
-            let _ = tx.commit();
-        }
-    }
-
-    /// Writes the record and marks the submission done, in one transaction, only if the
-    /// claim is still ours. `Ok(false)`: someone else holds it now; nothing written.
-    fn complete(&self, claim: &Claim, grading: &Grading) -> Result<bool, SessionError> {
-        self.write(|tx| {
-            let ours: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM submissions WHERE id = ?1 AND state = 'grading' AND lease_owner = ?2 AND attempts = ?3",
-                    params![claim.submission, self.owner, claim.attempts],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(store_err)?;
-            if ours.is_none() {
-                return Ok(false);
-            }
-            let event = Event::Submission {
-                submission_id: claim.submission,
-                submitted_elapsed_ms: claim.elapsed_ms,
-                problem: claim.problem.clone(),
-                sql: claim.sql.clone(),
-                verdict: grading.verdict,
-                score: grading.score,
-                max_score: grading.max_score,
-                groups: grading.groups.clone(),
-                datasets: grading
-                    .datasets
-                    .iter()
-                    .map(|d| DatasetVerdict {
-                        name: d.name.clone(),
-                        verdict: d.verdict,
-                    })
-                    .collect(),
-                grader_version: grading.grader_version.clone(),
-                sqlite_version: grading.sqlite_version.clone(),
-                grading_ms: grading.datasets.iter().filter_map(|d| d.wall_ms).sum(),
-            };
-            let seq = self.append(tx, &claim.session, claim.elapsed_ms, event)?;
-            tx.execute(
-                "UPDATE submissions SET state = 'done', record_seq = ?2 WHERE id = ?1",
-                params![claim.submission, seq],
-            )
-            .map_err(store_err)?;
-            Ok(true)
-        })
-    }
-}
-
-/// A session's state, duration and stored exam time, read on `conn` (inside a transaction
-/// when the caller is about to act on them).
-fn session_clock(
-    conn: &rusqlite::Connection,
-    session: &str,
-) -> Result<(SessionState, u64, u64), SessionError> {
-    let (state, duration, elapsed): (String, u64, u64) = conn
-        .query_row(
-            "SELECT state, duration_ms, elapsed_ms FROM sessions WHERE id = ?1",
-            [session],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(|_| SessionError::NoSession(session.into()))?;
-    Ok((SessionState::parse(&state), duration, elapsed))
-}
-
-/// A claim's lease: twice the longest the grader can take on this problem (every dataset
-/// at its wall-clock backstop), plus a margin.
-pub(crate) fn lease_ms(problem: &Problem) -> u64 {
-    (problem.datasets.len() as u64)
-        .saturating_mul(problem.limits.wall_ms)
-        .saturating_mul(2)
-        .saturating_add(30_000)
-}
-
-/// The lease a claim gets before its problem is known.
-const CLAIM_LEASE_MS: u64 = 10 * 60_000;
-
-/// An event made for its place in a chain: `(seq, prev) → event`.
-type ChainedEvent<'a> = dyn Fn(u64, &str) -> Event + 'a;
-
-/// What `sqlexam session verify` reports about a store or an export.
-#[derive(Debug, Clone, Serialize)]
-pub struct VerifyReport {
-    pub records: usize,
-    pub sessions: usize,
-    pub findings: Vec<Finding>,
-}
-
-/// Reads every record of a store file without changing it (read-only; no recovery).
-pub fn read_store_records(path: &Path) -> Result<Vec<SignedRecord>, SessionError> {
-    crate::sqlite::init();
-    let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
-    store::quick_check(&conn, path)?;
-    let mut stmt = conn
-        .prepare("SELECT bytes, signature FROM records ORDER BY session_id, seq")
-        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(SignedRecord {
-                bytes: store::bytes_at(r, 0)?,
-                signature: store::bytes_at(r, 1)?,
-            })
-        })
-        .map_err(store_err)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(store_err)
-}
-
-/// What verifying a store's records expects: the store's own device (from its device key,
-/// when `device` is not given) and the proctor key of each pack whose copy the store keeps,
-/// read from the copy's signed manifest (a copy whose hash is not the one the records name
-/// gives no key, so its proctor records stay unproven).
-pub fn store_expectations(
-    dir: &Path,
-    records: &[SignedRecord],
-    device: Option<String>,
-) -> Expectations {
-    #[derive(serde::Deserialize)]
-    struct PackOnly {
-        pack: PackRef,
-    }
-    let device = device.or_else(|| device::public_key_id(&dir.join("device.key")));
-    let hashes: std::collections::BTreeSet<String> = records
-        .iter()
-        .filter_map(|r| serde_json::from_slice::<PackOnly>(&r.bytes).ok())
-        .map(|r| r.pack.hash)
-        .collect();
-    let proctor_keys = hashes
-        .into_iter()
-        .filter_map(|hash| {
-            let path = dir.join("packs").join(format!("{hash}.sqlexam"));
-            pack_proctor_key(&path, &hash).map(|key| (hash, key))
-        })
-        .collect();
-    Expectations {
-        device,
-        proctor_keys,
-    }
-}
-
-/// The proctor key a pack file's signed manifest names, if the file is the pack `hash`:
-/// `Some(None)` when that pack allows no proctor actions. Reads only the file's head.
-fn pack_proctor_key(path: &Path, hash: &str) -> Option<Option<crate::crypto::PublicKey>> {
-    let file = std::fs::File::open(path).ok()?;
-    let (manifest, found) = crate::pack::signed_manifest(std::io::BufReader::new(file)).ok()?;
-    (found == hash).then(|| manifest.proctor_public_key())
-}
-
-/// Verifies records from a store or an export.
-pub fn verify_report(records: &[SignedRecord], expect: &Expectations) -> VerifyReport {
-    let (good, findings) = verify_records(records, expect);
-    let sessions = good
-        .iter()
-        .map(|r| r.session.as_str())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    VerifyReport {
-        records: records.len(),
-        sessions,
-        findings,
-    }
-}
-
-/// One session as `sqlexam session show` lists it, read without changing the store.
-#[derive(Debug, Clone, Serialize)]
-pub struct SessionSummary {
-    pub id: String,
-    pub pack_id: String,
-    pub pack_version: String,
-    pub candidate_id: String,
-    pub candidate_name: String,
-    pub state: SessionState,
-    pub elapsed_ms: u64,
-    pub duration_ms: u64,
-    /// Best score per problem, summed, from the verified records.
-    pub score: u32,
-    pub submissions: usize,
-    pub records: usize,
-    pub unsynced: usize,
-}
-
-/// Lists the sessions of a store file read-only (safe while the app has it open).
-pub fn summaries(path: &Path) -> Result<Vec<SessionSummary>, SessionError> {
-    let records = read_store_records(path)?;
-    let (good, _) = verify_records(&records, &Expectations::default());
-    crate::sqlite::init();
-    let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
-    let mut stmt = conn
-        .prepare(
-            "SELECT s.id, p.id, p.version, s.candidate_id, s.candidate_name, s.state, s.elapsed_ms, s.duration_ms,
-             (SELECT count(*) FROM submissions WHERE session_id = s.id),
-             (SELECT count(*) FROM records WHERE session_id = s.id),
-             (SELECT count(*) FROM records WHERE session_id = s.id AND acked = 0)
-             FROM sessions s JOIN packs p ON p.hash = s.pack_hash ORDER BY s.created_wall_ms",
-        )
-        .map_err(store_err)?;
-    let rows = stmt
-        .query_map([], |r| {
-            let state: String = r.get(5)?;
-            Ok(SessionSummary {
-                id: r.get(0)?,
-                pack_id: r.get(1)?,
-                pack_version: r.get(2)?,
-                candidate_id: r.get(3)?,
-                candidate_name: r.get(4)?,
-                state: SessionState::parse(&state),
-                elapsed_ms: r.get(6)?,
-                duration_ms: r.get(7)?,
-                score: 0,
-                submissions: r.get(8)?,
-                records: r.get(9)?,
-                unsynced: r.get(10)?,
-            })
-        })
-        .map_err(store_err)?;
-    let mut out: Vec<SessionSummary> = rows.collect::<rusqlite::Result<_>>().map_err(store_err)?;
-    for s in &mut out {
-        let mut best: BTreeMap<&str, u32> = BTreeMap::new();
-        for r in good.iter().filter(|r| r.session == s.id) {
-            if let Event::Submission { problem, score, .. } = &r.event {
-                let b = best.entry(problem.as_str()).or_default();
-                *b = (*b).max(*score);
-            }
-        }
-        s.score = best.values().sum();
-    }
-    Ok(out)
 }

@@ -1,14 +1,24 @@
 //! The durable store: one SQLite database per installation (WAL, synchronous=FULL,
 //! migrations by user_version). Opening runs an integrity check; a damaged store is refused
 //! and never repaired or overwritten. The store is untrusted input too: records are
-//! re-verified on open.
+//! re-verified on open. Every SQL statement of the session engine is in this module, behind
+//! a typed method: reads and single writes here, statements that must commit together on a
+//! [`Tx`] (`store/tx.rs`), read-only access for the CLI in `store/read_only.rs`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::SessionError;
-use crate::record::{Event, ProctorAction, Record, SignedRecord};
+use super::views::record_outcome;
+use super::{OutboxRecord, SessionError, SessionState, SubmissionView};
+use crate::record::SignedRecord;
+
+mod read_only;
+mod tx;
+
+pub(crate) use read_only::ReadOnlyStore;
+pub(crate) use tx::{NewSession, Tx};
 
 const SCHEMA_V1: &str = "
 CREATE TABLE packs (
@@ -60,8 +70,9 @@ CREATE TABLE records (
 /// Migrations, in order; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[SCHEMA_V1];
 
+/// The store, open for reading and writing by the engine (one process at a time).
 pub(crate) struct Store {
-    pub conn: Connection,
+    conn: Connection,
 }
 
 /// A claimed submission: the worker owns it until `lease_until_ms`.
@@ -75,8 +86,62 @@ pub(crate) struct Claim {
     pub attempts: u64,
 }
 
+/// Which submissions to list (each list oldest first).
+pub(crate) enum Submissions<'a> {
+    One(u64),
+    OfSession(&'a str),
+    OfProblem { session: &'a str, problem: &'a str },
+}
+
+/// A session as the sessions table holds it (`state` as written: the table is checked
+/// against the chain, and an edited value must not pass for a known one).
+pub(crate) struct TableSession {
+    pub id: String,
+    pub state: String,
+    pub duration_ms: u64,
+    pub elapsed_ms: u64,
+}
+
+/// A session that was running when the store was last written.
+pub(crate) struct RunningSession {
+    pub id: String,
+    pub elapsed_ms: u64,
+    pub duration_ms: u64,
+    pub checkpoint_wall_ms: i64,
+}
+
+/// Which pack a session uses, how it was opened, and when the session started.
+pub(crate) struct SessionPack {
+    pub hash: String,
+    pub start_code: Option<String>,
+    pub created_wall_ms: i64,
+}
+
+pub(crate) fn store_err(e: rusqlite::Error) -> SessionError {
+    SessionError::Store(e.to_string())
+}
+
+/// Runs one statement; the rows it changed.
+fn exec(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, SessionError> {
+    conn.execute(sql, params).map_err(store_err)
+}
+
 fn db_error(path: &Path, e: rusqlite::Error) -> SessionError {
     SessionError::Store(format!("{}: {e}", path.display()))
+}
+
+impl SessionState {
+    fn parse(s: &str) -> SessionState {
+        match s {
+            "running" => SessionState::Running,
+            "interrupted" => SessionState::Interrupted,
+            _ => SessionState::Ended,
+        }
+    }
 }
 
 impl Store {
@@ -119,95 +184,222 @@ impl Store {
         Ok(Store { conn })
     }
 
-    pub fn insert_record(
-        conn: &Connection,
-        session: &str,
-        seq: u64,
-        record: &SignedRecord,
-    ) -> rusqlite::Result<()> {
-        conn.execute(
-            "INSERT INTO records (session_id, seq, bytes, signature) VALUES (?1, ?2, ?3, ?4)",
-            params![session, seq, record.bytes, record.signature],
-        )?;
-        Ok(())
-    }
-
-    /// The sessions table must agree with the verified chain: a session the chain ended must
-    /// not be running again, its time must be what its records allow, and its clock must not
-    /// have gone back. Anything else means the table was edited.
-    pub fn check_against_chain(&self, records: &[Record]) -> Result<(), SessionError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, state, duration_ms, elapsed_ms FROM sessions")
-            .map_err(|e| SessionError::Store(e.to_string()))?;
-        let rows: Vec<(String, String, u64, u64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| SessionError::Store(e.to_string()))?;
-        let tampered =
-            |id: &str, what: &str| Err(SessionError::Tampered(format!("session {id}: {what}")));
-        for (id, state, duration, elapsed) in &rows {
-            let chain: Vec<&Record> = records.iter().filter(|r| &r.session == id).collect();
-            let Some(Event::SessionStarted { duration_ms, .. }) = chain.first().map(|r| &r.event)
-            else {
-                return tampered(id, "its records are missing");
-            };
-            let extended: u64 = chain
-                .iter()
-                .map(|r| match r.event {
-                    Event::Proctor {
-                        action: ProctorAction::Extend { minutes },
-                        ..
-                    } => u64::from(minutes) * 60_000,
-                    _ => 0,
-                })
-                .sum();
-            let ended = chain
-                .iter()
-                .any(|r| matches!(r.event, Event::SessionEnded { .. }));
-            let last_elapsed = chain.iter().map(|r| r.elapsed_ms).max().unwrap_or(0);
-            if ended && state != "ended" {
-                return tampered(
-                    id,
-                    "its records say it ended, but the table says it goes on",
-                );
-            }
-            if *duration != duration_ms + extended {
-                return tampered(id, "its exam time differs from what its records allow");
-            }
-            if *elapsed < last_elapsed {
-                return tampered(id, "its exam clock was set back");
-            }
-        }
-        if let Some(r) = records
-            .iter()
-            .find(|r| !rows.iter().any(|(id, ..)| *id == r.session))
-        {
-            return tampered(
-                &r.session,
-                "records exist for a session the table does not have",
-            );
-        }
-        Ok(())
+    /// Runs `f` in an immediate write transaction, committed when `f` returns `Ok`
+    /// (an `Err` rolls everything back).
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, SessionError>,
+    ) -> Result<T, SessionError> {
+        let tx = Tx::begin(&mut self.conn)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Every record, by session then seq, as stored.
-    pub fn all_records(&self) -> rusqlite::Result<Vec<(String, u64, SignedRecord, bool)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT session_id, seq, bytes, signature, acked FROM records ORDER BY session_id, seq",
-        )?;
+    pub fn records(&self) -> Result<Vec<SignedRecord>, SessionError> {
+        signed_records(&self.conn, store_err)
+    }
+
+    /// Every session as the table holds it.
+    pub fn table_sessions(&self) -> Result<Vec<TableSession>, SessionError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, state, duration_ms, elapsed_ms FROM sessions")
+            .map_err(store_err)?;
         stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                SignedRecord {
-                    bytes: bytes_at(r, 2)?,
-                    signature: bytes_at(r, 3)?,
+            Ok(TableSession {
+                id: r.get(0)?,
+                state: r.get(1)?,
+                duration_ms: r.get(2)?,
+                elapsed_ms: r.get(3)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(store_err)
+    }
+
+    /// The sessions that were running when the store was last written.
+    pub fn running_sessions(&self) -> Result<Vec<RunningSession>, SessionError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, elapsed_ms, duration_ms, checkpoint_wall_ms FROM sessions WHERE state = 'running'")
+            .map_err(store_err)?;
+        stmt.query_map([], |r| {
+            Ok(RunningSession {
+                id: r.get(0)?,
+                elapsed_ms: r.get(1)?,
+                duration_ms: r.get(2)?,
+                checkpoint_wall_ms: r.get(3)?,
+            })
+        })
+        .map_err(store_err)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(store_err)
+    }
+
+    /// Session ids, newest first.
+    pub fn session_ids(&self) -> Result<Vec<String>, SessionError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM sessions ORDER BY created_wall_ms DESC")
+            .map_err(store_err)?;
+        stmt.query_map([], |r| r.get(0))
+            .map_err(store_err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(store_err)
+    }
+
+    /// The most recently started session, if any.
+    pub fn latest_session(&self) -> Result<Option<String>, SessionError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM sessions ORDER BY created_wall_ms DESC, rowid DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(store_err)
+    }
+
+    /// A session's state, duration and stored exam time.
+    pub fn session_clock(&self, session: &str) -> Result<(SessionState, u64, u64), SessionError> {
+        session_clock(&self.conn, session)
+    }
+
+    /// A session's exam duration (with extensions).
+    pub fn duration(&self, session: &str) -> Result<u64, SessionError> {
+        self.conn
+            .query_row(
+                "SELECT duration_ms FROM sessions WHERE id = ?1",
+                [session],
+                |r| r.get(0),
+            )
+            .map_err(store_err)
+    }
+
+    /// A session's candidate: id and name.
+    pub fn candidate(&self, session: &str) -> Result<(String, String), SessionError> {
+        self.conn
+            .query_row(
+                "SELECT candidate_id, candidate_name FROM sessions WHERE id = ?1",
+                [session],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(store_err)
+    }
+
+    /// The pack a session uses (any failure reads as "no such session").
+    pub fn session_pack(&self, session: &str) -> Result<SessionPack, SessionError> {
+        self.conn
+            .query_row(
+                "SELECT pack_hash, start_code, created_wall_ms FROM sessions WHERE id = ?1",
+                [session],
+                |r| {
+                    Ok(SessionPack {
+                        hash: r.get(0)?,
+                        start_code: r.get(1)?,
+                        created_wall_ms: r.get(2)?,
+                    })
                 },
-                r.get(4)?,
-            ))
-        })?
-        .collect()
+            )
+            .map_err(|_| SessionError::NoSession(session.into()))
+    }
+
+    /// Whether `candidate` already has a session on any version of pack `pack_id`.
+    pub fn has_sat(&self, candidate: &str, pack_id: &str) -> Result<bool, SessionError> {
+        let taken: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sessions s JOIN packs p ON p.hash = s.pack_hash WHERE s.candidate_id = ?1 AND p.id = ?2",
+                params![candidate, pack_id],
+                |r| r.get(0),
+            )
+            .map_err(store_err)?;
+        Ok(taken > 0)
+    }
+
+    /// Writes a running session's exam time (only while it is still running).
+    pub fn checkpoint(
+        &self,
+        session: &str,
+        elapsed_ms: u64,
+        wall_ms: i64,
+    ) -> Result<(), SessionError> {
+        exec(
+            &self.conn,
+            "UPDATE sessions SET elapsed_ms = ?2, checkpoint_wall_ms = ?3 WHERE id = ?1 AND state = 'running'",
+            params![session, elapsed_ms, wall_ms],
+        )
+        .map(drop)
+    }
+
+    pub fn save_draft(&self, session: &str, problem: &str, text: &str) -> Result<(), SessionError> {
+        exec(
+            &self.conn,
+            "INSERT INTO drafts (session_id, problem, text) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (session_id, problem) DO UPDATE SET text = excluded.text",
+            params![session, problem, text],
+        )
+        .map(drop)
+    }
+
+    /// Every saved draft of a session, by problem.
+    pub fn drafts(&self, session: &str) -> Result<BTreeMap<String, String>, SessionError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT problem, text FROM drafts WHERE session_id = ?1")
+            .map_err(store_err)?;
+        let rows = stmt
+            .query_map([session], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(store_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+    }
+
+    /// Submissions with the verdict their record gives, oldest first.
+    pub fn submissions(&self, which: Submissions<'_>) -> Result<Vec<SubmissionView>, SessionError> {
+        let (filter, args): (&str, Vec<&dyn rusqlite::ToSql>) = match &which {
+            Submissions::One(id) => ("WHERE s.id = ?1", vec![id]),
+            Submissions::OfSession(session) => ("WHERE s.session_id = ?1", vec![session]),
+            Submissions::OfProblem { session, problem } => (
+                "WHERE s.session_id = ?1 AND s.problem = ?2",
+                vec![session, problem],
+            ),
+        };
+        let sql = format!(
+            "SELECT s.id, s.session_id, s.problem, s.sql, s.elapsed_ms, s.state, r.bytes FROM submissions s
+             LEFT JOIN records r ON r.session_id = s.session_id AND r.seq = s.record_seq {filter} ORDER BY s.id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(store_err)?;
+        let rows = stmt
+            .query_map(args.as_slice(), |r| {
+                let record: Option<Vec<u8>> = r.get(6)?;
+                let (verdict, score, refused) = record_outcome(record.as_deref());
+                Ok(SubmissionView {
+                    id: r.get(0)?,
+                    session: r.get(1)?,
+                    problem: r.get(2)?,
+                    sql: r.get(3)?,
+                    elapsed_ms: r.get(4)?,
+                    state: r.get(5)?,
+                    verdict,
+                    score,
+                    refused,
+                })
+            })
+            .map_err(store_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+    }
+
+    /// Submissions not yet done (queued or being graded).
+    pub fn unfinished_submissions(&self) -> Result<u64, SessionError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM submissions WHERE state != 'done'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(store_err)
     }
 
     /// Takes the oldest submission that is queued, or whose lease has run out, for `owner`
@@ -217,10 +409,11 @@ impl Store {
         owner: &str,
         now_ms: i64,
         lease_until_ms: i64,
-    ) -> rusqlite::Result<Option<Claim>> {
+    ) -> Result<Option<Claim>, SessionError> {
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store_err)?;
         let claim = tx
             .query_row(
                 "SELECT id, session_id, problem, sql, elapsed_ms, attempts FROM submissions
@@ -238,36 +431,132 @@ impl Store {
                     })
                 },
             )
-            .optional()?;
+            .optional()
+            .map_err(store_err)?;
         if let Some(c) = &claim {
             tx.execute(
                 "UPDATE submissions SET state = 'grading', lease_owner = ?2, lease_until_ms = ?3, attempts = ?4 WHERE id = ?1",
                 params![c.submission, owner, lease_until_ms, c.attempts],
-            )?;
+            )
+            .map_err(store_err)?;
         }
-        tx.commit()?;
+        tx.commit().map_err(store_err)?;
         Ok(claim)
+    }
+
+    /// Moves the lease of `owner`'s claim on a submission to `lease_until_ms`.
+    pub fn extend_lease(
+        &self,
+        submission: u64,
+        owner: &str,
+        lease_until_ms: i64,
+    ) -> Result<(), SessionError> {
+        exec(
+            &self.conn,
+            "UPDATE submissions SET lease_until_ms = ?2 WHERE id = ?1 AND lease_owner = ?3",
+            params![submission, lease_until_ms, owner],
+        )
+        .map(drop)
     }
 
     /// Puts back claims held by owners other than `owner` (processes that died: the store
     /// has one live process at a time).
-    pub fn requeue_foreign_claims(&self, owner: &str) -> rusqlite::Result<usize> {
-        self.conn.execute(
+    pub fn requeue_foreign_claims(&self, owner: &str) -> Result<usize, SessionError> {
+        exec(
+            &self.conn,
             "UPDATE submissions SET state = 'queued', lease_owner = NULL, lease_until_ms = NULL
-             WHERE state = 'grading' AND lease_owner IS NOT ?1",
+                 WHERE state = 'grading' AND lease_owner IS NOT ?1",
             [owner],
         )
     }
+
+    /// Records not yet acknowledged by a server, oldest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxRecord>, SessionError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT session_id, seq, bytes, signature FROM records WHERE acked = 0 ORDER BY rowid LIMIT ?1")
+            .map_err(store_err)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(OutboxRecord {
+                    session: r.get(0)?,
+                    seq: r.get(1)?,
+                    record: SignedRecord {
+                        bytes: bytes_at(r, 2)?,
+                        signature: bytes_at(r, 3)?,
+                    },
+                })
+            })
+            .map_err(store_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+    }
+
+    /// Marks a session's records up to `seq` as acknowledged by the server.
+    pub fn ack_through(&self, session: &str, seq: u64) -> Result<(), SessionError> {
+        exec(
+            &self.conn,
+            "UPDATE records SET acked = 1 WHERE session_id = ?1 AND seq <= ?2",
+            params![session, seq],
+        )
+        .map(drop)
+    }
+
+    /// A session's records not yet acknowledged by a server.
+    pub fn unsynced(&self, session: &str) -> Result<usize, SessionError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM records WHERE session_id = ?1 AND acked = 0",
+                [session],
+                |r| r.get(0),
+            )
+            .map_err(store_err)
+    }
+}
+
+/// Every record on `conn`, by session then seq; `prepare_err` describes a store that has
+/// no records table.
+fn signed_records(
+    conn: &Connection,
+    prepare_err: impl Fn(rusqlite::Error) -> SessionError,
+) -> Result<Vec<SignedRecord>, SessionError> {
+    let mut stmt = conn
+        .prepare("SELECT bytes, signature FROM records ORDER BY session_id, seq")
+        .map_err(prepare_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(SignedRecord {
+                bytes: bytes_at(r, 0)?,
+                signature: bytes_at(r, 1)?,
+            })
+        })
+        .map_err(store_err)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(store_err)
+}
+
+/// A session's state, duration and stored exam time (any failure reads as "no such
+/// session").
+fn session_clock(
+    conn: &Connection,
+    session: &str,
+) -> Result<(SessionState, u64, u64), SessionError> {
+    let (state, duration, elapsed): (String, u64, u64) = conn
+        .query_row(
+            "SELECT state, duration_ms, elapsed_ms FROM sessions WHERE id = ?1",
+            [session],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(|_| SessionError::NoSession(session.into()))?;
+    Ok((SessionState::parse(&state), duration, elapsed))
 }
 
 /// A BLOB column read as bytes, accepting TEXT too: a store edited by hand may hold either,
 /// and verification (not the reader) is what should object.
-pub(crate) fn bytes_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+fn bytes_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
     Ok(row.get_ref(i)?.as_bytes()?.to_vec())
 }
 
 /// SQLite's own consistency check; a damaged file is refused, never repaired.
-pub(crate) fn quick_check(conn: &Connection, path: &Path) -> Result<(), SessionError> {
+fn quick_check(conn: &Connection, path: &Path) -> Result<(), SessionError> {
     let check: String = conn
         .query_row("PRAGMA quick_check", [], |r| r.get(0))
         .map_err(|e| SessionError::Damaged(format!("{}: {e}", path.display())))?;

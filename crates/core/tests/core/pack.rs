@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use sqlexam_core::ErrorCode;
 use sqlexam_core::crypto::SigningKey;
 use sqlexam_core::grade::{Scope, grade};
 use sqlexam_core::pack::{

@@ -1,0 +1,76 @@
+//! Why an engine operation failed: one error type, each variant with a stable code.
+
+use crate::ErrorCode;
+
+/// Why an engine operation failed. Messages are sentences; the [`ErrorCode`] is for
+/// translation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    #[error("the session store cannot be used: {0}")]
+    Store(String),
+    #[error("the session store is damaged and was not changed: {0}")]
+    Damaged(String),
+    #[error("the session store has been tampered with and was not changed: {0}")]
+    Tampered(String),
+    #[error("the pack was refused: {0}")]
+    Pack(String),
+    /// The pack given to start a session was refused (its code says why: a wrong start
+    /// code, an expired or downgraded pack …).
+    #[error("{0}")]
+    PackRefused(crate::pack::PackError),
+    #[error("no session {0}")]
+    NoSession(String),
+    #[error("no problem {0} in this exam")]
+    NoProblem(String),
+    #[error("the exam time is over: submissions are no longer accepted")]
+    TimeUp,
+    #[error("the exam has ended for this candidate")]
+    Ended,
+    #[error("the exam is paused until a proctor resumes it")]
+    Interrupted,
+    #[error("the proctor passphrase is wrong")]
+    WrongPassphrase,
+    #[error("this pack allows no proctor actions (it was built without a proctor passphrase)")]
+    NoProctor,
+    #[error(
+        "the session store {0} is in use by another sqlexam program (the app?); close it first"
+    )]
+    Busy(String),
+    #[error("candidate {0} has already taken this exam on this computer")]
+    AlreadyStarted(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ErrorCode for SessionError {
+    fn code(&self) -> &'static str {
+        match self {
+            SessionError::Store(_) => "store",
+            SessionError::Damaged(_) => "store_damaged",
+            SessionError::Tampered(_) => "store_tampered",
+            SessionError::Pack(_) => "pack",
+            SessionError::PackRefused(e) => e.code(),
+            SessionError::NoSession(_) => "no_session",
+            SessionError::NoProblem(_) => "no_problem",
+            SessionError::TimeUp => "time_up",
+            SessionError::Ended => "ended",
+            SessionError::Interrupted => "interrupted",
+            SessionError::WrongPassphrase => "wrong_passphrase",
+            SessionError::NoProctor => "no_proctor",
+            SessionError::Busy(_) => "store_busy",
+            SessionError::AlreadyStarted(_) => "already_started",
+            SessionError::Invalid(_) => "invalid",
+        }
+    }
+
+    /// Only a store another program holds: once that program closes, the same call
+    /// succeeds. A damaged or tampered store, or a refused pack, stays refused.
+    fn retryable(&self) -> bool {
+        match self {
+            SessionError::Busy(_) => true,
+            SessionError::PackRefused(e) => e.retryable(),
+            _ => false,
+        }
+    }
+}
