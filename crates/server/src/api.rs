@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
+use sqlexam_core::ErrorCode;
 use sqlexam_core::crypto::{SigningKey, sha256_hex};
 use sqlexam_core::encoding::format_time;
 use sqlexam_core::pack::{PackError, Trust, VerifyOptions, verify};
@@ -437,17 +438,14 @@ async fn put_pack(
     .map_err(|e| ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     let (id, version, hash, proctor_key, sealed, problems, bytes, start_code) =
         checked.map_err(|e| {
-            let status = match e {
-                PackError::Sealed | PackError::WrongStartCode => StatusCode::UNPROCESSABLE_ENTITY,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
+            // Every refusal is about the pack (or its code) as sent: 422.
             let hint = match e {
                 PackError::Sealed => format!(
                     "{e}: give it in the {START_CODE_HEADER} header, so the server can re-grade"
                 ),
                 _ => e.to_string(),
             };
-            ApiFailure::new(status, e.code(), hint)
+            ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), hint)
         })?;
     if id != exam {
         return Err(ApiFailure::new(

@@ -47,17 +47,18 @@ impl ApiFailure {
 
 impl From<crate::db::StoreError> for ApiFailure {
     fn from(e: crate::db::StoreError) -> Self {
-        if e.retryable {
+        use sqlexam_core::ErrorCode;
+        if e.retryable() {
             ApiFailure::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
+                e.code(),
                 format!("the database is busy, try again: {}", e.message),
             )
             .retry_after(1)
         } else {
             ApiFailure::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "storage",
+                e.code(),
                 format!("the server could not store or read data: {}", e.message),
             )
         }

@@ -20,6 +20,16 @@ pub struct StoreError {
     pub retryable: bool,
 }
 
+impl sqlexam_core::ErrorCode for StoreError {
+    fn code(&self) -> &'static str {
+        if self.retryable { "busy" } else { "storage" }
+    }
+
+    fn retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
 impl StoreError {
     pub fn fatal(message: impl Into<String>) -> Self {
         StoreError {
