@@ -254,6 +254,17 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
         (s["stored"].as_u64(), s["gap"].clone()),
         (Some(0), serde_json::json!([5, 5]))
     );
+    let listed = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/flags", org.pack_id),
+        )
+        .await;
+    assert_eq!(
+        listed.json["gaps"],
+        serde_json::json!([{"session": "s-forge", "from": 5, "to": 5}]),
+        "an open gap is listed for the organizer"
+    );
     assert_eq!(
         receipt_of(s).verify(&server.key).unwrap().seq,
         4,
@@ -451,8 +462,33 @@ async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing(backend
         .await;
     assert_eq!(wrong_code.json["code"], "wrong_start_code");
 
+    // One device sending faster than a device can: 429 with the seconds to wait.
+    let mut fast = Device::new(&org, "s-fast", "c-005");
+    fast.start();
+    let body = ndjson(&fast.records);
+    let mut limited = None;
+    for _ in 0..100 {
+        let reply = api.post_batch(&server.venue, body.clone()).await;
+        if reply.status == 429 {
+            limited = Some(reply);
+            break;
+        }
+    }
+    let limited = limited.expect("a device is rate limited");
+    assert_eq!(limited.json["code"], "rate_limited");
+    let wait: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1, "{wait}");
+
     let counts = server.store.counts().await.unwrap();
-    assert_eq!((counts.records, counts.sessions), (0, 0), "nothing stored");
+    assert_eq!(
+        (counts.records, counts.sessions),
+        (1, 1),
+        "nothing stored but the rate-limited device's first record, once"
+    );
     assert!(server.store.exams().await.unwrap().is_empty());
     let _ = SignedRecord::hash;
     stop(servers).await;

@@ -661,7 +661,18 @@ async fn flags(
 ) -> Result<Json<serde_json::Value>, ApiFailure> {
     authorize(&state, &headers, &[Role::Organizer]).await?;
     let flags = state.store.flags(&exam).await?;
-    Ok(Json(serde_json::json!({ "exam": exam, "flags": flags })))
+    // Gaps are not flags but the present state: records held back until the missing ones
+    // arrive.
+    let gaps: Vec<_> = state
+        .store
+        .gaps(&exam)
+        .await?
+        .into_iter()
+        .map(|(session, from, to)| serde_json::json!({"session": session, "from": from, "to": to}))
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "exam": exam, "flags": flags, "gaps": gaps }),
+    ))
 }
 
 #[cfg(test)]

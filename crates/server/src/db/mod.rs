@@ -207,6 +207,8 @@ pub trait Store: Send + Sync {
 
     async fn submissions(&self, exam: &str) -> StoreResult<Vec<SubmissionRow>>;
     async fn flags(&self, exam: &str) -> StoreResult<Vec<Flag>>;
+    /// Sessions of `exam` holding records back: (session, first missing, last missing).
+    async fn gaps(&self, exam: &str) -> StoreResult<Vec<(String, u64, u64)>>;
     async fn counts(&self) -> StoreResult<Counts>;
 }
 

@@ -848,6 +848,30 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn gaps(&self, exam: &str) -> StoreResult<Vec<(String, u64, u64)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT s.id, s.held_seq, min(p.seq) FROM sessions s
+                 JOIN pending p ON p.session = s.id WHERE s.exam = $1
+                 GROUP BY s.id, s.held_seq ORDER BY s.id",
+                &[&exam],
+            )
+            .await
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    r.get::<_, i64>(1) as u64 + 1,
+                    r.get::<_, i64>(2) as u64 - 1,
+                )
+            })
+            .collect())
+    }
+
     async fn counts(&self) -> StoreResult<Counts> {
         let row = self
             .client()

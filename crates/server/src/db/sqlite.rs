@@ -774,6 +774,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn gaps(&self, exam: &str) -> StoreResult<Vec<(String, u64, u64)>> {
+        let exam = exam.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT s.id, s.held_seq, min(p.seq) FROM sessions s
+                 JOIN pending p ON p.session = s.id WHERE s.exam = ?1
+                 GROUP BY s.id ORDER BY s.id",
+            )?;
+            stmt.query_map([&exam], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u64 + 1,
+                    r.get::<_, i64>(2)? as u64 - 1,
+                ))
+            })?
+            .collect()
+        })
+        .await
+    }
+
     async fn counts(&self) -> StoreResult<Counts> {
         self.with(|c| {
             let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0).map(|n| n as u64));
