@@ -492,3 +492,53 @@ impl Api {
         }
     }
 }
+
+/// A `sqlexam serve` process, killed (SIGKILL) when dropped: a failing test leaves none
+/// behind.
+pub struct ServeProcess {
+    pub child: std::process::Child,
+    pub url: String,
+    /// The line it printed on start (its address and where it stores).
+    pub banner: String,
+}
+
+impl ServeProcess {
+    /// Starts `sqlexam serve --listen 127.0.0.1:0 <args>` with `SQLEXAM_HOME=home` and
+    /// waits for the line with its address.
+    pub fn start(home: &Path, args: &[&std::ffi::OsStr]) -> ServeProcess {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(sqlexam_bin())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("SQLEXAM_HOME", home)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut banner = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut banner)
+            .unwrap();
+        let url = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .map(|u| u.trim_end_matches('/').to_owned());
+        let Some(url) = url else {
+            let _ = child.kill();
+            panic!("no address in {banner:?}");
+        };
+        ServeProcess { child, url, banner }
+    }
+
+    /// SIGKILL, then wait for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

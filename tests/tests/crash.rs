@@ -3,41 +3,23 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use sqlexam_core::protocol::SignedReceipt;
-use sqlexam_tests::{Api, Device, ndjson, organizer, sqlexam_bin};
+use sqlexam_tests::{Api, Device, ServeProcess, ndjson, organizer, sqlexam_bin};
 
-/// Starts `sqlexam serve` on a free loopback port; returns the process and its URL.
-fn serve(home: &std::path::Path, data: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(sqlexam_bin())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--workers",
-            "0",
-            "--data",
-        ])
-        .arg(data)
-        .env("SQLEXAM_HOME", home)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (child, url)
+/// `sqlexam serve` on SQLite in `data`, taking records only.
+fn serve(home: &std::path::Path, data: &std::path::Path) -> ServeProcess {
+    ServeProcess::start(
+        home,
+        &[
+            "--workers".as_ref(),
+            "0".as_ref(),
+            "--data".as_ref(),
+            data.as_os_str(),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,8 +59,8 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
     let mut receipted: BTreeMap<String, u64> = BTreeMap::new();
     let mut kills = 0;
     for round in 0..60u64 {
-        let (mut child, url) = serve(home.path(), data.path());
-        let api = Api::new(&url);
+        let mut server = serve(home.path(), data.path());
+        let api = Api::new(&server.url);
         // Everything receipted before the kill is held after it.
         for (session, seq) in &receipted {
             let held = api.get(&token, &format!("/v1/sessions/{session}")).await;
@@ -93,7 +75,7 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
         // Send batches while the server is killed, at a moment that moves from round to
         // round; a request the kill cuts off gets no receipt and is sent again later.
         let kill_after = Duration::from_millis(2 + (round * 7) % 40);
-        let pid = child.id();
+        let pid = server.child.id();
         let killer = std::thread::spawn(move || {
             std::thread::sleep(kill_after);
             // SIGKILL: no chance to finish anything.
@@ -127,7 +109,7 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
             }
         }
         killer.join().unwrap();
-        child.wait().unwrap();
+        server.kill();
         if finished {
             break;
         }
@@ -142,8 +124,8 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
     );
 
     // After settling: every record stored once, every chain complete.
-    let (mut child, url) = serve(home.path(), data.path());
-    let api = Api::new(&url);
+    let server = serve(home.path(), data.path());
+    let api = Api::new(&server.url);
     for device in &devices {
         let reply = api.post_batch(&token, ndjson(&device.records)).await;
         let s = &reply.json["sessions"][0];
@@ -160,6 +142,5 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
             device.records.len() as u64
         );
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
 }

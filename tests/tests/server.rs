@@ -243,6 +243,32 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
     );
     assert_eq!(refused.json["sessions"][0]["stored"], 0);
 
+    // A first record whose signature does not verify creates no session, and the records
+    // after it are not held for it.
+    let mut liar = Device::new(&org, "s-liar", "c-006");
+    let mut start = liar.start();
+    start.signature = sqlexam_core::crypto::SigningKey::generate()
+        .unwrap()
+        .sign(sqlexam_core::record::RECORD_DOMAIN, &start.bytes)
+        .to_vec();
+    let next = liar.push(Device::honest(problem, 1, &good));
+    let refused = api.post_batch(&server.venue, ndjson(&[start, next])).await;
+    let codes: Vec<&str> = refused.json["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["bad_signature", "missing_start"],
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.json["sessions"], serde_json::json!([]));
+    let held = api.get(&server.venue, "/v1/sessions/s-liar").await;
+    assert_eq!(receipt_of(&held.json).verify(&server.key).unwrap().seq, 0);
+
     // A gap: seq 6 before seq 5 is held back, reported, and applied once 5 arrives.
     let five = device.push(Device::honest(problem, 4, &good));
     let six = device.push(Event::SessionEnded {
@@ -494,6 +520,97 @@ async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing(backend
     stop(servers).await;
 }
 
+async fn records_before_their_pack_wait_and_a_pack_is_taken_ahead_of_its_window(backend: Backend) {
+    let org = organizer(1);
+    let problem = &org.problems[0];
+    let good = org
+        .labelled
+        .iter()
+        .find(|(_, _, e)| *e == Expectation::Accepted)
+        .map(|(_, s, _)| s.clone())
+        .unwrap();
+    let servers = servers(&backend, &org.trust, 1).await;
+    let server = &servers[0];
+    let api = Api::new(&server.url);
+    // A venue syncs before the organizer uploaded the pack.
+    let mut device = Device::new(&org, "s-early", "c-007");
+    device.start();
+    device.push(Device::honest(problem, 1, &good));
+    let posted = api.post_batch(&server.venue, ndjson(&device.records)).await;
+    assert_eq!(posted.json["sessions"][0]["stored"], 2);
+    let flags_of = || {
+        let api = Api::new(&server.url);
+        let token = server.organizer.clone();
+        let exam = org.pack_id.clone();
+        async move {
+            api.get(&token, &format!("/v1/exams/{exam}/flags"))
+                .await
+                .json
+        }
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while flags(&flags_of().await) != vec![("ungradable".to_string(), 2)] {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            flags_of().await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The organizer uploads a pack whose window opens tomorrow: taken (an upload ahead of
+    // the exam is the normal case), and a version 1.1 of the same exam the day after.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let ahead = sqlexam_core::pack::build(
+        &org.pack_id,
+        &semver::Version::new(9, 0, 0),
+        &sqlexam_core::problem::Localized {
+            en: "Ahead".into(),
+            ja: "先".into(),
+        },
+        &org.problems,
+        &sqlexam_core::pack::BuildOptions {
+            key: &org.key,
+            endorsements: Vec::new(),
+            start_code: Some(START_CODE.into()),
+            exam: sqlexam_core::problem::ExamRules {
+                duration_ms: 3_600_000,
+                while_closed: sqlexam_core::problem::WhileClosed::Running,
+            },
+            proctor_passphrase: None,
+            created: later,
+            not_before: later,
+            not_after: later + time::Duration::days(1),
+        },
+    )
+    .unwrap();
+    let upload = api
+        .put_pack(&server.organizer, &org.pack_id, &ahead, Some(START_CODE))
+        .await;
+    assert_eq!(upload.status, 200, "{}", upload.text);
+
+    // The session's own pack arrives: its waiting submission is graded, the flag withdrawn.
+    let upload = api
+        .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
+        .await;
+    assert_eq!(upload.status, 200, "{}", upload.text);
+    let results = api
+        .wait_regraded(&server.organizer, &org.pack_id, Duration::from_secs(60))
+        .await;
+    assert_eq!(results[0]["problems"][0]["ungradable"], 0, "{results}");
+    assert_eq!(
+        results[0]["total"].as_u64(),
+        Some(u64::from(problem.points))
+    );
+    assert_eq!(flags(&flags_of().await), vec![]);
+    stop(servers).await;
+}
+
+on_both_backends!(
+    records_before_their_pack_wait_and_a_pack_is_taken_ahead_of_its_window,
+    records_wait_for_their_pack_on_sqlite,
+    records_wait_for_their_pack_on_postgres_with_two_servers
+);
 on_both_backends!(
     an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees,
     an_exam_is_stored_once_and_agrees_on_sqlite,

@@ -14,6 +14,29 @@ fn data_dir(home: &Home, data: Option<&Path>) -> PathBuf {
     data.map_or_else(|| home.data_dir().join("server"), Path::to_owned)
 }
 
+/// Ctrl-C, or (Unix) SIGTERM as service managers send it: both stop gracefully.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// The PostgreSQL URL: `--database`, else SQLEXAM_DATABASE; `None` for SQLite.
 fn database_url(arg: Option<&str>) -> Option<String> {
     arg.map(str::to_owned).or_else(|| {
@@ -31,8 +54,10 @@ async fn open_store(
     match database {
         Some(url) => sqlexam_server::open_postgres(url)
             .await
-            .map_err(|e| anyhow!(e)),
-        None => sqlexam_server::open_sqlite(data).map_err(|e| anyhow!(e)),
+            .map_err(|e| anyhow::Error::new(crate::BadInput(e))),
+        None => {
+            sqlexam_server::open_sqlite(data).map_err(|e| anyhow::Error::new(crate::BadInput(e)))
+        }
     }
 }
 
@@ -66,12 +91,14 @@ pub fn serve(
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let address = listener.local_addr()?;
-        say!(
-            "sqlexam server listening on http://{address}/ (data: {})",
-            data.display()
-        );
+        // The database URL without its password: this line goes to logs.
+        let stored_in = match database {
+            Some(url) => sqlexam_server::redact(url),
+            None => data.display().to_string(),
+        };
+        say!("sqlexam server listening on http://{address}/ (data: {stored_in})");
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            stop_signal().await;
             say_err!("sqlexam serve: stopping after the requests in flight");
         };
         sqlexam_server::launch(

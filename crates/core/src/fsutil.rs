@@ -17,3 +17,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<
     file.sync_all()?;
     std::fs::rename(&tmp, path)
 }
+
+/// Creates `path` with `bytes`, readable by its owner only, and fails with `AlreadyExists`
+/// if it exists: of several processes creating one file at once, exactly one succeeds
+/// (the others may read it while it is being written, and should read again).
+pub fn create_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    let mut file = crate::platform::private_file(&mut options, true).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

@@ -259,22 +259,18 @@ async fn post_records(
         rejected: Vec::new(),
     };
     let mut queued = false;
+    // Every session's facts and rate first, so a refused batch applies nothing.
+    let mut sessions = Vec::with_capacity(by_session.len());
     for (session, mut lines) in by_session {
         lines.sort_by_key(|l| l.record.seq);
-        let facts = match state.store.session_facts(&session).await? {
-            Some(facts) => Some(facts),
-            None => lines.iter().find_map(SessionFacts::from_start),
+        let (facts, known) = match state.store.session_facts(&session).await? {
+            Some(facts) => (Some(facts), true),
+            None => (lines.iter().find_map(SessionFacts::from_start), false),
         };
         let Some(facts) = facts else {
-            outcome.rejected.extend(lines.iter().map(|l| Rejected {
-                line: l.line,
-                session: Some(session.clone()),
-                seq: Some(l.record.seq),
-                code: "missing_start".into(),
-                message: format!(
-                    "the server holds nothing of session {session} and the batch does not start it: send from seq 1"
-                ),
-            }));
+            outcome
+                .rejected
+                .extend(lines.iter().map(|l| missing_start(&session, l)));
             continue;
         };
         if let Err(wait) = state.per_device.take(&facts.device) {
@@ -285,8 +281,11 @@ async fn post_records(
             )
             .retry_after(wait));
         }
+        sessions.push((session, lines, facts, known));
+    }
+    for (session, lines, facts, known) in sessions {
         // Signatures are checked off the async threads: a batch may hold thousands.
-        let (checked, rejected) = {
+        let (checked, rejected, lines) = {
             let facts = facts.clone();
             tokio::task::spawn_blocking(move || {
                 let mut checked = Vec::with_capacity(lines.len());
@@ -297,7 +296,7 @@ async fn post_records(
                         Err(r) => rejected.push(r),
                     }
                 }
-                (checked, rejected)
+                (checked, rejected, lines)
             })
             .await
             .map_err(|e| {
@@ -305,6 +304,17 @@ async fn post_records(
             })?
         };
         outcome.rejected.extend(rejected);
+        // A new session exists only once its first record verified: a forged or broken
+        // start creates nothing, and the records after it wait for a real one.
+        if !known && !checked.iter().any(|r| r.seq == 1) {
+            outcome.rejected.extend(
+                checked
+                    .iter()
+                    .filter_map(|r| lines.iter().find(|l| l.hash == r.hash))
+                    .map(|l| missing_start(&session, l)),
+            );
+            continue;
+        }
         let checks = checks_for(&state, &facts).await?;
         let plan = state.store.apply(&facts, checked, &checks, &now()).await?;
         queued |= !plan.append.is_empty();
@@ -322,6 +332,18 @@ async fn post_records(
         state.wake.notify_waiters();
     }
     Ok(Json(outcome))
+}
+
+fn missing_start(session: &str, l: &Line) -> Rejected {
+    Rejected {
+        line: l.line,
+        session: Some(session.to_owned()),
+        seq: Some(l.record.seq),
+        code: "missing_start".into(),
+        message: format!(
+            "the server holds nothing of session {session} and the batch does not start it with a valid first record: send from seq 1"
+        ),
+    }
 }
 
 /// The exam's pack and the session's pack, as this server holds them.
@@ -403,14 +425,23 @@ async fn put_pack(
         .map(str::to_owned);
     let trust = state.trust.clone();
     let bytes = body.to_vec();
-    // Verified exactly as the app verifies a pack, and opened to prove the start code.
+    // Verified as the app verifies a pack, and opened to prove the start code. Only the
+    // clock differs: an organizer uploads ahead of the exam (before `not_before`) and may
+    // upload again after it to re-grade, so the window is checked as of a moment inside it.
     let checked = tokio::task::spawn_blocking(move || {
         let code = start_code.as_deref();
+        let (manifest, _) = sqlexam_core::pack::signed_manifest(&bytes[..])?;
+        let window = |t: &str| sqlexam_core::encoding::parse_time(t);
+        let now = time::OffsetDateTime::now_utc();
+        let now = match (window(&manifest.not_before), window(&manifest.not_after)) {
+            (Some(from), Some(to)) if from <= to => now.clamp(from, to),
+            _ => now,
+        };
         let verified = verify(
             &bytes[..],
             &VerifyOptions {
                 trust: &trust,
-                now: time::OffsetDateTime::now_utc(),
+                now,
                 ledger: None,
                 start_code: code,
             },
@@ -463,7 +494,15 @@ async fn put_pack(
         proctor_key,
         uploaded_at: now(),
     };
-    if let Err(held) = state.store.put_pack(&stored).await? {
+    let put = state.store.put_pack(&stored).await?;
+    if put.is_ok() {
+        // Submissions that came before their pack are graded now.
+        let requeued = state.store.requeue_waiting(&hash).await?;
+        if requeued > 0 {
+            state.wake.notify_waiters();
+        }
+    }
+    if let Err(held) = put {
         return Err(ApiFailure::new(
             StatusCode::CONFLICT,
             "equivocation",
@@ -518,6 +557,9 @@ pub struct ProblemResult {
     pub best_at_ms: Option<u64>,
     /// Submissions not yet re-graded by the server.
     pub awaiting_regrade: u32,
+    /// Submissions the server could not re-grade (see the `ungradable` flags): their
+    /// device score counts.
+    pub ungradable: u32,
     /// Submissions where the server's verdict differs from the device's.
     pub disagreements: u32,
 }
@@ -558,6 +600,7 @@ async fn candidate_results(
                 attempts: 0,
                 best_at_ms: None,
                 awaiting_regrade: 0,
+                ungradable: 0,
                 disagreements: 0,
             });
         p.attempts += 1;
@@ -567,6 +610,10 @@ async fn candidate_results(
                     p.disagreements += 1;
                 }
                 s
+            }
+            _ if r.server_error.is_some() => {
+                p.ungradable += 1;
+                r.device_score
             }
             _ => {
                 p.awaiting_regrade += 1;

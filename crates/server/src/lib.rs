@@ -38,22 +38,31 @@ pub struct Settings {
 /// server processes on one database must share it (the same data folder, or a copy).
 pub fn server_key(data_dir: &Path) -> Result<SigningKey, String> {
     let path = data_dir.join("server.key");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => SigningKey::from_pem(&text).map_err(|e| format!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SigningKey::generate().map_err(|e| e.to_string())?;
-            std::fs::create_dir_all(data_dir)
-                .and_then(|()| {
-                    sqlexam_core::fsutil::write_atomic(&path, key.to_pem().as_bytes(), true)
-                })
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            // Two processes starting at once: the first key written wins, both use it.
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            SigningKey::from_pem(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let shown = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    std::fs::create_dir_all(data_dir).map_err(|e| shown(&e))?;
+    for _ in 0..50 {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                if let Ok(key) = SigningKey::from_pem(&text) {
+                    return Ok(key);
+                }
+                // Another process may be writing it this moment: read it again shortly.
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = SigningKey::generate().map_err(|e| e.to_string())?;
+                // Only one process creates the file; the others read what it wrote.
+                match sqlexam_core::fsutil::create_private(&path, key.to_pem().as_bytes()) {
+                    Ok(()) => return Ok(key),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(shown(&e)),
+                }
+            }
+            Err(e) => return Err(shown(&e)),
         }
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let text = std::fs::read_to_string(&path).map_err(|e| shown(&e))?;
+    SigningKey::from_pem(&text).map_err(|e| shown(&e))
 }
 
 /// Opens the default store: SQLite in the data folder.

@@ -32,6 +32,10 @@ pub const CHILD_TIMEOUT_MS: u64 = MAX_WALL_MS + 60_000;
 pub const LEASE_MS: u64 = 2 * CHILD_TIMEOUT_MS;
 const _: () = assert!(LEASE_MS > CHILD_TIMEOUT_MS && CHILD_TIMEOUT_MS > MAX_WALL_MS);
 
+/// How a re-grade that waits for its pack begins (`server_error`): such submissions are
+/// queued again when the pack is uploaded.
+pub const WAITING_FOR_PACK: &str = "the server does not hold pack";
+
 /// How to start a grading child: a program and its arguments.
 #[derive(Debug, Clone)]
 pub struct GraderCommand {
@@ -283,7 +287,7 @@ impl Regrader {
                         verdict: None,
                         score: 0,
                         error: Some(format!(
-                            "the server does not hold pack {}: upload the exam's pack",
+                            "{WAITING_FOR_PACK} {}: upload the exam's pack",
                             job.pack_hash
                         )),
                     });

@@ -135,6 +135,8 @@ pub struct SubmissionRow {
     pub max_score: u32,
     pub server_verdict: Option<Verdict>,
     pub server_score: Option<u32>,
+    /// Why the server could not re-grade it, if it could not.
+    pub server_error: Option<String>,
 }
 
 /// Something an organizer should look at.
@@ -183,6 +185,10 @@ pub trait Store: Send + Sync {
     /// Stores a pack as its exam's pack. A different pack of the same exam and version is
     /// refused (`Err(Some(hash held))`); the same pack again changes nothing.
     async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>>;
+    /// Queues again the submissions of sessions on pack `hash` that could not be graded
+    /// because the server did not hold it yet, and withdraws their `ungradable` flags.
+    /// Returns how many.
+    async fn requeue_waiting(&self, hash: &str) -> StoreResult<u64>;
     /// The exam's newest pack.
     async fn exam_pack(&self, exam: &str) -> StoreResult<Option<PackFacts>>;
     async fn pack_facts(&self, hash: &str) -> StoreResult<Option<PackFacts>>;

@@ -390,11 +390,21 @@ impl Store for PgStore {
         // The row lock serializes batches of one session across server processes.
         let row = tx
             .query_one(
-                "SELECT held_seq, head FROM sessions WHERE id = $1 FOR UPDATE",
+                "SELECT held_seq, head, public_key FROM sessions WHERE id = $1 FOR UPDATE",
                 &[&facts.session],
             )
             .await
             .map_err(err)?;
+        if row.get::<_, &str>(2) != facts.public_key {
+            // Another first record won a race for this new session.
+            return Err(StoreError {
+                message: format!(
+                    "session {} was started at the same moment by another first record: send again",
+                    facts.session
+                ),
+                retryable: true,
+            });
+        }
         let mut held = Held {
             seq: row.get::<_, i64>(0) as u64,
             head: row.get(1),
@@ -644,6 +654,44 @@ impl Store for PgStore {
         Ok(outcome)
     }
 
+    async fn requeue_waiting(&self, hash: &str) -> StoreResult<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(err)?;
+        let marker = crate::regrade::WAITING_FOR_PACK;
+        let waiting = "SELECT b.session, b.seq FROM submissions b
+            JOIN sessions s ON s.id = b.session
+            WHERE s.pack_hash = $1 AND b.server_verdict IS NULL
+              AND b.server_error LIKE $2 || '%'";
+        let n = tx
+            .execute(
+                &format!(
+                    "UPDATE jobs SET state = 'queued', attempts = 0, lease_until_ms = 0
+                     WHERE state = 'done' AND (session, seq) IN ({waiting})"
+                ),
+                &[&hash, &marker],
+            )
+            .await
+            .map_err(err)?;
+        tx.execute(
+            &format!(
+                "UPDATE submissions SET server_error = NULL, graded_at = NULL
+                 WHERE (session, seq) IN ({waiting})"
+            ),
+            &[&hash, &marker],
+        )
+        .await
+        .map_err(err)?;
+        tx.execute(
+            "DELETE FROM flags WHERE kind = 'ungradable' AND detail LIKE '%' || $2 || '%'
+               AND session IN (SELECT id FROM sessions WHERE pack_hash = $1)",
+            &[&hash, &marker],
+        )
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(n)
+    }
+
     async fn exam_pack(&self, exam: &str) -> StoreResult<Option<PackFacts>> {
         let row = self
             .client()
@@ -799,7 +847,7 @@ impl Store for PgStore {
             .query(
                 "SELECT s.exam, b.session, b.seq, s.candidate, s.candidate_name, b.problem,
                         b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
-                        b.server_verdict, b.server_score
+                        b.server_verdict, b.server_score, b.server_error
                  FROM submissions b JOIN sessions s ON s.id = b.session
                  WHERE s.exam = $1 ORDER BY s.candidate, b.problem, b.submitted_ms, b.seq",
                 &[&exam],
@@ -821,6 +869,7 @@ impl Store for PgStore {
                 max_score: r.get::<_, i64>(9) as u32,
                 server_verdict: r.get::<_, Option<&str>>(10).and_then(parse_verdict),
                 server_score: r.get::<_, Option<i64>>(11).map(|s| s as u32),
+                server_error: r.get(12),
             })
             .collect())
     }

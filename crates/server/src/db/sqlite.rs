@@ -391,6 +391,7 @@ impl Store for SqliteStore {
         now: &str,
     ) -> StoreResult<Plan> {
         let (facts, checks, now) = (facts.clone(), checks.clone(), now.to_owned());
+        let session = facts.session.clone();
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let new_session = tx.execute(
@@ -409,11 +410,15 @@ impl Store for SqliteStore {
                     now
                 ],
             )? == 1;
-            let (seq, head): (i64, String) = tx.query_row(
-                "SELECT held_seq, head FROM sessions WHERE id = ?1",
+            let (seq, head, key): (i64, String, String) = tx.query_row(
+                "SELECT held_seq, head, public_key FROM sessions WHERE id = ?1",
                 [&facts.session],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
+            if key != facts.public_key {
+                // Another first record won a race for this new session.
+                return Ok(None);
+            }
             let mut held = Held {
                 seq: seq as u64,
                 head,
@@ -530,9 +535,16 @@ impl Store for SqliteStore {
                 params![facts.session, plan.seq as i64, plan.head, now],
             )?;
             tx.commit()?;
-            Ok(plan)
+            Ok(Some(plan))
         })
-        .await
+        .await?
+        .ok_or_else(|| StoreError {
+            message: format!(
+                "session {} was started at the same moment by another first record: send again",
+                session
+            ),
+            retryable: true,
+        })
     }
 
     async fn held(&self, session: &str) -> StoreResult<Option<(u64, String, Vec<u64>)>> {
@@ -623,6 +635,39 @@ impl Store for SqliteStore {
             };
             tx.commit()?;
             Ok(outcome)
+        })
+        .await
+    }
+
+    async fn requeue_waiting(&self, hash: &str) -> StoreResult<u64> {
+        let hash = hash.to_owned();
+        self.with_jobs(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let waiting = "SELECT b.session, b.seq FROM submissions b
+                JOIN sessions s ON s.id = b.session
+                WHERE s.pack_hash = ?1 AND b.server_verdict IS NULL
+                  AND b.server_error LIKE ?2 || '%'";
+            let n = tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'queued', attempts = 0, lease_until_ms = 0
+                     WHERE state = 'done' AND (session, seq) IN ({waiting})"
+                ),
+                params![hash, crate::regrade::WAITING_FOR_PACK],
+            )?;
+            tx.execute(
+                &format!(
+                    "UPDATE submissions SET server_error = NULL, graded_at = NULL
+                     WHERE (session, seq) IN ({waiting})"
+                ),
+                params![hash, crate::regrade::WAITING_FOR_PACK],
+            )?;
+            tx.execute(
+                "DELETE FROM flags WHERE kind = 'ungradable' AND detail LIKE '%' || ?2 || '%'
+                   AND session IN (SELECT id FROM sessions WHERE pack_hash = ?1)",
+                params![hash, crate::regrade::WAITING_FOR_PACK],
+            )?;
+            tx.commit()?;
+            Ok(n as u64)
         })
         .await
     }
@@ -725,7 +770,7 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare(
                 "SELECT s.exam, b.session, b.seq, s.candidate, s.candidate_name, b.problem,
                         b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
-                        b.server_verdict, b.server_score
+                        b.server_verdict, b.server_score, b.server_error
                  FROM submissions b JOIN sessions s ON s.id = b.session
                  WHERE s.exam = ?1 ORDER BY s.candidate, b.problem, b.submitted_ms, b.seq",
             )?;
@@ -746,6 +791,7 @@ impl Store for SqliteStore {
                         .get::<_, Option<String>>(10)?
                         .and_then(|v| parse_verdict(&v)),
                     server_score: r.get(11)?,
+                    server_error: r.get(12)?,
                 })
             })?
             .collect()
