@@ -56,6 +56,18 @@ pub struct Organizer {
     pub labelled: Vec<(String, String, Expectation)>,
 }
 
+impl Organizer {
+    /// The first labelled submission of problem `problem` (index) that expects `expect`.
+    pub fn answer(&self, problem: usize, expect: Expectation) -> String {
+        let id = &self.problems[problem].id;
+        self.labelled
+            .iter()
+            .find(|(p, _, e)| p == id && *e == expect)
+            .map(|(_, sql, _)| sql.clone())
+            .unwrap_or_else(|| panic!("{id} has no labelled {expect:?} submission"))
+    }
+}
+
 /// Builds the starter pack's first `n` problems into a sealed pack signed by a fresh key.
 pub fn organizer(n: usize) -> Organizer {
     sqlexam_core::init_sqlite();

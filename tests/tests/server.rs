@@ -169,18 +169,8 @@ async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees(b
 async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(backend: Backend) {
     let org = organizer(1);
     let problem = &org.problems[0];
-    let good = org
-        .labelled
-        .iter()
-        .find(|(_, _, e)| *e == Expectation::Accepted)
-        .map(|(_, s, _)| s.clone())
-        .unwrap();
-    let wrong = org
-        .labelled
-        .iter()
-        .find(|(_, _, e)| *e == Expectation::WrongAnswer)
-        .map(|(_, s, _)| s.clone())
-        .unwrap();
+    let good = org.answer(0, Expectation::Accepted);
+    let wrong = org.answer(0, Expectation::WrongAnswer);
     let servers = servers(&backend, &org.trust, 1).await;
     let server = &servers[0];
     let api = Api::new(&server.url);
@@ -523,12 +513,7 @@ async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing(backend
 async fn records_before_their_pack_wait_and_a_pack_is_taken_ahead_of_its_window(backend: Backend) {
     let org = organizer(1);
     let problem = &org.problems[0];
-    let good = org
-        .labelled
-        .iter()
-        .find(|(_, _, e)| *e == Expectation::Accepted)
-        .map(|(_, s, _)| s.clone())
-        .unwrap();
+    let good = org.answer(0, Expectation::Accepted);
     let servers = servers(&backend, &org.trust, 1).await;
     let server = &servers[0];
     let api = Api::new(&server.url);

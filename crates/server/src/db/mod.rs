@@ -341,3 +341,61 @@ pub fn effects(facts: &SessionFacts, plan: &Plan, checks: &Checks, new_session: 
     }
     out
 }
+
+/// A verdict as stored: its snake_case code (`accepted`, `wrong_answer`, …).
+pub(crate) fn verdict_text(v: Verdict) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub(crate) fn parse_verdict(text: &str) -> Option<Verdict> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+}
+
+/// The flag a stored re-grade raises, if any: `disagreement` when the server's verdict or
+/// score differs from the device's, `ungradable` when the grader reported an error.
+pub(crate) fn regrade_flag(
+    exam: String,
+    result: &JobResult,
+    device_verdict: &str,
+    device_score: u32,
+) -> Option<Flag> {
+    let (kind, detail) = match (result.verdict, &result.error) {
+        (Some(v), _) if verdict_text(v) != device_verdict || result.score != device_score => (
+            "disagreement",
+            format!(
+                "the device recorded {device_verdict} ({device_score} points); the server's re-grade gives {} ({} points)",
+                verdict_text(v),
+                result.score
+            ),
+        ),
+        (None, Some(e)) => (
+            "ungradable",
+            format!("the server could not re-grade it: {e}"),
+        ),
+        _ => return None,
+    };
+    Some(Flag {
+        exam,
+        session: result.session.clone(),
+        seq: result.seq,
+        kind: kind.into(),
+        detail,
+    })
+}
+
+/// After this many claims without a result a job is given up and flagged `ungradable`.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The flag of a job given up after [`MAX_ATTEMPTS`] claims.
+pub(crate) fn gave_up(exam: String, session: String, seq: u64) -> Flag {
+    Flag {
+        exam,
+        session,
+        seq,
+        kind: "ungradable".into(),
+        detail: format!("the server's grader gave no verdict in {MAX_ATTEMPTS} attempts"),
+    }
+}

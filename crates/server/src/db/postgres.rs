@@ -10,10 +10,10 @@ use sqlexam_core::record::GENESIS;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
-use super::sqlite::MAX_ATTEMPTS;
 use super::{
-    Checks, Counts, Flag, Job, JobResult, PackFacts, Role, Store, StoreError, StoreResult,
-    StoredPack, SubmissionRow, effects,
+    Checks, Counts, Flag, Job, JobResult, MAX_ATTEMPTS, PackFacts, Role, Store, StoreError,
+    StoreResult, StoredPack, SubmissionRow, effects, gave_up, parse_verdict, regrade_flag,
+    verdict_text,
 };
 use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
 
@@ -157,17 +157,6 @@ fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     }
 }
 
-fn verdict_text(v: Verdict) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn parse_verdict(text: &str) -> Option<Verdict> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
-}
-
 const PACK_COLUMNS: &str = "hash, exam, version, bytes, start_code, proctor_key, uploaded_at";
 
 /// A pack's columns but its bytes.
@@ -299,38 +288,8 @@ async fn finish_in(tx: &deadpool_postgres::Transaction<'_>, result: &JobResult) 
         .map_err(err)?;
     let (exam, device_verdict, device_score): (String, String, i64) =
         (row.get(0), row.get(1), row.get(2));
-    let flag = match (result.verdict, &result.error) {
-        (Some(v), _)
-            if verdict_text(v) != device_verdict || i64::from(result.score) != device_score =>
-        {
-            Some((
-                "disagreement",
-                format!(
-                    "the device recorded {device_verdict} ({device_score} points); the server's re-grade gives {} ({} points)",
-                    verdict_text(v),
-                    result.score
-                ),
-            ))
-        }
-        (None, Some(e)) => Some((
-            "ungradable",
-            format!("the server could not re-grade it: {e}"),
-        )),
-        _ => None,
-    };
-    if let Some((kind, detail)) = flag {
-        insert_flags(
-            tx,
-            &[Flag {
-                exam,
-                session: result.session.clone(),
-                seq: result.seq,
-                kind: kind.into(),
-                detail,
-            }],
-            &result.graded_at,
-        )
-        .await?;
+    if let Some(flag) = regrade_flag(exam, result, &device_verdict, device_score as u32) {
+        insert_flags(tx, &[flag], &result.graded_at).await?;
     }
     Ok(())
 }
@@ -792,15 +751,7 @@ impl Store for PgStore {
                     .map_err(err)?;
                 insert_flags(
                     &tx,
-                    &[Flag {
-                        exam: detail.get(3),
-                        session,
-                        seq: seq as u64,
-                        kind: "ungradable".into(),
-                        detail: format!(
-                            "the server's grader gave no verdict in {MAX_ATTEMPTS} attempts"
-                        ),
-                    }],
+                    &[gave_up(detail.get(3), session, seq as u64)],
                     &sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc()),
                 )
                 .await?;

@@ -11,13 +11,11 @@ use sqlexam_core::grade::Verdict;
 use sqlexam_core::record::GENESIS;
 
 use super::{
-    Checks, Counts, Flag, Job, JobResult, PackFacts, Role, Store, StoreError, StoreResult,
-    StoredPack, SubmissionRow, effects,
+    Checks, Counts, Flag, Job, JobResult, MAX_ATTEMPTS, PackFacts, Role, Store, StoreError,
+    StoreResult, StoredPack, SubmissionRow, effects, gave_up, parse_verdict, regrade_flag,
+    verdict_text,
 };
 use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
-
-/// After this many claims without a result a job is given up and flagged `ungradable`.
-pub const MAX_ATTEMPTS: u32 = 3;
 
 const MIGRATIONS: &[&str] = &[r"
 CREATE TABLE sessions (
@@ -149,17 +147,6 @@ fn err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn verdict_text(v: Verdict) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn parse_verdict(text: &str) -> Option<Verdict> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
-}
-
 impl SqliteStore {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
@@ -277,15 +264,7 @@ fn claim_in(
             tx.execute("UPDATE jobs SET state = 'done' WHERE id = ?1", [job.id])?;
             insert_flag(
                 tx,
-                &Flag {
-                    exam,
-                    session: job.session.clone(),
-                    seq: job.seq,
-                    kind: "ungradable".into(),
-                    detail: format!(
-                        "the server's grader gave no verdict in {MAX_ATTEMPTS} attempts"
-                    ),
-                },
+                &gave_up(exam, job.session.clone(), job.seq),
                 &sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc()),
             )?;
             continue;
@@ -324,35 +303,8 @@ fn finish_in(tx: &rusqlite::Transaction<'_>, result: &JobResult) -> rusqlite::Re
         params![result.session, result.seq as i64],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let flag = match (result.verdict, &result.error) {
-        (Some(v), _) if verdict_text(v) != device_verdict || result.score != device_score => {
-            Some((
-                "disagreement",
-                format!(
-                    "the device recorded {device_verdict} ({device_score} points); the server's re-grade gives {} ({} points)",
-                    verdict_text(v),
-                    result.score
-                ),
-            ))
-        }
-        (None, Some(e)) => Some((
-            "ungradable",
-            format!("the server could not re-grade it: {e}"),
-        )),
-        _ => None,
-    };
-    if let Some((kind, detail)) = flag {
-        insert_flag(
-            tx,
-            &Flag {
-                exam,
-                session: result.session.clone(),
-                seq: result.seq,
-                kind: kind.into(),
-                detail,
-            },
-            &result.graded_at,
-        )?;
+    if let Some(flag) = regrade_flag(exam, result, &device_verdict, device_score) {
+        insert_flag(tx, &flag, &result.graded_at)?;
     }
     Ok(())
 }
