@@ -203,6 +203,11 @@ impl Regrader {
         let mut grader: Option<Grader> = None;
         let mut done: Option<JobResult> = None;
         while !*stop.borrow() {
+            // Listening for new jobs starts before looking for one, so a batch stored while
+            // this worker looks (and finds nothing) still wakes it.
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             // The last verdict is stored and the next job claimed in one transaction.
             let claimed = self
                 .store
@@ -222,7 +227,7 @@ impl Regrader {
             let Some(job) = job else {
                 let mut stop = stop.clone();
                 tokio::select! {
-                    () = self.wake.notified() => {}
+                    () = woken => {}
                     _ = stop.changed() => {}
                     () = tokio::time::sleep(Duration::from_secs(2)) => {}
                 }
