@@ -436,7 +436,17 @@ async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing(backend
             "x".repeat(sqlexam_server::api::MAX_BATCH_BYTES + 1),
         )
         .await;
-    assert_eq!(huge.status, 413, "{}", huge.text);
+    assert_eq!(
+        (huge.status, huge.json["code"].as_str()),
+        (413, Some("too_large")),
+        "{}",
+        huge.text
+    );
+    let wrong_method = api.send(http.delete(&url).bearer_auth(&server.venue)).await;
+    assert_eq!(
+        (wrong_method.status, wrong_method.json["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
     let unknown = api.get(&server.venue, "/v1/nothing").await;
     assert_eq!(
         (unknown.status, unknown.json["code"].as_str()),

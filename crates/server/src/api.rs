@@ -76,6 +76,39 @@ impl AppState {
 
 type Shared = State<Arc<AppState>>;
 
+/// A request body whose refusals (too large, cut off) are [`ApiFailure`]s with a JSON body
+/// like every other refusal, not the framework's plain text.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = ApiFailure;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(request, state)
+            .await
+            .map(Body)
+            .map_err(|rejection| {
+                let status = rejection.status();
+                let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "too_large"
+                } else {
+                    "unreadable_body"
+                };
+                ApiFailure::new(
+                    status,
+                    code,
+                    format!(
+                        "the request body cannot be taken: {}",
+                        rejection.body_text()
+                    ),
+                )
+            })
+    }
+}
+
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/health", get(health))
@@ -97,6 +130,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/exams/{id}/results.csv", get(results_csv))
         .route("/v1/exams/{id}/flags", get(flags))
         .fallback(|| async { ApiFailure::not_found("no such endpoint (see docs/api.md)") })
+        .method_not_allowed_fallback(|| async {
+            ApiFailure::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method (see docs/api.md)",
+            )
+        })
         .with_state(state)
 }
 
@@ -213,7 +253,7 @@ fn receipt(state: &AppState, session: &str, seq: u64, hash: &str) -> SignedRecei
 async fn post_records(
     State(state): Shared,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<BatchOutcome>, ApiFailure> {
     authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
     let content_type = headers
@@ -416,7 +456,7 @@ async fn put_pack(
     State(state): Shared,
     headers: HeaderMap,
     Path(exam): Path<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<serde_json::Value>, ApiFailure> {
     authorize(&state, &headers, &[Role::Organizer]).await?;
     let start_code = headers
