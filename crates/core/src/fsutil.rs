@@ -28,3 +28,8 @@ pub fn create_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
 }
+
+/// Creates a folder only its owner can enter (`platform::private_dir`), unless it exists.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    crate::platform::private_dir(path)
+}

@@ -24,6 +24,24 @@ pub(crate) fn private_file(options: &mut OpenOptions, private: bool) -> &mut Ope
     }
 }
 
+/// Creates a folder (and its parents) that only its owner can enter, when it does not
+/// exist yet; an existing folder is left as it is.
+/// - Unix: mode 0700 for the folder created.
+/// - Windows: the inherited ACL, as for [`private_file`].
+pub(crate) fn private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
 /// Milliseconds on a clock that stops while the machine sleeps (the exam clock).
 /// - Linux and macOS: `Instant` (CLOCK_MONOTONIC / mach_absolute_time, which stop in sleep).
 /// - Windows: `QueryUnbiasedInterruptTime`, which excludes sleep; Windows' `Instant`

@@ -39,7 +39,7 @@ pub struct Settings {
 pub fn server_key(data_dir: &Path) -> Result<SigningKey, String> {
     let path = data_dir.join("server.key");
     let shown = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    std::fs::create_dir_all(data_dir).map_err(|e| shown(&e))?;
+    sqlexam_core::fsutil::create_private_dir(data_dir).map_err(|e| shown(&e))?;
     for _ in 0..50 {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -67,7 +67,9 @@ pub fn server_key(data_dir: &Path) -> Result<SigningKey, String> {
 
 /// Opens the default store: SQLite in the data folder.
 pub fn open_sqlite(data_dir: &Path) -> Result<Arc<dyn db::Store>, String> {
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    // The database holds start codes and token hashes: a folder only its owner can enter.
+    sqlexam_core::fsutil::create_private_dir(data_dir)
+        .map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let path = data_dir.join("server.sqlite");
     let store =
         db::sqlite::SqliteStore::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -148,4 +150,25 @@ pub fn new_token() -> Result<(String, String), String> {
     let token = format!("sqx_{}", sqlexam_core::encoding::hex(&bytes));
     let hash = sqlexam_core::crypto::sha256_hex(token.as_bytes());
     Ok((token, hash))
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn a_new_data_folder_and_its_key_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("server");
+        super::open_sqlite(&data).unwrap();
+        let key = super::server_key(&data).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700, "start codes and token hashes live here");
+        assert_eq!(mode(&data.join("server.key")), 0o600);
+        assert_eq!(
+            super::server_key(&data).unwrap().public(),
+            key.public(),
+            "made once"
+        );
+    }
 }
