@@ -20,7 +20,7 @@ use sqlexam_core::grade::{Scope, Verdict, grade};
 use sqlexam_core::record::RECORD_DOMAIN;
 use sqlexam_server::GraderCommand;
 use sqlexam_tests::pg::PgCluster;
-use sqlexam_tests::{Api, Backend, Device, START_CODE, TestServer, ndjson, organizer};
+use sqlexam_tests::{Api, Backend, Device, TestServer, ndjson, organizer};
 
 const DEVICES: usize = 200;
 const BACKLOG: usize = 50;
@@ -228,10 +228,7 @@ async fn run() {
 async fn regrade_server(org: &sqlexam_tests::Organizer) -> TestServer {
     let server = TestServer::launch_with(&Backend::Sqlite, &org.trust, 1, None, grader()).await;
     let api = Api::new(&server.url);
-    let upload = api
-        .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
-        .await;
-    assert_eq!(upload.status, 200, "{}", upload.text);
+    api.upload(&server.organizer, org).await;
     let mut warm = Device::new(org, "warm-up", "c-warm");
     warm.start();
     warm.push(Device::honest(&org.problems[0], 1, "SELECT 1"));

@@ -3,7 +3,7 @@
 //! the `postgres` user, which PostgreSQL requires.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 pub struct PgCluster {
@@ -153,10 +153,6 @@ impl PgCluster {
             .await
             .unwrap();
         format!("postgres://sqlexam@127.0.0.1:{}/{name}", self.port)
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.data
     }
 }
 

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use sqlexam_core::protocol::SignedReceipt;
-use sqlexam_tests::{Api, Device, ServeProcess, ndjson, organizer, sqlexam_bin};
+use sqlexam_tests::{Api, Device, ServeProcess, create_token, ndjson, organizer};
 
 /// `sqlexam serve` on SQLite in `data`, taking records only.
 fn serve(home: &std::path::Path, data: &std::path::Path) -> ServeProcess {
@@ -28,14 +28,11 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
     let problem = &org.problems[0];
     let home = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let token = Command::new(sqlexam_bin())
-        .args(["token", "create", "--role", "venue", "--data"])
-        .arg(data.path())
-        .env("SQLEXAM_HOME", home.path())
-        .output()
-        .unwrap();
-    assert!(token.status.success());
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let token = create_token(
+        home.path(),
+        "venue",
+        &["--data".as_ref(), data.path().as_os_str()],
+    );
 
     // 30 devices with 60 records each, sent 4 at a time.
     let devices: Vec<Device> = (0..30)

@@ -4,13 +4,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use sqlexam_core::problem::Expectation;
 use sqlexam_core::protocol::SignedReceipt;
 use sqlexam_tests::pg::PgCluster;
-use sqlexam_tests::{Api, Device, START_CODE, ServeProcess, ndjson, organizer, sqlexam_bin};
+use sqlexam_tests::{Api, Device, ServeProcess, create_token, ndjson, organizer};
 
 /// `sqlexam serve --database URL` with one re-grade worker.
 fn serve(home: &Path, data: &Path, database: &str) -> ServeProcess {
@@ -34,17 +33,7 @@ fn serve(home: &Path, data: &Path, database: &str) -> ServeProcess {
 }
 
 fn token(home: &Path, database: &str, role: &str) -> String {
-    let out = Command::new(sqlexam_bin())
-        .args(["token", "create", "--role", role, "--database", database])
-        .env("SQLEXAM_HOME", home)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    create_token(home, role, &["--database".as_ref(), database.as_ref()])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,10 +60,7 @@ async fn two_server_processes_on_one_postgres_store_and_regrade_each_record_once
     let a = serve(home.path(), data.path(), &database);
     let b = serve(home.path(), data.path(), &database);
     let (api_a, api_b) = (Api::new(&a.url), Api::new(&b.url));
-    let upload = api_a
-        .put_pack(&organizer_token, &org.pack_id, &org.pack, Some(START_CODE))
-        .await;
-    assert_eq!(upload.status, 200, "{}", upload.text);
+    api_a.upload(&organizer_token, &org).await;
 
     // 12 devices, each with every labelled submission of both problems.
     let devices: Vec<Device> = (0..12)

@@ -80,10 +80,7 @@ async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees(b
     // The second server process on PostgreSQL (the same one on SQLite).
     let api2 = Api::new(&servers[servers.len() - 1].url);
 
-    let upload = api
-        .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
-        .await;
-    assert_eq!(upload.status, 200, "{}", upload.text);
+    let upload = api.upload(&server.organizer, &org).await;
     assert_eq!(upload.json["problems"], 3);
 
     let first = api.post_batch(&server.venue, ndjson(&records)).await;
@@ -176,10 +173,7 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
     let api = Api::new(&server.url);
     // The second server process on PostgreSQL (the same one on SQLite).
     let api2 = Api::new(&servers[servers.len() - 1].url);
-    let upload = api
-        .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
-        .await;
-    assert_eq!(upload.status, 200, "{}", upload.text);
+    api.upload(&server.organizer, &org).await;
 
     let mut device = Device::new(&org, "s-forge", "c-002");
     device.start();
@@ -585,10 +579,7 @@ async fn records_before_their_pack_wait_and_a_pack_is_taken_ahead_of_its_window(
     assert_eq!(upload.status, 200, "{}", upload.text);
 
     // The session's own pack arrives: its waiting submission is graded, the flag withdrawn.
-    let upload = api
-        .put_pack(&server.organizer, &org.pack_id, &org.pack, Some(START_CODE))
-        .await;
-    assert_eq!(upload.status, 200, "{}", upload.text);
+    api.upload(&server.organizer, &org).await;
     let results = api
         .wait_regraded(&server.organizer, &org.pack_id, Duration::from_secs(60))
         .await;

@@ -103,7 +103,6 @@ pub struct Job {
     pub pack_hash: String,
     pub problem: String,
     pub sql: String,
-    pub attempts: u32,
 }
 
 /// The server's verdict on a job.
@@ -123,7 +122,6 @@ pub struct JobResult {
 /// One submission as the results show it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SubmissionRow {
-    pub exam: String,
     pub session: String,
     pub seq: u64,
     pub candidate: String,

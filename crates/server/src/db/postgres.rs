@@ -766,7 +766,6 @@ impl Store for PgStore {
                 pack_hash: detail.get(0),
                 problem: detail.get(1),
                 sql: detail.get(2),
-                attempts: attempts as u32,
             }));
         }
     }
@@ -796,7 +795,7 @@ impl Store for PgStore {
             .client()
             .await?
             .query(
-                "SELECT s.exam, b.session, b.seq, s.candidate, s.candidate_name, b.problem,
+                "SELECT b.session, b.seq, s.candidate, s.candidate_name, b.problem,
                         b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
                         b.server_verdict, b.server_score, b.server_error
                  FROM submissions b JOIN sessions s ON s.id = b.session
@@ -808,19 +807,18 @@ impl Store for PgStore {
         Ok(rows
             .iter()
             .map(|r| SubmissionRow {
-                exam: r.get(0),
-                session: r.get(1),
-                seq: r.get::<_, i64>(2) as u64,
-                candidate: r.get(3),
-                candidate_name: r.get(4),
-                problem: r.get(5),
-                submitted_ms: r.get::<_, i64>(6) as u64,
-                device_verdict: parse_verdict(r.get(7)).unwrap_or(Verdict::Forbidden),
-                device_score: r.get::<_, i64>(8) as u32,
-                max_score: r.get::<_, i64>(9) as u32,
-                server_verdict: r.get::<_, Option<&str>>(10).and_then(parse_verdict),
-                server_score: r.get::<_, Option<i64>>(11).map(|s| s as u32),
-                server_error: r.get(12),
+                session: r.get(0),
+                seq: r.get::<_, i64>(1) as u64,
+                candidate: r.get(2),
+                candidate_name: r.get(3),
+                problem: r.get(4),
+                submitted_ms: r.get::<_, i64>(5) as u64,
+                device_verdict: parse_verdict(r.get(6)).unwrap_or(Verdict::Forbidden),
+                device_score: r.get::<_, i64>(7) as u32,
+                max_score: r.get::<_, i64>(8) as u32,
+                server_verdict: r.get::<_, Option<&str>>(9).and_then(parse_verdict),
+                server_score: r.get::<_, Option<i64>>(10).map(|s| s as u32),
+                server_error: r.get(11),
             })
             .collect())
     }

@@ -246,20 +246,20 @@ fn claim_in(
                             id: r.get(0)?,
                             session: r.get(1)?,
                             seq: r.get::<_, i64>(2)? as u64,
-                            attempts: r.get(3)?,
                             pack_hash: r.get(4)?,
                             problem: r.get(5)?,
                             sql: r.get(6)?,
                         },
+                        r.get::<_, u32>(3)?,
                         r.get::<_, String>(7)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((job, exam)) = candidate else {
+        let Some((job, attempts, exam)) = candidate else {
             break None;
         };
-        if job.attempts >= MAX_ATTEMPTS {
+        if attempts >= MAX_ATTEMPTS {
             // Claimed and lost this many times (a grader that crashes on it): give up.
             tx.execute("UPDATE jobs SET state = 'done' WHERE id = ?1", [job.id])?;
             insert_flag(
@@ -274,10 +274,7 @@ fn claim_in(
                 attempts = attempts + 1 WHERE id = ?1",
             params![job.id, worker, now_ms + lease_ms as i64],
         )?;
-        break Some(Job {
-            attempts: job.attempts + 1,
-            ..job
-        });
+        break Some(job);
     };
     Ok(job)
 }
@@ -720,7 +717,7 @@ impl Store for SqliteStore {
         let exam = exam.to_owned();
         self.with(move |c| {
             let mut stmt = c.prepare(
-                "SELECT s.exam, b.session, b.seq, s.candidate, s.candidate_name, b.problem,
+                "SELECT b.session, b.seq, s.candidate, s.candidate_name, b.problem,
                         b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
                         b.server_verdict, b.server_score, b.server_error
                  FROM submissions b JOIN sessions s ON s.id = b.session
@@ -728,22 +725,21 @@ impl Store for SqliteStore {
             )?;
             stmt.query_map([&exam], |r| {
                 Ok(SubmissionRow {
-                    exam: r.get(0)?,
-                    session: r.get(1)?,
-                    seq: r.get::<_, i64>(2)? as u64,
-                    candidate: r.get(3)?,
-                    candidate_name: r.get(4)?,
-                    problem: r.get(5)?,
-                    submitted_ms: r.get::<_, i64>(6)? as u64,
-                    device_verdict: parse_verdict(&r.get::<_, String>(7)?)
+                    session: r.get(0)?,
+                    seq: r.get::<_, i64>(1)? as u64,
+                    candidate: r.get(2)?,
+                    candidate_name: r.get(3)?,
+                    problem: r.get(4)?,
+                    submitted_ms: r.get::<_, i64>(5)? as u64,
+                    device_verdict: parse_verdict(&r.get::<_, String>(6)?)
                         .unwrap_or(Verdict::Forbidden),
-                    device_score: r.get(8)?,
-                    max_score: r.get(9)?,
+                    device_score: r.get(7)?,
+                    max_score: r.get(8)?,
                     server_verdict: r
-                        .get::<_, Option<String>>(10)?
+                        .get::<_, Option<String>>(9)?
                         .and_then(|v| parse_verdict(&v)),
-                    server_score: r.get(11)?,
-                    server_error: r.get(12)?,
+                    server_score: r.get(10)?,
+                    server_error: r.get(11)?,
                 })
             })?
             .collect()
