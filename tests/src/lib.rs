@@ -150,6 +150,71 @@ pub fn take_exam(
     engine.records().unwrap()
 }
 
+/// Checks a receipt (the `receipt` object of an answer) as a device does: the checkpoint
+/// signed by `server` for its log, and each entry's inclusion proof against the record
+/// `records` holds at that seq (`records[seq - 1]`). Returns the receipt; panics naming
+/// what does not verify.
+pub fn checked_receipt(
+    json: &serde_json::Value,
+    server: &PublicKey,
+    records: &[SignedRecord],
+) -> sqlexam_core::protocol::Receipt {
+    use sqlexam_core::log::{check_inclusion, decode_proof, open_checkpoint};
+    let receipt: sqlexam_core::protocol::Receipt =
+        serde_json::from_value(json.clone()).expect("a receipt");
+    let checkpoint = open_checkpoint(&receipt.checkpoint, server).expect("a signed checkpoint");
+    for e in &receipt.entries {
+        let record = &records[e.seq as usize - 1];
+        check_inclusion(
+            &checkpoint,
+            e.leaf,
+            &record.bytes,
+            &decode_proof(&e.proof).unwrap(),
+            &receipt.session,
+            e.seq,
+        )
+        .unwrap_or_else(|err| panic!("{err}"));
+    }
+    receipt
+}
+
+/// A device's view of a server's log: each new checkpoint must be one history with the
+/// newest seen before (checked with the server's consistency proof).
+pub struct LogWatcher {
+    pub key: PublicKey,
+    pub newest: Option<sqlexam_core::log::Checkpoint>,
+}
+
+impl LogWatcher {
+    pub fn new(key: PublicKey) -> LogWatcher {
+        LogWatcher { key, newest: None }
+    }
+
+    /// Checks `receipt`'s checkpoint against the newest seen; panics if inconsistent.
+    pub async fn observe(
+        &mut self,
+        api: &Api,
+        token: &str,
+        receipt: &sqlexam_core::protocol::Receipt,
+    ) {
+        use sqlexam_core::log::{check_consistency, decode_proof, open_checkpoint};
+        let new = open_checkpoint(&receipt.checkpoint, &self.key).expect("a signed checkpoint");
+        if let Some(old) = &self.newest {
+            let (from, to) = (old.size.min(new.size), old.size.max(new.size));
+            let reply = api
+                .get(token, &format!("/v1/log/consistency?from={from}&to={to}"))
+                .await;
+            let proof: sqlexam_core::protocol::Consistency =
+                serde_json::from_value(reply.json).expect("a consistency proof");
+            check_consistency(old, &new, &decode_proof(&proof.proof).unwrap())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        if self.newest.as_ref().is_none_or(|o| o.size < new.size) {
+            self.newest = Some(new);
+        }
+    }
+}
+
 /// The batch body: one export line per record.
 pub fn ndjson(records: &[SignedRecord]) -> String {
     records.iter().map(|r| r.to_export_line() + "\n").collect()
@@ -389,6 +454,7 @@ pub struct Reply {
 
 impl Api {
     pub fn new(url: &str) -> Api {
+        sqlexam_sync::tls_provider();
         Api {
             url: url.into(),
             http: reqwest::Client::new(),

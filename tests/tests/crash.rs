@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
-use sqlexam_core::protocol::SignedReceipt;
-use sqlexam_tests::{Api, Device, ServeProcess, create_token, ndjson, organizer};
+use sqlexam_tests::{
+    Api, Device, LogWatcher, ServeProcess, checked_receipt, create_token, ndjson, organizer,
+};
 
 /// `sqlexam serve` on SQLite in `data`, taking records only.
 fn serve(home: &std::path::Path, data: &std::path::Path) -> ServeProcess {
@@ -52,21 +53,30 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
         })
         .collect();
     let key = sqlexam_server::server_key(data.path()).unwrap().public();
-    // The highest seq each session has a valid receipt for.
+    // The highest seq of each session proven in the server's log.
     let mut receipted: BTreeMap<String, u64> = BTreeMap::new();
+    let mut log = LogWatcher::new(key);
     let mut kills = 0;
     for round in 0..60u64 {
         let mut server = serve(home.path(), data.path());
         let api = Api::new(&server.url);
-        // Everything receipted before the kill is held after it.
-        for (session, seq) in &receipted {
-            let held = api.get(&token, &format!("/v1/sessions/{session}")).await;
-            let receipt: SignedReceipt =
-                serde_json::from_value(held.json["receipt"].clone()).unwrap();
-            let held_seq = receipt.verify(&key).unwrap().seq;
+        // Everything proven before the kill is still proven after it, in a log that is
+        // one history with every checkpoint seen before.
+        for device in &devices {
+            let Some(seq) = receipted.get(&device.session) else {
+                continue;
+            };
+            let held = api
+                .get(&token, &format!("/v1/sessions/{}?from=1", device.session))
+                .await;
+            let receipt = checked_receipt(&held.json["receipt"], &key, &device.records);
+            log.observe(&api, &token, &receipt).await;
+            let proven = receipt.entries.len() as u64;
             assert!(
-                held_seq >= *seq,
-                "round {round}: {session} receipted {seq}, holds {held_seq}"
+                receipt.seq >= *seq && proven >= *seq,
+                "round {round}: {} proven through {seq}, now holds {} and proves {proven}",
+                device.session,
+                receipt.seq
             );
         }
         // Send batches while the server is killed, at a moment that moves from round to
@@ -92,13 +102,10 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
                     finished = false;
                     break 'sending;
                 };
-                let receipt: SignedReceipt =
-                    serde_json::from_value(reply.json["sessions"][0]["receipt"].clone()).unwrap();
-                let receipt = receipt.verify(&key).unwrap();
-                assert_eq!(
-                    receipt.hash,
-                    device.records[receipt.seq as usize - 1].hash()
-                );
+                let receipt =
+                    checked_receipt(&reply.json["sessions"][0]["receipt"], &key, &device.records);
+                let proven = receipt.entries.iter().map(|e| e.seq).max().unwrap_or(0);
+                assert_eq!(proven, receipt.seq, "every record of the batch is proven");
                 receipted.insert(device.session.clone(), receipt.seq);
             }
             if !sent_any {
@@ -133,11 +140,10 @@ async fn no_receipted_record_is_lost_when_the_server_is_killed_mid_batch() {
             reply.text
         );
         assert_eq!(s["forks"], serde_json::json!([]));
-        let receipt: SignedReceipt = serde_json::from_value(s["receipt"].clone()).unwrap();
-        assert_eq!(
-            receipt.verify(&key).unwrap().seq,
-            device.records.len() as u64
-        );
+        let receipt = checked_receipt(&s["receipt"], &key, &device.records);
+        log.observe(&api, &token, &receipt).await;
+        assert_eq!(receipt.seq, device.records.len() as u64);
+        assert_eq!(receipt.entries.len(), device.records.len());
     }
     drop(server);
 }

@@ -7,9 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlexam_core::problem::Expectation;
-use sqlexam_core::protocol::SignedReceipt;
 use sqlexam_tests::pg::PgCluster;
-use sqlexam_tests::{Api, Device, ServeProcess, create_token, ndjson, organizer};
+use sqlexam_tests::{
+    Api, Device, LogWatcher, ServeProcess, checked_receipt, create_token, ndjson, organizer,
+};
 
 /// `sqlexam serve --database URL` with one re-grade worker.
 fn serve(home: &Path, data: &Path, database: &str) -> ServeProcess {
@@ -96,14 +97,17 @@ async fn two_server_processes_on_one_postgres_store_and_regrade_each_record_once
         assert_eq!(reply.json["sessions"][0]["forks"], serde_json::json!([]));
     }
     let key = sqlexam_server::server_key(data.path()).unwrap().public();
+    // Both processes append to one log: every checkpoint either gives is one history.
+    let mut log = LogWatcher::new(key);
     for device in &devices {
         let held = api_a
-            .get(&venue, &format!("/v1/sessions/{}", device.session))
+            .get(&venue, &format!("/v1/sessions/{}?from=1", device.session))
             .await;
-        let receipt: SignedReceipt = serde_json::from_value(held.json["receipt"].clone()).unwrap();
-        let receipt = receipt.verify(&key).unwrap();
+        let receipt = checked_receipt(&held.json["receipt"], &key, &device.records);
+        log.observe(&api_a, &venue, &receipt).await;
+        log.observe(&api_b, &venue, &receipt).await;
         assert_eq!(receipt.seq, device.records.len() as u64);
-        assert_eq!(receipt.hash, device.head());
+        assert_eq!(receipt.entries.len(), device.records.len());
     }
 
     let results = api_b

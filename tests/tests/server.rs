@@ -7,10 +7,11 @@ use std::time::Duration;
 use sqlexam_core::grade::Verdict;
 use sqlexam_core::pack::Trust;
 use sqlexam_core::problem::Expectation;
-use sqlexam_core::protocol::SignedReceipt;
 use sqlexam_core::record::{Event, ProctorAction, SignedRecord};
 use sqlexam_tests::pg::PgCluster;
-use sqlexam_tests::{Api, Backend, Device, START_CODE, TestServer, ndjson, organizer, take_exam};
+use sqlexam_tests::{
+    Api, Backend, Device, START_CODE, TestServer, checked_receipt, ndjson, organizer, take_exam,
+};
 
 /// One server on SQLite; two on one PostgreSQL database (as two processes would be).
 async fn servers(backend: &Backend, trust: &Trust, workers: usize) -> Vec<TestServer> {
@@ -47,8 +48,17 @@ macro_rules! on_both_backends {
     };
 }
 
-fn receipt_of(api_json: &serde_json::Value) -> SignedReceipt {
-    serde_json::from_value(api_json["receipt"].clone()).unwrap()
+/// The receipt of an answer, checked as a device checks it against `records`.
+fn receipt_of(
+    api_json: &serde_json::Value,
+    key: &sqlexam_core::crypto::PublicKey,
+    records: &[sqlexam_core::record::SignedRecord],
+) -> sqlexam_core::protocol::Receipt {
+    checked_receipt(&api_json["receipt"], key, records)
+}
+
+fn proven(receipt: &sqlexam_core::protocol::Receipt) -> Vec<u64> {
+    receipt.entries.iter().map(|e| e.seq).collect()
 }
 
 fn flags(json: &serde_json::Value) -> Vec<(String, u64)> {
@@ -88,14 +98,12 @@ async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees(b
     let session = &first.json["sessions"][0];
     assert_eq!(session["stored"], records.len() as u64);
     assert_eq!(first.json["rejected"].as_array().unwrap().len(), 0);
-    let receipt = receipt_of(session)
-        .verify(&server.key)
-        .expect("a receipt the server signed");
+    let receipt = receipt_of(session, &server.key, &records);
     assert_eq!(receipt.seq, records.len() as u64);
     assert_eq!(
-        receipt.hash,
-        records.last().unwrap().hash(),
-        "the receipt commits to the head"
+        proven(&receipt),
+        (1..=records.len() as u64).collect::<Vec<_>>(),
+        "every record is proven in the server's log"
     );
 
     // The same batch again (a lost acknowledgement, a second export): nothing new.
@@ -105,12 +113,28 @@ async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees(b
         again.json["sessions"][0]["already_stored"],
         records.len() as u64
     );
-    let held = api2
-        .get(&server.venue, &format!("/v1/sessions/{}", receipt.session))
-        .await;
     assert_eq!(
-        receipt_of(&held.json).verify(&server.key).unwrap().seq,
-        receipt.seq
+        proven(&receipt_of(
+            &again.json["sessions"][0],
+            &server.key,
+            &records
+        ))
+        .len(),
+        records.len(),
+        "a resend is proven again"
+    );
+    let held = api2
+        .get(
+            &server.venue,
+            &format!("/v1/sessions/{}?from=2", receipt.session),
+        )
+        .await;
+    let held = receipt_of(&held.json, &server.key, &records);
+    assert_eq!(held.seq, receipt.seq);
+    assert_eq!(
+        proven(&held),
+        (2..=records.len() as u64).collect::<Vec<_>>(),
+        "asked from seq 2, proven from seq 2"
     );
 
     let results = api
@@ -251,7 +275,8 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
     );
     assert_eq!(refused.json["sessions"], serde_json::json!([]));
     let held = api.get(&server.venue, "/v1/sessions/s-liar").await;
-    assert_eq!(receipt_of(&held.json).verify(&server.key).unwrap().seq, 0);
+    let held = receipt_of(&held.json, &server.key, &[]);
+    assert_eq!((held.seq, held.entries.len()), (0, 0));
 
     // A gap: seq 6 before seq 5 is held back, reported, and applied once 5 arrives.
     let five = device.push(Device::honest(problem, 4, &good));
@@ -275,15 +300,17 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
         serde_json::json!([{"session": "s-forge", "from": 5, "to": 5}]),
         "an open gap is listed for the organizer"
     );
+    let r = receipt_of(s, &server.key, &device.records);
     assert_eq!(
-        receipt_of(s).verify(&server.key).unwrap().seq,
-        4,
-        "the receipt stops at the gap"
+        (r.seq, proven(&r)),
+        (4, vec![]),
+        "the receipt stops at the gap and proves nothing held back"
     );
     let filled = api.post_batch(&server.venue, ndjson(&[five])).await;
     let s = &filled.json["sessions"][0];
     assert_eq!(s["stored"], 2);
-    assert_eq!(receipt_of(s).verify(&server.key).unwrap().seq, 6);
+    let r = receipt_of(s, &server.key, &device.records);
+    assert_eq!((r.seq, proven(&r)), (6, vec![5, 6]));
 
     // A different record at a receipted seq (a rolled-back store writing again): kept as
     // evidence, flagged, the chain untouched.
@@ -294,12 +321,11 @@ async fn forged_replayed_reordered_gapped_and_forked_records_are_caught_by_name(
     );
     let forked = api2.post_batch(&server.venue, ndjson(&[fork])).await;
     assert_eq!(forked.json["sessions"][0]["forks"], serde_json::json!([3]));
+    let r = receipt_of(&forked.json["sessions"][0], &server.key, &device.records);
     assert_eq!(
-        receipt_of(&forked.json["sessions"][0])
-            .verify(&server.key)
-            .unwrap()
-            .seq,
-        6
+        (r.seq, proven(&r)),
+        (6, vec![3, 4, 5, 6]),
+        "the proofs are of the records held, not of the fork"
     );
 
     // A proctor action without the proctor's proof, on another session.

@@ -15,6 +15,7 @@ mod pack;
 mod render;
 mod serve;
 mod session;
+mod sync;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -92,6 +93,11 @@ enum Command {
         #[arg(long, hide = true)]
         grader: bool,
     },
+    /// Receipts: the servers' proofs that they hold this machine's records.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
     /// Bearer tokens for the server.
     Token {
         #[command(subcommand)]
@@ -116,6 +122,21 @@ enum Command {
         #[arg(long)]
         lang: Option<Lang>,
         /// Print the grading as JSON (docs/cli.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Check, offline, every receipt a store holds: checkpoint signatures, consistency
+    /// between checkpoints, each record's inclusion proof against its own bytes.
+    Verify {
+        /// The engine directory or its store.sqlite3 (default: as for `session`).
+        path: Option<PathBuf>,
+        /// The server's public key (PEM or hex, from GET /v1/server-key); repeatable.
+        #[arg(long = "server-key", required = true)]
+        server_keys: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -206,6 +227,22 @@ enum PackCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Download an exam's pack from a server and verify it as a pack file is verified; only
+    /// a pack that verifies is written.
+    Fetch {
+        /// The server's address (https://…).
+        #[arg(long)]
+        server: String,
+        /// The exam id (the pack id).
+        #[arg(long)]
+        exam: String,
+        /// A venue or organizer token.
+        #[arg(long, env = "SQLEXAM_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Where to write it (default: EXAM.sqlexam here).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Show what a pack holds; a sealed pack shows only its public part without the code.
     Inspect {
         file: PathBuf,
@@ -268,6 +305,21 @@ enum SessionCommand {
         /// A pack file whose proctor key checks the proctor records (repeatable).
         #[arg(long = "pack")]
         packs: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send unsent records to a server until each is proven held (docs/sync.md); exits 1
+    /// if some are still unsent at --timeout.
+    Sync {
+        /// The server's address (https://…).
+        #[arg(long)]
+        server: String,
+        /// A venue token.
+        #[arg(long, env = "SQLEXAM_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Give up after this many seconds of failing to reach the server.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
         #[arg(long)]
         json: bool,
     },
@@ -436,6 +488,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database.as_deref(),
             workers,
         ),
+        Command::Receipt {
+            command:
+                ReceiptCommand::Verify {
+                    path,
+                    server_keys,
+                    json,
+                },
+        } => {
+            let path = session::engine_dir(path.as_deref())?;
+            sync::receipt_verify(&path, &server_keys, json)
+        }
         Command::Token {
             command:
                 TokenCommand::Create {
@@ -484,6 +547,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })
                 .map_err(bad_input),
                 PackCommand::Verify { file, json } => pack::verify_cmd(&home, &file, json),
+                PackCommand::Fetch {
+                    server,
+                    exam,
+                    token,
+                    out,
+                } => sync::pack_fetch(&home, &server, token.as_deref(), &exam, out.as_deref()),
                 PackCommand::Inspect {
                     file,
                     start_code,
@@ -573,6 +642,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     session::verify(&path, &packs, json)
                 }
                 SessionCommand::Export { out } => session::export(&dir, out.as_deref()),
+                SessionCommand::Sync {
+                    server,
+                    token,
+                    timeout,
+                    json,
+                } => sync::session_sync(
+                    &home,
+                    &dir,
+                    &server,
+                    token.as_deref(),
+                    std::time::Duration::from_secs(timeout),
+                    json,
+                ),
                 SessionCommand::Burst {
                     pack,
                     start_code,

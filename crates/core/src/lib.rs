@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod encoding;
 pub mod fsutil;
 pub mod grade;
+pub mod log;
 pub mod pack;
 pub mod problem;
 pub mod protocol;

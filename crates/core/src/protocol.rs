@@ -3,63 +3,54 @@
 //! A batch of records travels in the export's format, one `{"bytes", "signature"}` JSON
 //! object per line ([`crate::record::SignedRecord::to_export_line`]), so an export file, a
 //! sync batch and a proctor's bundle are one format. The server answers with what it now
-//! holds of each session and a **receipt**: its signature over the highest contiguous seq it
-//! holds and that record's hash, which commits to the whole chain before it.
+//! holds of each session and a **receipt**: its signed checkpoint of its append-only record
+//! log and, for each record covered, the proof that the record is in that log
+//! ([`crate::log`], docs/sync.md).
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{PublicKey, SigningKey};
-use crate::encoding::{hex, unhex};
-
-/// Domain prefix of receipt signatures.
-pub const RECEIPT_DOMAIN: &[u8] = b"sqlexam receipt v1\n";
-pub const RECEIPT_FORMAT: &str = "sqlexam-receipt/1";
 /// The media type of a record batch.
 pub const NDJSON: &str = "application/x-ndjson";
 
-/// What a server states about one session. Signed as its exact JSON bytes.
+/// What a server proves about one session's records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Receipt {
-    pub format: String,
-    /// Key id of the server key that signed this receipt.
-    pub server: String,
+    /// The server's signed checkpoint (a C2SP signed note) of its log.
+    pub checkpoint: String,
     pub session: String,
-    /// The highest seq held with every record before it (0: nothing held).
+    /// The highest seq the server holds with every record before it (0: nothing held).
+    /// A claim; what a device may mark synced is what `entries` prove.
     pub seq: u64,
-    /// Hex SHA-256 of record `seq`'s bytes (the chain's head), or the genesis hash for 0.
-    pub hash: String,
-    /// The server's clock when it signed (RFC 3339), informative.
-    pub issued_at: String,
+    /// Inclusion proofs, against `checkpoint`, of the records this receipt covers.
+    pub entries: Vec<Inclusion>,
 }
 
-/// A receipt as sent: its exact bytes (a JSON string) and the server's signature (hex).
+/// Proof that record `seq` of a session is leaf `leaf` of the checkpoint's tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SignedReceipt {
-    pub receipt: String,
-    pub signature: String,
+pub struct Inclusion {
+    pub seq: u64,
+    pub leaf: u64,
+    /// Base64 SHA-256 hashes, leaf to root (RFC 6962 audit path).
+    pub proof: Vec<String>,
 }
 
-impl SignedReceipt {
-    pub fn sign(receipt: &Receipt, key: &SigningKey) -> SignedReceipt {
-        let bytes = serde_json::to_string(receipt).unwrap_or_default();
-        let signature = hex(&key.sign(RECEIPT_DOMAIN, bytes.as_bytes()));
-        SignedReceipt {
-            receipt: bytes,
-            signature,
-        }
-    }
+/// `GET /v1/log/consistency?from=&to=`: proof that the tree of `to` leaves extends the
+/// tree of `from` leaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consistency {
+    pub from: u64,
+    pub to: u64,
+    pub proof: Vec<String>,
+}
 
-    /// The receipt, if `server` signed exactly these bytes.
-    pub fn verify(&self, server: &PublicKey) -> Option<Receipt> {
-        let signature = unhex(&self.signature)?;
-        if !server.verify(RECEIPT_DOMAIN, self.receipt.as_bytes(), &signature) {
-            return None;
-        }
-        let receipt: Receipt = serde_json::from_str(&self.receipt).ok()?;
-        (receipt.format == RECEIPT_FORMAT && receipt.server == server.key_id()).then_some(receipt)
-    }
+/// `GET /v1/log/checkpoint`: the server's newest signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogHead {
+    pub checkpoint: String,
 }
 
 /// The answer to a batch: one entry per session the batch named, and the lines refused.
@@ -86,7 +77,7 @@ pub struct SessionOutcome {
     /// The first missing seq range, if any, as `[from, to]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gap: Option<[u64; 2]>,
-    pub receipt: SignedReceipt,
+    pub receipt: Receipt,
 }
 
 /// A line of a batch that was refused, and why (`code` is stable, `message` a sentence).
@@ -107,7 +98,7 @@ pub struct Rejected {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionHeld {
     pub session: String,
-    pub receipt: SignedReceipt,
+    pub receipt: Receipt,
     pub held_back: Vec<u64>,
 }
 
@@ -119,29 +110,4 @@ pub struct ApiError {
     /// The line of a batch the error is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_receipt_verifies_only_with_its_server_key_and_exact_bytes() {
-        let key = SigningKey::generate().unwrap();
-        let receipt = Receipt {
-            format: RECEIPT_FORMAT.into(),
-            server: key.public().key_id(),
-            session: "s1".into(),
-            seq: 3,
-            hash: "ab".repeat(32),
-            issued_at: "2026-11-30T00:00:00Z".into(),
-        };
-        let signed = SignedReceipt::sign(&receipt, &key);
-        assert_eq!(signed.verify(&key.public()), Some(receipt));
-        let other = SigningKey::generate().unwrap();
-        assert_eq!(signed.verify(&other.public()), None);
-        let mut edited = signed.clone();
-        edited.receipt = edited.receipt.replace("\"seq\":3", "\"seq\":4");
-        assert_eq!(edited.verify(&key.public()), None);
-    }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -16,15 +16,14 @@ use sqlexam_core::crypto::{SigningKey, sha256_hex};
 use sqlexam_core::encoding::format_time;
 use sqlexam_core::pack::{PackError, Trust, VerifyOptions, verify};
 use sqlexam_core::protocol::{
-    BatchOutcome, NDJSON, RECEIPT_FORMAT, Receipt, Rejected, SessionHeld, SessionOutcome,
-    SignedReceipt,
+    BatchOutcome, Consistency, LogHead, NDJSON, Rejected, SessionHeld, SessionOutcome,
 };
-use sqlexam_core::record::GENESIS;
 
 use crate::db::{Checks, Role, Store, StoredPack};
 use crate::error::ApiFailure;
 use crate::ingest::{Incoming, Line, SessionFacts, parse_batch};
 use crate::limits::{Limiter, Rate};
+use crate::log::{ConsistencyError, Covered};
 
 /// A record batch's largest body and line count.
 pub const MAX_BATCH_BYTES: usize = 16 << 20;
@@ -119,6 +118,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(post_records).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)),
         )
         .route("/v1/sessions/{id}", get(get_session))
+        .route("/v1/log/checkpoint", get(log_checkpoint))
+        .route("/v1/log/consistency", get(log_consistency))
         .route("/v1/exams", get(list_exams))
         .route(
             "/v1/exams/{id}/pack",
@@ -233,21 +234,56 @@ async fn server_key(State(state): Shared) -> Json<serde_json::Value> {
         "key_id": public.key_id(),
         "public_key": public.to_hex(),
         "pem": public.to_pem(),
+        "log_origin": sqlexam_core::log::origin(&public),
     }))
 }
 
-fn receipt(state: &AppState, session: &str, seq: u64, hash: &str) -> SignedReceipt {
-    SignedReceipt::sign(
-        &Receipt {
-            format: RECEIPT_FORMAT.into(),
-            server: state.key.public().key_id(),
-            session: session.into(),
-            seq,
-            hash: hash.into(),
-            issued_at: now(),
-        },
-        &state.key,
-    )
+/// A query parameter that must be a whole number, if present.
+fn query_u64(query: &Option<String>, name: &str) -> Result<Option<u64>, ApiFailure> {
+    let Some(query) = query else {
+        return Ok(None);
+    };
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == name {
+            return value.parse().map(Some).map_err(|_| {
+                ApiFailure::bad_request(
+                    "bad_query",
+                    format!("query parameter {name} must be a whole number, not {value:?}"),
+                )
+            });
+        }
+    }
+    Ok(None)
+}
+
+async fn log_checkpoint(
+    State(state): Shared,
+    headers: HeaderMap,
+) -> Result<Json<LogHead>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    Ok(Json(LogHead {
+        checkpoint: crate::log::checkpoint(&*state.store, &state.key).await?,
+    }))
+}
+
+async fn log_consistency(
+    State(state): Shared,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Consistency>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    let (Some(from), Some(to)) = (query_u64(&query, "from")?, query_u64(&query, "to")?) else {
+        return Err(ApiFailure::bad_request(
+            "bad_query",
+            "a consistency proof needs both from and to (tree sizes)",
+        ));
+    };
+    match crate::log::consistency(&*state.store, from, to).await {
+        Ok(proof) => Ok(Json(proof)),
+        Err(ConsistencyError::Range(message)) => Err(ApiFailure::bad_request("bad_range", message)),
+        Err(ConsistencyError::Store(e)) => Err(e.into()),
+    }
 }
 
 async fn post_records(
@@ -299,6 +335,7 @@ async fn post_records(
         rejected: Vec::new(),
     };
     let mut queued = false;
+    let (mut covered, mut plans) = (Vec::new(), Vec::new());
     // Every session's facts and rate first, so a refused batch applies nothing.
     let mut sessions = Vec::with_capacity(by_session.len());
     for (session, mut lines) in by_session {
@@ -356,20 +393,32 @@ async fn post_records(
             continue;
         }
         let checks = checks_for(&state, &facts).await?;
+        let from = checked.iter().map(|r| r.seq).min();
         let plan = state.store.apply(&facts, checked, &checks, &now()).await?;
         queued |= !plan.append.is_empty();
-        outcome.sessions.push(SessionOutcome {
-            session: session.clone(),
-            stored: plan.append.len() as u64,
-            already_stored: plan.already_stored,
-            forks: plan.forks.iter().map(|(_, r)| r.seq).collect(),
-            held_back: plan.held_back.clone(),
-            gap: plan.gap,
-            receipt: receipt(&state, &session, plan.seq, &plan.head),
+        // Proofs for every record of the batch now in the chain, and for held-back ones
+        // it completed (they lie between the batch's first seq and the new head).
+        covered.push(Covered {
+            session,
+            seq: plan.seq,
+            from,
         });
+        plans.push(plan);
     }
     if queued {
         state.wake.notify_waiters();
+    }
+    let receipts = crate::log::receipts(&*state.store, &state.key, &covered).await?;
+    for (plan, receipt) in plans.into_iter().zip(receipts) {
+        outcome.sessions.push(SessionOutcome {
+            session: receipt.session.clone(),
+            stored: plan.append.len() as u64,
+            already_stored: plan.already_stored,
+            forks: plan.forks.iter().map(|(_, r)| r.seq).collect(),
+            held_back: plan.held_back,
+            gap: plan.gap,
+            receipt,
+        });
     }
     Ok(Json(outcome))
 }
@@ -407,17 +456,30 @@ async fn get_session(
     State(state): Shared,
     headers: HeaderMap,
     Path(session): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<SessionHeld>, ApiFailure> {
     authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    let from = query_u64(&query, "from")?;
     // An unknown session is held at 0: the device sends from seq 1.
-    let (seq, head, held_back) =
+    let (seq, _, held_back) =
         state
             .store
             .held(&session)
             .await?
-            .unwrap_or((0, GENESIS.to_string(), Vec::new()));
+            .unwrap_or((0, String::new(), Vec::new()));
+    let covered = Covered {
+        session: session.clone(),
+        seq,
+        from,
+    };
+    let receipt = crate::log::receipts(&*state.store, &state.key, &[covered])
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no receipt")
+        })?;
     Ok(Json(SessionHeld {
-        receipt: receipt(&state, &session, seq, &head),
+        receipt,
         session,
         held_back,
     }))

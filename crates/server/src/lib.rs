@@ -10,6 +10,7 @@ pub mod db;
 mod error;
 pub mod ingest;
 mod limits;
+pub mod log;
 pub mod regrade;
 
 use std::path::{Path, PathBuf};

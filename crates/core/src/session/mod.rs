@@ -18,6 +18,7 @@ mod clock;
 mod device;
 mod error;
 mod packs;
+mod receipts;
 mod report;
 mod running;
 mod store;
@@ -33,6 +34,9 @@ use std::time::Duration;
 
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
 pub use error::SessionError;
+pub use receipts::{
+    ReceiptReport, StoredCheckpoint, StoredReceipt, SyncCounts, verify_store_receipts,
+};
 pub use report::{
     SessionSummary, VerifyReport, read_store_records, store_expectations, summaries, verify_report,
 };
@@ -347,11 +351,6 @@ impl Engine {
     /// Records not yet acknowledged by a server, oldest first (per session in seq order).
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxRecord>, SessionError> {
         lock(&self.inner.store).outbox(limit)
-    }
-
-    /// Marks a session's records up to `seq` as acknowledged by the server.
-    pub fn ack_through(&self, session: &str, seq: u64) -> Result<(), SessionError> {
-        lock(&self.inner.store).ack_through(session, seq)
     }
 
     /// Every record in the store, by session and seq.

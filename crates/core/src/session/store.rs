@@ -15,9 +15,11 @@ use super::{OutboxRecord, SessionError, SessionState, SubmissionView};
 use crate::record::SignedRecord;
 
 mod read_only;
+mod receipts;
 mod tx;
 
 pub(crate) use read_only::ReadOnlyStore;
+pub use receipts::{StoredCheckpoint, StoredReceipt};
 pub(crate) use tx::{NewSession, Tx};
 
 const SCHEMA_V1: &str = "
@@ -67,8 +69,37 @@ CREATE TABLE records (
 );
 ";
 
+/// What the sync client keeps: the servers this device trusts (key pinned at first
+/// contact), each server's checkpoints (with the consistency proof from the one before) and
+/// the inclusion proof of every record a server holds. `acked` is set only together with a
+/// record's proof (docs/sync.md).
+const SCHEMA_V2: &str = "
+CREATE TABLE log_servers (
+  url TEXT PRIMARY KEY,
+  public_key TEXT NOT NULL,
+  pinned_wall_ms INTEGER NOT NULL
+);
+CREATE TABLE log_checkpoints (
+  server TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  note TEXT NOT NULL,
+  consistency TEXT NOT NULL,
+  received_wall_ms INTEGER NOT NULL,
+  PRIMARY KEY (server, size)
+);
+CREATE TABLE receipts (
+  server TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  leaf INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  proof TEXT NOT NULL,
+  PRIMARY KEY (server, session_id, seq)
+);
+";
+
 /// Migrations, in order; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
 
 /// The store, open for reading and writing by the engine (one process at a time).
 pub(crate) struct Store {
@@ -489,16 +520,6 @@ impl Store {
             })
             .map_err(store_err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(store_err)
-    }
-
-    /// Marks a session's records up to `seq` as acknowledged by the server.
-    pub fn ack_through(&self, session: &str, seq: u64) -> Result<(), SessionError> {
-        exec(
-            &self.conn,
-            "UPDATE records SET acked = 1 WHERE session_id = ?1 AND seq <= ?2",
-            params![session, seq],
-        )
-        .map(drop)
     }
 
     /// A session's records not yet acknowledged by a server.

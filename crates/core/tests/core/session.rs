@@ -369,7 +369,7 @@ fn under_the_running_policy_closed_time_counts_but_never_backwards() {
 }
 
 #[test]
-fn the_outbox_gives_unacknowledged_records_in_order_until_acked() {
+fn the_outbox_gives_records_in_order_until_a_proof_of_each_is_stored() {
     let exam = Exam::new();
     let engine = exam.engine();
     let events = engine.subscribe();
@@ -386,7 +386,30 @@ fn the_outbox_gives_unacknowledged_records_in_order_until_acked() {
     assert_eq!(wait_graded(&events, id), Verdict::Accepted);
     let batch = engine.outbox(10).unwrap();
     assert_eq!(batch.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2]);
-    engine.ack_through(&session, 1).unwrap();
+    assert_eq!(engine.sync_counts().unwrap().unsent, 2);
+    let checkpoint = sqlexam_core::session::StoredCheckpoint {
+        server: "k".into(),
+        size: 1,
+        note: "n".into(),
+        consistency: Vec::new(),
+        received_wall_ms: 5,
+    };
+    let proof = sqlexam_core::session::StoredReceipt {
+        server: "k".into(),
+        session: session.clone(),
+        seq: 1,
+        leaf: 0,
+        size: 1,
+        proof: Vec::new(),
+    };
+    assert_eq!(
+        engine
+            .store_receipts(&checkpoint, std::slice::from_ref(&proof))
+            .unwrap(),
+        1
+    );
+    // The same proof again marks nothing new.
+    assert_eq!(engine.store_receipts(&checkpoint, &[proof]).unwrap(), 0);
     assert_eq!(
         engine
             .outbox(10)
@@ -397,6 +420,8 @@ fn the_outbox_gives_unacknowledged_records_in_order_until_acked() {
         [2]
     );
     assert_eq!(engine.view(&session).unwrap().unsynced, 1);
+    let counts = engine.sync_counts().unwrap();
+    assert_eq!((counts.unsent, counts.last_receipt_wall_ms), (1, Some(5)));
 }
 
 /// A store with a session of five records, for tampering.

@@ -8,6 +8,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use sqlexam_core::crypto::PublicKey;
 use sqlexam_core::grade::Verdict;
+use sqlexam_core::log::Hash;
 use sqlexam_core::record::{Event, Record, proctor_statement};
 
 use crate::ingest::{Incoming, Plan, SessionFacts};
@@ -165,7 +166,8 @@ pub trait Store: Send + Sync {
 
     /// In one transaction, serialized per session: creates the session if new, plans
     /// `incoming` (already checked against `facts`) against what is held, stores the plan
-    /// and its [`effects`] (submissions, grading jobs, flags), and returns the plan.
+    /// and its [`effects`] (submissions, grading jobs, flags), appends the records it takes
+    /// into the chain to the record log, and returns the plan.
     async fn apply(
         &self,
         facts: &SessionFacts,
@@ -176,6 +178,13 @@ pub trait Store: Send + Sync {
 
     /// Highest contiguous seq, its hash, and the seqs held back; `None` if unknown.
     async fn held(&self, session: &str) -> StoreResult<Option<(u64, String, Vec<u64>)>>;
+
+    /// The record log's size and root ([`crate::log`]).
+    async fn log_head(&self) -> StoreResult<(u64, Hash)>;
+    /// The log's stored hashes at `indexes` (sorted, each below the head's).
+    async fn log_hashes(&self, indexes: Vec<u64>) -> StoreResult<Vec<Hash>>;
+    /// `(seq, leaf)` of the records of `session` with seq in `from..=to`, by seq.
+    async fn leaves(&self, session: &str, from: u64, to: u64) -> StoreResult<Vec<(u64, u64)>>;
 
     async fn add_token(&self, hash: &str, role: Role, label: &str, now: &str) -> StoreResult<()>;
     async fn token_role(&self, hash: &str) -> StoreResult<Option<Role>>;

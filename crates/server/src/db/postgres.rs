@@ -16,9 +16,12 @@ use super::{
     verdict_text,
 };
 use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
+use crate::log;
+use sqlexam_core::log::Hash;
 
 /// Each migration runs once, in order, under an advisory lock (processes may start at once).
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE sessions (
     id TEXT PRIMARY KEY,
     device TEXT NOT NULL,
@@ -116,7 +119,21 @@ CREATE TABLE packs (
     seq BIGSERIAL,
     UNIQUE (exam, version)
 );
-"];
+",
+    r"
+ALTER TABLE records ADD COLUMN leaf BIGINT UNIQUE;
+CREATE TABLE log_hashes (
+    idx BIGINT PRIMARY KEY,
+    hash BYTEA NOT NULL
+);
+CREATE TABLE log_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    size BIGINT NOT NULL,
+    root BYTEA NOT NULL
+);
+INSERT INTO log_head (id, size, root) VALUES (1, 0, '\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+",
+];
 
 /// Job claims and verdicts commit without waiting for the WAL flush: one lost in a crash
 /// leaves its job claimed, and it is graded again when the lease runs out. Records and
@@ -196,6 +213,78 @@ async fn insert_flags(
     Ok(())
 }
 
+fn hash_of(bytes: &[u8]) -> StoreResult<Hash> {
+    bytes
+        .try_into()
+        .map(Hash)
+        .map_err(|_| StoreError::fatal("a log hash in the database is not 32 bytes"))
+}
+
+async fn log_hashes_in(
+    client: &impl tokio_postgres::GenericClient,
+    indexes: &[u64],
+) -> StoreResult<Vec<Hash>> {
+    let wanted: Vec<i64> = indexes.iter().map(|&i| i as i64).collect();
+    let rows = client
+        .query(
+            "SELECT idx, hash FROM log_hashes WHERE idx = ANY($1)",
+            &[&wanted],
+        )
+        .await
+        .map_err(err)?;
+    let mut found = std::collections::HashMap::with_capacity(rows.len());
+    for r in &rows {
+        found.insert(r.get::<_, i64>(0) as u64, hash_of(r.get(1))?);
+    }
+    indexes
+        .iter()
+        .map(|i| {
+            found
+                .get(i)
+                .copied()
+                .ok_or_else(|| StoreError::fatal(format!("the record log lacks stored hash {i}")))
+        })
+        .collect()
+}
+
+/// Appends leaves (record bytes) to the log in `tx`, holding the log head's row lock until
+/// the transaction ends; returns the leaf index of the first.
+async fn append_to_log<'a>(
+    tx: &deadpool_postgres::Transaction<'_>,
+    leaves: impl IntoIterator<Item = &'a [u8]>,
+) -> StoreResult<u64> {
+    let row = tx
+        .query_one("SELECT size FROM log_head WHERE id = 1 FOR UPDATE", &[])
+        .await
+        .map_err(err)?;
+    let size = row.get::<_, i64>(0) as u64;
+    let needed = log::frontier(size);
+    let known = needed
+        .iter()
+        .copied()
+        .zip(log_hashes_in(&**tx, &needed).await?)
+        .collect();
+    let appended = log::append(size, known, leaves)?;
+    let (idx, hashes): (Vec<i64>, Vec<&[u8]>) = appended
+        .hashes
+        .iter()
+        .map(|(i, h)| (*i as i64, &h.0[..]))
+        .unzip();
+    tx.execute(
+        "INSERT INTO log_hashes (idx, hash) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
+        &[&idx, &hashes],
+    )
+    .await
+    .map_err(err)?;
+    tx.execute(
+        "UPDATE log_head SET size = $1, root = $2 WHERE id = 1",
+        &[&(appended.size as i64), &&appended.root.0[..]],
+    )
+    .await
+    .map_err(err)?;
+    Ok(size)
+}
+
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`) and migrates the schema.
     pub async fn connect(url: &str, max_connections: usize) -> StoreResult<PgStore> {
@@ -215,6 +304,7 @@ impl PgStore {
             .map_err(|e| StoreError::fatal(format!("cannot make a connection pool: {e}")))?;
         let store = PgStore { pool };
         store.migrate().await?;
+        store.catch_up_log().await?;
         Ok(store)
     }
 
@@ -247,6 +337,40 @@ impl PgStore {
         tx.execute("INSERT INTO schema_version VALUES ($1)", &[&known])
             .await
             .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    /// Appends records stored before the log existed (a database of an earlier sqlexam).
+    async fn catch_up_log(&self) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(err)?;
+        let rows = tx
+            .query(
+                "SELECT session, seq, bytes FROM records WHERE leaf IS NULL
+                 ORDER BY received_at, session, seq",
+                &[],
+            )
+            .await
+            .map_err(err)?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let size = append_to_log(&tx, rows.iter().map(|r| r.get::<_, &[u8]>(2))).await?;
+        for (k, r) in rows.iter().enumerate() {
+            tx.execute(
+                "UPDATE records SET leaf = $3 WHERE session = $1 AND seq = $2",
+                &[
+                    &r.get::<_, &str>(0),
+                    &r.get::<_, i64>(1),
+                    &((size + k as u64) as i64),
+                ],
+            )
+            .await
+            .map_err(err)?;
+        }
         tx.commit().await.map_err(err)
     }
 
@@ -425,16 +549,6 @@ impl Store for PgStore {
             }
             c
         }
-        if !plan.append.is_empty() {
-            let (seqs, hashes, bytes, signatures, _) = columns(plan.append.iter());
-            tx.execute(
-                "INSERT INTO records (session, seq, hash, bytes, signature, received_at)
-                 SELECT $1, s, h, b, g, $6 FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::BYTEA[], $5::BYTEA[]) AS t (s, h, b, g)",
-                &[&facts.session, &seqs, &hashes, &bytes, &signatures, &now],
-            )
-            .await
-            .map_err(err)?;
-        }
         for (kind, r) in &plan.forks {
             tx.execute(
                 "INSERT INTO evidence (session, seq, hash, kind, bytes, signature, received_at)
@@ -512,6 +626,19 @@ impl Store for PgStore {
         )
         .await
         .map_err(err)?;
+        if !plan.append.is_empty() {
+            // Last, so the log head's lock (held to the commit) is held the least time.
+            let size = append_to_log(&tx, plan.append.iter().map(|r| r.bytes.as_slice())).await?;
+            let (seqs, hashes, bytes, signatures, _) = columns(plan.append.iter());
+            let leaves: Vec<i64> = (0..seqs.len() as i64).map(|k| size as i64 + k).collect();
+            tx.execute(
+                "INSERT INTO records (session, seq, hash, bytes, signature, received_at, leaf)
+                 SELECT $1, s, h, b, g, $6, l FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::BYTEA[], $5::BYTEA[], $7::BIGINT[]) AS t (s, h, b, g, l)",
+                &[&facts.session, &seqs, &hashes, &bytes, &signatures, &now, &leaves],
+            )
+            .await
+            .map_err(err)?;
+        }
         tx.commit().await.map_err(err)?;
         Ok(plan)
     }
@@ -539,6 +666,37 @@ impl Store for PgStore {
             .map(|r| r.get::<_, i64>(0) as u64)
             .collect();
         Ok(Some((row.get::<_, i64>(0) as u64, row.get(1), pending)))
+    }
+
+    async fn log_head(&self) -> StoreResult<(u64, Hash)> {
+        let row = self
+            .client()
+            .await?
+            .query_one("SELECT size, root FROM log_head WHERE id = 1", &[])
+            .await
+            .map_err(err)?;
+        Ok((row.get::<_, i64>(0) as u64, hash_of(row.get(1))?))
+    }
+
+    async fn log_hashes(&self, indexes: Vec<u64>) -> StoreResult<Vec<Hash>> {
+        let client = self.client().await?;
+        log_hashes_in(&**client, &indexes).await
+    }
+
+    async fn leaves(&self, session: &str, from: u64, to: u64) -> StoreResult<Vec<(u64, u64)>> {
+        Ok(self
+            .client()
+            .await?
+            .query(
+                "SELECT seq, leaf FROM records WHERE session = $1 AND seq BETWEEN $2 AND $3
+                 AND leaf IS NOT NULL ORDER BY seq",
+                &[&session, &(from as i64), &(to as i64)],
+            )
+            .await
+            .map_err(err)?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
+            .collect())
     }
 
     async fn add_token(&self, hash: &str, role: Role, label: &str, now: &str) -> StoreResult<()> {

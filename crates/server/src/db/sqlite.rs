@@ -16,8 +16,11 @@ use super::{
     verdict_text,
 };
 use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
+use crate::log;
+use sqlexam_core::log::Hash;
 
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE sessions (
     id TEXT PRIMARY KEY,
     device TEXT NOT NULL,
@@ -114,7 +117,22 @@ CREATE TABLE packs (
     uploaded_at TEXT NOT NULL,
     UNIQUE (exam, version)
 );
-"];
+",
+    r"
+ALTER TABLE records ADD COLUMN leaf INTEGER;
+CREATE UNIQUE INDEX records_leaf ON records (leaf);
+CREATE TABLE log_hashes (
+    idx INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL
+);
+CREATE TABLE log_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    size INTEGER NOT NULL,
+    root BLOB NOT NULL
+);
+INSERT INTO log_head (id, size, root) VALUES (1, 0, x'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+",
+];
 
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
@@ -167,6 +185,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i + 1).map_err(err)?;
             tx.commit().map_err(err)?;
         }
+        catch_up_log(&mut conn)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             jobs: Arc::new(Mutex::new(connect(path, "NORMAL")?)),
@@ -304,6 +323,90 @@ fn finish_in(tx: &rusqlite::Transaction<'_>, result: &JobResult) -> rusqlite::Re
         insert_flag(tx, &flag, &result.graded_at)?;
     }
     Ok(())
+}
+
+fn hash_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Hash> {
+    let bytes: Vec<u8> = r.get(i)?;
+    let bytes: [u8; 32] = bytes.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Blob,
+            "a log hash is not 32 bytes".into(),
+        )
+    })?;
+    Ok(Hash(bytes))
+}
+
+fn log_head_in(tx: &Connection) -> rusqlite::Result<(u64, Hash)> {
+    tx.query_row("SELECT size, root FROM log_head WHERE id = 1", [], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, hash_at(r, 1)?))
+    })
+}
+
+fn log_hashes_in(tx: &Connection, indexes: &[u64]) -> rusqlite::Result<Vec<Hash>> {
+    let mut stmt = tx.prepare_cached("SELECT hash FROM log_hashes WHERE idx = ?1")?;
+    indexes
+        .iter()
+        .map(|&i| stmt.query_row([i as i64], |r| hash_at(r, 0)))
+        .collect()
+}
+
+/// Appends records to the log in `tx` (the writer's transaction): `records` are
+/// `(session, seq, bytes)` in the order they become leaves.
+fn append_to_log(tx: &Connection, records: &[(&str, u64, &[u8])]) -> rusqlite::Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let (size, _) = log_head_in(tx)?;
+    let needed = log::frontier(size);
+    let known = needed
+        .iter()
+        .copied()
+        .zip(log_hashes_in(tx, &needed)?)
+        .collect();
+    let appended = log::append(size, known, records.iter().map(|r| r.2))
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let mut leaf =
+        tx.prepare_cached("UPDATE records SET leaf = ?3 WHERE session = ?1 AND seq = ?2")?;
+    for (k, (session, seq, _)) in records.iter().enumerate() {
+        leaf.execute(params![session, *seq as i64, (size + k as u64) as i64])?;
+    }
+    let mut hash = tx.prepare_cached("INSERT INTO log_hashes (idx, hash) VALUES (?1, ?2)")?;
+    for (i, h) in &appended.hashes {
+        hash.execute(params![*i as i64, &h.0[..]])?;
+    }
+    tx.execute(
+        "UPDATE log_head SET size = ?1, root = ?2 WHERE id = 1",
+        params![appended.size as i64, &appended.root.0[..]],
+    )?;
+    Ok(())
+}
+
+/// Appends records stored before the log existed (a data folder of an earlier sqlexam).
+fn catch_up_log(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let missing: Vec<(String, u64, Vec<u8>)> = {
+        let mut stmt = tx
+            .prepare(
+                "SELECT session, seq, bytes FROM records WHERE leaf IS NULL
+                 ORDER BY received_at, session, seq",
+            )
+            .map_err(err)?;
+        stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
+        })
+        .map_err(err)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(err)?
+    };
+    let records: Vec<(&str, u64, &[u8])> = missing
+        .iter()
+        .map(|(s, q, b)| (s.as_str(), *q, b.as_slice()))
+        .collect();
+    append_to_log(&tx, &records).map_err(err)?;
+    tx.commit().map_err(err)
 }
 
 #[async_trait]
@@ -483,6 +586,12 @@ impl Store for SqliteStore {
                 "UPDATE sessions SET held_seq = ?2, head = ?3, last_record_at = ?4 WHERE id = ?1",
                 params![facts.session, plan.seq as i64, plan.head, now],
             )?;
+            let leaves: Vec<(&str, u64, &[u8])> = plan
+                .append
+                .iter()
+                .map(|r| (facts.session.as_str(), r.seq, r.bytes.as_slice()))
+                .collect();
+            append_to_log(&tx, &leaves)?;
             tx.commit()?;
             Ok(Some(plan))
         })
@@ -515,6 +624,29 @@ impl Store for SqliteStore {
                 .query_map([&session], |r| Ok(r.get::<_, i64>(0)? as u64))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Some((seq, head, pending)))
+        })
+        .await
+    }
+
+    async fn log_head(&self) -> StoreResult<(u64, Hash)> {
+        self.with(|c| log_head_in(c)).await
+    }
+
+    async fn log_hashes(&self, indexes: Vec<u64>) -> StoreResult<Vec<Hash>> {
+        self.with(move |c| log_hashes_in(c, &indexes)).await
+    }
+
+    async fn leaves(&self, session: &str, from: u64, to: u64) -> StoreResult<Vec<(u64, u64)>> {
+        let session = session.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, leaf FROM records WHERE session = ?1 AND seq BETWEEN ?2 AND ?3
+                 AND leaf IS NOT NULL ORDER BY seq",
+            )?;
+            stmt.query_map(params![session, from as i64, to as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect()
         })
         .await
     }

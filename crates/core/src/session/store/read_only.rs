@@ -28,6 +28,34 @@ impl ReadOnlyStore {
         })
     }
 
+    /// Every checkpoint and inclusion proof servers gave this device.
+    pub fn receipts(
+        &self,
+    ) -> Result<(Vec<super::StoredCheckpoint>, Vec<super::StoredReceipt>), SessionError> {
+        let e = |e| db_error(&self.path, e);
+        if !super::receipts::has_tables(&self.conn).map_err(e)? {
+            // A store of an earlier sqlexam, opened without migrating: no receipts yet.
+            return Ok((Vec::new(), Vec::new()));
+        }
+        Ok((
+            super::receipts::checkpoints(&self.conn).map_err(e)?,
+            super::receipts::receipts(&self.conn).map_err(e)?,
+        ))
+    }
+
+    /// `(session, seq)` of every record marked synced.
+    pub fn acked(&self) -> Result<Vec<(String, u64)>, SessionError> {
+        let e = |e| db_error(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT session_id, seq FROM records WHERE acked = 1")
+            .map_err(e)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(e)
+    }
+
     /// Every record, by session then seq, as stored.
     pub fn records(&self) -> Result<Vec<SignedRecord>, SessionError> {
         signed_records(&self.conn, |e| db_error(&self.path, e))

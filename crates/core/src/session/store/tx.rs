@@ -33,6 +33,11 @@ impl Tx<'_> {
             .map_err(store_err)
     }
 
+    /// The transaction's connection, for the store's own modules.
+    pub(super) fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
     pub(super) fn commit(self) -> Result<(), SessionError> {
         self.tx.commit().map_err(store_err)
     }

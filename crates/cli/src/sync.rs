@@ -1,0 +1,214 @@
+//! `sqlexam session sync`, `sqlexam pack fetch` and `sqlexam receipt verify`: the sync
+//! client from the command line (docs/sync.md).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sqlexam_core::crypto::PublicKey;
+use sqlexam_core::session::{store_path, verify_store_receipts};
+use sqlexam_sync::{Client, Server, SyncState, SyncStatus, settle};
+
+use crate::BadInput;
+use crate::home::Home;
+use crate::session::open_engine;
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")
+}
+
+fn client(url: &str, token: Option<&str>) -> anyhow::Result<Client> {
+    let server = Server::parse(url, token).map_err(|e| BadInput(e.to_string()))?;
+    Client::new(server).map_err(|e| anyhow::anyhow!(e))
+}
+
+fn describe(s: &SyncStatus) -> String {
+    match s.state {
+        SyncState::Syncing => format!("syncing: {} records to send", s.unsent),
+        SyncState::Offline => format!(
+            "waiting {:.1} s: {}",
+            s.retry_in_ms.unwrap_or(0) as f64 / 1000.0,
+            s.message.as_deref().unwrap_or("")
+        ),
+        SyncState::Synced => "all synced".into(),
+        SyncState::Off | SyncState::Refused => s.message.clone().unwrap_or_default(),
+    }
+}
+
+/// Sends the store's unsent records to `url` until all are proven held, or `timeout`.
+pub fn session_sync(
+    home: &Home,
+    dir: &Path,
+    url: &str,
+    token: Option<&str>,
+    timeout: Duration,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let client = client(url, token)?;
+    let engine = open_engine(home, dir)?;
+    let before = engine.sync_counts()?.unsent;
+    let result = runtime()?.block_on(settle(
+        &engine,
+        &client,
+        Instant::now() + timeout,
+        &|s: &SyncStatus| {
+            if !json {
+                say!("{}", describe(s));
+            }
+        },
+    ));
+    let after = engine.sync_counts()?;
+    let (ok, error) = match &result {
+        Ok(_) => (true, None),
+        Err(e) => (false, Some(e)),
+    };
+    if json {
+        say!(
+            "{}",
+            serde_json::json!({
+                "ok": ok,
+                "server": client.server().url,
+                "synced": before.saturating_sub(after.unsent),
+                "unsent": after.unsent,
+                "last_synced_ms": after.last_receipt_wall_ms,
+                "code": error.map(sqlexam_core::ErrorCode::code),
+                "error": error.map(ToString::to_string),
+            })
+        );
+    } else if let Some(e) = error {
+        say!(
+            "NOT SYNCED: {e}\n{} of {before} records now held by the server; {} still to send.",
+            before.saturating_sub(after.unsent),
+            after.unsent
+        );
+    } else {
+        say!(
+            "all synced: {before} records sent, each proven held by {} (receipts kept in the store).",
+            client.server().url
+        );
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Downloads an exam's pack and verifies it as a pack file is verified; only a pack that
+/// verifies is written to `out`.
+pub fn pack_fetch(
+    home: &Home,
+    url: &str,
+    token: Option<&str>,
+    exam: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let client = client(url, token)?;
+    let out: PathBuf = out.map_or_else(|| PathBuf::from(format!("{exam}.sqlexam")), Path::to_owned);
+    let bytes = match runtime()?.block_on(client.pack(exam)) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            say!("NOT FETCHED: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    // Verified from a file beside the destination, renamed into place only once it passed.
+    let partial = out.with_extension("sqlexam.partial");
+    sqlexam_core::fsutil::write_atomic(&partial, &bytes, false)
+        .with_context(|| format!("{}: cannot write", partial.display()))?;
+    match crate::pack::verify_file(home, &partial, None) {
+        Ok(verified) => {
+            std::fs::rename(&partial, &out)
+                .with_context(|| format!("{}: cannot write", out.display()))?;
+            let info = verified.info();
+            say!(
+                "fetched {} {} ({} bytes, {}) to {}: verified",
+                info.id,
+                info.version,
+                bytes.len(),
+                if info.sealed {
+                    "sealed until its start code"
+                } else {
+                    "not sealed"
+                },
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            say!("REFUSED: the pack from {url} does not verify: {e:#}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn read_key(path: &Path) -> anyhow::Result<PublicKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the server key", path.display()))?;
+    PublicKey::from_pem(&text)
+        .or_else(|e| PublicKey::from_hex(text.trim()).ok_or(e))
+        .map_err(|e| {
+            anyhow::Error::new(BadInput(format!(
+                "{}: not a server public key (PEM or hex): {}",
+                path.display(),
+                e.0
+            )))
+        })
+}
+
+/// Checks every receipt in a store offline against the given server keys.
+pub fn receipt_verify(path: &Path, keys: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    let keys = keys
+        .iter()
+        .map(|k| read_key(k))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let store = if path.is_dir() {
+        store_path(path)
+    } else {
+        path.to_owned()
+    };
+    let report = verify_store_receipts(&store, &keys)?;
+    if json {
+        say!(
+            "{}",
+            serde_json::json!({
+                "ok": report.ok(),
+                "records": report.records,
+                "proven": report.proven,
+                "checkpoints": report.checkpoints,
+                "synced_unproven": report.synced_unproven,
+                "problems": report.problems,
+            })
+        );
+    } else {
+        for (server, n) in &report.checkpoints {
+            say!("server {server}: {n} checkpoints, signed and consistent with each other");
+        }
+        say!(
+            "{} of {} records proven held by a server (inclusion proofs against their own bytes)",
+            report.proven,
+            report.records
+        );
+        for p in &report.problems {
+            say!("PROBLEM: {p}");
+        }
+        say!(
+            "{}",
+            if report.ok() {
+                "receipts verify"
+            } else {
+                "RECEIPTS DO NOT VERIFY"
+            }
+        );
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,84 @@
+//! sqlexam-sync: sends a device's records to a server, exactly once, and keeps the proof
+//! that the server holds them (docs/sync.md).
+//!
+//! A pass ([`sync_pass`]) first asks the server what it already holds of each session with
+//! unsent records (so a device that crashed or lost an answer does not send everything
+//! again), then sends the outbox in seq order, in batches. Every answer carries a receipt:
+//! the server's signed checkpoint of its append-only log and an inclusion proof per record.
+//! A record is marked synced only when its proof verifies against the device's own bytes,
+//! under a checkpoint that is one history with every checkpoint the device saw before
+//! (consistency proof) — a server that drops or rewrites records is caught, and nothing is
+//! marked. [`run`] repeats passes in the background with capped, jittered backoff, and
+//! publishes what the app shows.
+
+mod client;
+mod pass;
+mod run;
+
+pub use client::{BATCH_RECORDS, Client, Server, tls_provider};
+pub use pass::{PassReport, accept_receipt, sync_pass};
+pub use run::{Backoff, Device, SyncState, SyncStatus, run, settle};
+
+use std::time::Duration;
+
+/// Why a pass stopped. What happens next depends on the kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    /// The server could not be reached: retried as soon as it can be.
+    #[error("{0}")]
+    Offline(String),
+    /// The server is overloaded and said how long to wait (429).
+    #[error("the server asks to wait {} s (too many requests)", retry_after.as_secs())]
+    RateLimited { retry_after: Duration },
+    /// The server failed (5xx): retried with backoff.
+    #[error("the server failed: {message}")]
+    Server {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The server refused the request (bad token, bad address): a person must act.
+    #[error("{0}")]
+    Refused(String),
+    /// The server's receipts do not hold up: nothing it says is taken. A person must act.
+    #[error("the server's proof does not hold: {0}")]
+    Untrusted(String),
+    /// The device's store failed.
+    #[error("the device's store: {0}")]
+    Store(String),
+    /// The settings are wrong (no valid address).
+    #[error("{0}")]
+    Config(String),
+}
+
+impl sqlexam_core::ErrorCode for SyncError {
+    fn code(&self) -> &'static str {
+        match self {
+            SyncError::Offline(_) => "offline",
+            SyncError::RateLimited { .. } => "rate_limited",
+            SyncError::Server { .. } => "server_error",
+            SyncError::Refused(_) => "refused",
+            SyncError::Untrusted(_) => "untrusted_server",
+            SyncError::Store(_) => "store",
+            SyncError::Config(_) => "config",
+        }
+    }
+
+    fn retryable(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Offline(_) | SyncError::RateLimited { .. } | SyncError::Server { .. }
+        )
+    }
+}
+
+impl From<sqlexam_core::session::SessionError> for SyncError {
+    fn from(e: sqlexam_core::session::SessionError) -> Self {
+        SyncError::Store(e.to_string())
+    }
+}
+
+impl From<sqlexam_core::log::LogError> for SyncError {
+    fn from(e: sqlexam_core::log::LogError) -> Self {
+        SyncError::Untrusted(e.to_string())
+    }
+}

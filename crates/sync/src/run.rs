@@ -1,0 +1,299 @@
+//! The background sync task: passes whenever there is something to send, capped exponential
+//! backoff with full jitter between failed ones, Retry-After obeyed, an immediate retry as
+//! soon as an unreachable server answers again, and a status the app shows as it is.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlexam_core::session::Engine;
+use tokio::sync::watch;
+
+use crate::{Client, Server, SyncError, sync_pass};
+
+/// What the indicator shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// No server is set: records stay on this machine (and go out by bundle).
+    Off,
+    /// The server cannot be reached; records wait here.
+    Offline,
+    /// Sending.
+    Syncing,
+    /// Everything this machine recorded is held by the server, with proof.
+    Synced,
+    /// The server refused, or its proofs did not hold: a person must look.
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    /// Records without a server's proof.
+    pub unsent: usize,
+    /// When a server's receipt was last stored (Unix ms).
+    pub last_synced_wall_ms: Option<i64>,
+    pub server: Option<String>,
+    /// Why it is offline or refused.
+    pub message: Option<String>,
+    /// When the next attempt is due (ms from now), while waiting.
+    pub retry_in_ms: Option<u64>,
+}
+
+impl SyncStatus {
+    fn new(state: SyncState, engine: &Engine, server: Option<&Server>) -> SyncStatus {
+        let counts = engine.sync_counts().ok();
+        SyncStatus {
+            state,
+            unsent: counts.map_or(0, |c| c.unsent),
+            last_synced_wall_ms: counts.and_then(|c| c.last_receipt_wall_ms),
+            server: server.map(|s| s.url.clone()),
+            message: None,
+            retry_in_ms: None,
+        }
+    }
+}
+
+/// Capped exponential backoff with full jitter: the n-th wait is uniform in
+/// `[0, min(cap, base · 2ⁿ)]`, so a room of devices does not retry in step.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    attempt: u32,
+    base: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    pub fn new(base: Duration, cap: Duration) -> Backoff {
+        Backoff {
+            attempt: 0,
+            base,
+            cap,
+        }
+    }
+
+    pub fn next_wait(&mut self) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << self.attempt.min(20))
+            .min(self.cap);
+        self.attempt = self.attempt.saturating_add(1);
+        ceiling.mul_f64(fastrand::f64())
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+/// How long to wait after `error`: at least what the server asked for.
+fn wait_after(error: &SyncError, backoff: &mut Backoff) -> Duration {
+    match error {
+        SyncError::RateLimited { retry_after } => {
+            *retry_after + retry_after.mul_f64(fastrand::f64() / 2.0)
+        }
+        SyncError::Server {
+            retry_after: Some(after),
+            ..
+        } => (*after).max(backoff.next_wait()),
+        _ => backoff.next_wait(),
+    }
+}
+
+/// How often an idle task looks for new records in the store (a local query).
+const IDLE_CHECK: Duration = Duration::from_secs(2);
+/// How often an offline task checks whether the server answers again.
+const PROBE: Duration = Duration::from_secs(1);
+
+/// Where the task finds the engine (the app opens it after the window is up).
+pub trait Device: Send + Sync + 'static {
+    fn engine(&self) -> Option<&Engine>;
+}
+
+impl Device for std::sync::Arc<Engine> {
+    fn engine(&self) -> Option<&Engine> {
+        Some(self)
+    }
+}
+
+/// Waits `wait`, or less: until the settings change, or (when offline) the server answers.
+async fn pause(
+    wait: Duration,
+    servers: &mut watch::Receiver<Option<Server>>,
+    probe: Option<&Client>,
+) -> bool {
+    let sleep = tokio::time::sleep(wait);
+    tokio::pin!(sleep);
+    let back = async {
+        match probe {
+            Some(client) => loop {
+                tokio::time::sleep(PROBE).await;
+                if client.reachable().await {
+                    break;
+                }
+            },
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = &mut sleep => true,
+        changed = servers.changed() => changed.is_ok(),
+        () = back => true,
+    }
+}
+
+/// Runs until the `servers` sender is dropped: syncs `device`'s records to the server
+/// currently set (`None`: sync is off), publishing its status on `status`.
+pub async fn run<D: Device>(
+    device: D,
+    mut servers: watch::Receiver<Option<Server>>,
+    status: watch::Sender<SyncStatus>,
+) {
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    let mut client: Option<Client> = None;
+    let mut resume = true;
+    loop {
+        let Some(engine) = device.engine() else {
+            if !pause(IDLE_CHECK, &mut servers, None).await {
+                return;
+            }
+            continue;
+        };
+        let server = servers.borrow_and_update().clone();
+        let Some(server) = server else {
+            status.send_replace(SyncStatus::new(SyncState::Off, engine, None));
+            client = None;
+            if !pause(IDLE_CHECK, &mut servers, None).await {
+                return;
+            }
+            continue;
+        };
+        if client.as_ref().is_none_or(|c| *c.server() != server) {
+            match Client::new(server.clone()) {
+                Ok(c) => client = Some(c),
+                Err(e) => {
+                    let mut s = SyncStatus::new(SyncState::Refused, engine, Some(&server));
+                    s.message = Some(e.to_string());
+                    status.send_replace(s);
+                    if !pause(Duration::MAX, &mut servers, None).await {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            resume = true;
+            backoff.reset();
+        }
+        let Some(client) = client.as_ref() else {
+            continue;
+        };
+        let idle = SyncStatus::new(SyncState::Synced, engine, Some(&server));
+        if idle.unsent == 0 && !resume {
+            status.send_replace(idle);
+            if !pause(IDLE_CHECK, &mut servers, None).await {
+                return;
+            }
+            continue;
+        }
+        status.send_replace(SyncStatus::new(SyncState::Syncing, engine, Some(&server)));
+        let progress = |unsent: usize| {
+            status.send_modify(|s| s.unsent = unsent);
+        };
+        match sync_pass(engine, client, resume, &progress).await {
+            Ok(_) => {
+                resume = false;
+                backoff.reset();
+                status.send_replace(SyncStatus::new(SyncState::Synced, engine, Some(&server)));
+            }
+            Err(error) => {
+                resume = true;
+                let wait = wait_after(&error, &mut backoff);
+                let offline = matches!(error, SyncError::Offline(_));
+                let state = if sqlexam_core::ErrorCode::retryable(&error) {
+                    SyncState::Offline
+                } else {
+                    SyncState::Refused
+                };
+                let mut s = SyncStatus::new(state, engine, Some(&server));
+                s.message = Some(error.to_string());
+                s.retry_in_ms = Some(wait.as_millis() as u64);
+                status.send_replace(s);
+                if !pause(wait, &mut servers, offline.then_some(client)).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Syncs until everything is proven held, a person must act, or `deadline` passes: what
+/// `sqlexam session sync` runs. `on_status` hears each change.
+pub async fn settle(
+    engine: &Engine,
+    client: &Client,
+    deadline: std::time::Instant,
+    on_status: &(dyn Fn(&SyncStatus) + Send + Sync),
+) -> Result<SyncStatus, SyncError> {
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    let server = client.server().clone();
+    loop {
+        let progress = |unsent: usize| {
+            let mut s = SyncStatus::new(SyncState::Syncing, engine, Some(&server));
+            s.unsent = unsent;
+            on_status(&s);
+        };
+        match sync_pass(engine, client, true, &progress).await {
+            Ok(_) => return Ok(SyncStatus::new(SyncState::Synced, engine, Some(&server))),
+            Err(e) if sqlexam_core::ErrorCode::retryable(&e) => {
+                let wait = wait_after(&e, &mut backoff);
+                if std::time::Instant::now() + wait > deadline {
+                    return Err(e);
+                }
+                let mut s = SyncStatus::new(SyncState::Offline, engine, Some(&server));
+                s.message = Some(e.to_string());
+                s.retry_in_ms = Some(wait.as_millis() as u64);
+                on_status(&s);
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_jittered_under_a_doubling_capped_ceiling() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        let waits: Vec<Duration> = (0..12).map(|_| b.next_wait()).collect();
+        for (n, w) in waits.iter().enumerate() {
+            let ceiling = Duration::from_millis(100 << n.min(20)).min(Duration::from_secs(2));
+            assert!(*w <= ceiling, "wait {n}: {w:?} above {ceiling:?}");
+        }
+        // Full jitter: over many draws at the cap, waits spread over the range.
+        let spread: Vec<Duration> = (0..200).map(|_| b.next_wait()).collect();
+        assert!(spread.iter().any(|w| *w < Duration::from_millis(500)));
+        assert!(spread.iter().any(|w| *w > Duration::from_millis(1500)));
+        b.reset();
+        assert!(b.next_wait() <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_rate_limit_is_waited_out_in_full() {
+        let mut b = Backoff::new(Duration::from_millis(1), Duration::from_millis(2));
+        for _ in 0..50 {
+            let w = wait_after(
+                &SyncError::RateLimited {
+                    retry_after: Duration::from_secs(3),
+                },
+                &mut b,
+            );
+            assert!(
+                w >= Duration::from_secs(3) && w <= Duration::from_millis(4500),
+                "{w:?}"
+            );
+        }
+    }
+}
