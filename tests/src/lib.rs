@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // a test harness panics on broken setup
 
 pub mod pg;
+pub mod proxy;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -120,6 +121,57 @@ pub fn organizer(n: usize) -> Organizer {
     }
 }
 
+/// A candidate's machine: the real session engine in its own folder.
+pub struct Machine {
+    pub engine: Engine,
+    pub session: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Machine {
+    /// Starts a session for `candidate`, submits each (problem, SQL) and waits for every
+    /// verdict; the session stays open.
+    pub fn exam(org: &Organizer, candidate: &str, answers: &[(String, String)]) -> Machine {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(
+            dir.path(),
+            org.trust.clone(),
+            Arc::new(SystemClock::default()),
+        )
+        .unwrap();
+        let session = engine
+            .start_session(
+                &org.pack,
+                Some(START_CODE),
+                candidate,
+                &format!("Candidate {candidate}"),
+            )
+            .unwrap();
+        let machine = Machine {
+            engine,
+            session,
+            dir,
+        };
+        machine.submit(answers);
+        machine
+    }
+
+    /// Submits each (problem, SQL) and waits for every verdict.
+    pub fn submit(&self, answers: &[(String, String)]) {
+        for (problem, sql) in answers {
+            self.engine.submit(&self.session, problem, sql).unwrap();
+        }
+        assert!(
+            self.engine.wait_idle(Duration::from_secs(300)),
+            "graded in time"
+        );
+    }
+
+    pub fn store(&self) -> PathBuf {
+        sqlexam_core::session::store_path(self.dir.path())
+    }
+}
+
 /// Takes an exam on the real session engine: starts a session, submits each (problem, SQL)
 /// and waits for every verdict, then ends it. Returns the engine's records.
 pub fn take_exam(
@@ -127,27 +179,9 @@ pub fn take_exam(
     candidate: &str,
     answers: &[(String, String)],
 ) -> Vec<SignedRecord> {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(
-        dir.path(),
-        org.trust.clone(),
-        Arc::new(SystemClock::default()),
-    )
-    .unwrap();
-    let session = engine
-        .start_session(
-            &org.pack,
-            Some(START_CODE),
-            candidate,
-            &format!("Candidate {candidate}"),
-        )
-        .unwrap();
-    for (problem, sql) in answers {
-        engine.submit(&session, problem, sql).unwrap();
-    }
-    assert!(engine.wait_idle(Duration::from_secs(300)), "graded in time");
-    engine.finish(&session).unwrap();
-    engine.records().unwrap()
+    let machine = Machine::exam(org, candidate, answers);
+    machine.engine.finish(&machine.session).unwrap();
+    machine.engine.records().unwrap()
 }
 
 /// Checks a receipt (the `receipt` object of an answer) as a device does: the checkpoint
@@ -326,6 +360,13 @@ pub enum Backend {
     Postgres(String),
 }
 
+/// Where a test server keeps its data folder.
+enum Place<'a> {
+    In(tempfile::TempDir),
+    /// The folder (and database, and tokens) of another server: a second process.
+    Beside(&'a TestServer),
+}
+
 /// A server on loopback, in this process, with an organizer and a venue token.
 pub struct TestServer {
     pub url: String,
@@ -369,9 +410,33 @@ impl TestServer {
         beside: Option<&TestServer>,
         grader: GraderCommand,
     ) -> TestServer {
-        let dir = match beside {
-            Some(_) => None,
-            None => Some(tempfile::tempdir().unwrap()),
+        let place = match beside {
+            Some(b) => Place::Beside(b),
+            None => Place::In(tempfile::tempdir().unwrap()),
+        };
+        Self::launch_at(backend, trust, workers, place, grader).await
+    }
+
+    /// A server on SQLite in `dir`, which a test may have prepared (a server key copied
+    /// from another server: a server that is "the same server" but holds another history).
+    pub async fn launch_in(trust: &Trust, dir: tempfile::TempDir) -> TestServer {
+        let grader = GraderCommand {
+            program: sqlexam_bin(),
+            args: vec!["serve".into(), "--grader".into()],
+        };
+        Self::launch_at(&Backend::Sqlite, trust, 0, Place::In(dir), grader).await
+    }
+
+    async fn launch_at(
+        backend: &Backend,
+        trust: &Trust,
+        workers: usize,
+        place: Place<'_>,
+        grader: GraderCommand,
+    ) -> TestServer {
+        let (dir, beside) = match place {
+            Place::In(dir) => (Some(dir), None),
+            Place::Beside(b) => (None, Some(b)),
         };
         let data_dir = match (&dir, beside) {
             (Some(d), _) => d.path().to_owned(),

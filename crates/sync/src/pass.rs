@@ -66,6 +66,8 @@ pub async fn accept_receipt(
             }
             .into());
         }
+        // Every tree extends the empty one.
+        Some(old) if old.size == 0 => Vec::new(),
         Some(old) => {
             let (from, to) = (old.size, checkpoint.size);
             let proof = client.consistency(from, to).await?;

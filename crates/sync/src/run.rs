@@ -100,6 +100,12 @@ fn wait_after(error: &SyncError, backoff: &mut Backoff) -> Duration {
     }
 }
 
+/// Whether records became synced since there were `before` unsent (a pass that failed
+/// part-way still got somewhere).
+fn made_progress(engine: &Engine, before: usize) -> bool {
+    engine.sync_counts().is_ok_and(|c| c.unsent < before)
+}
+
 /// How often an idle task looks for new records in the store (a local query).
 const IDLE_CHECK: Duration = Duration::from_secs(2);
 /// How often an offline task checks whether the server answers again.
@@ -199,6 +205,7 @@ pub async fn run<D: Device>(
         let progress = |unsent: usize| {
             status.send_modify(|s| s.unsent = unsent);
         };
+        let before = idle.unsent;
         match sync_pass(engine, client, resume, &progress).await {
             Ok(_) => {
                 resume = false;
@@ -207,6 +214,10 @@ pub async fn run<D: Device>(
             }
             Err(error) => {
                 resume = true;
+                if made_progress(engine, before) {
+                    // The network works, if not every time: no reason to wait long.
+                    backoff.reset();
+                }
                 let wait = wait_after(&error, &mut backoff);
                 let offline = matches!(error, SyncError::Offline(_));
                 let state = if sqlexam_core::ErrorCode::retryable(&error) {
@@ -237,6 +248,7 @@ pub async fn settle(
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     let server = client.server().clone();
     loop {
+        let before = engine.sync_counts()?.unsent;
         let progress = |unsent: usize| {
             let mut s = SyncStatus::new(SyncState::Syncing, engine, Some(&server));
             s.unsent = unsent;
@@ -245,6 +257,9 @@ pub async fn settle(
         match sync_pass(engine, client, true, &progress).await {
             Ok(_) => return Ok(SyncStatus::new(SyncState::Synced, engine, Some(&server))),
             Err(e) if sqlexam_core::ErrorCode::retryable(&e) => {
+                if made_progress(engine, before) {
+                    backoff.reset();
+                }
                 let wait = wait_after(&e, &mut backoff);
                 if std::time::Instant::now() + wait > deadline {
                     return Err(e);
