@@ -421,3 +421,100 @@ async fn a_rate_limit_is_waited_out_and_a_wrong_token_is_refused() {
     assert!(waited >= Duration::from_secs(2), "retried after {waited:?}");
     assert_all_proven(std::slice::from_ref(&m), &server.key);
 }
+
+/// A receipt checked by the script of docs/sync.md, which shares no code with sqlexam: the
+/// server's signed note and every record's inclusion proof, against the export's bytes. One
+/// character changed in one record's SQL and the script refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg(unix)] // runs python3
+async fn receipts_verify_with_the_documented_python_script_not_our_code() {
+    let org = organizer(2);
+    let m = tokio::task::block_in_place(|| machine(&org, 3, 3));
+    let server = TestServer::start(&org.trust, 0).await;
+    let records = m.engine.records().unwrap();
+    let reply = Api::new(&server.url)
+        .post_batch(&server.venue, ndjson(&records))
+        .await;
+    let receipt = &reply.json["sessions"][0]["receipt"];
+    assert_eq!(
+        receipt["entries"].as_array().map(Vec::len),
+        Some(records.len()),
+        "{}",
+        reply.text
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let receipt_file = dir.path().join("receipt.json");
+    std::fs::write(&receipt_file, receipt.to_string()).unwrap();
+    let lines: Vec<String> = records.iter().map(|r| r.to_export_line()).collect();
+    let export = dir.path().join("records.jsonl");
+    std::fs::write(&export, lines.join("\n") + "\n").unwrap();
+
+    // The script of docs/sync.md, between its markers.
+    let doc = std::fs::read_to_string(sqlexam_tests::root().join("docs/sync.md")).unwrap();
+    let script = doc
+        .split("<!-- python-receipt-check -->")
+        .nth(1)
+        .expect("docs/sync.md holds the script between its markers")
+        .trim()
+        .trim_start_matches("```python")
+        .trim_end_matches("```")
+        .to_owned();
+    let run = |export: &std::path::Path| {
+        use std::io::Write;
+        let mut child = std::process::Command::new("python3")
+            .arg("-")
+            .arg(&receipt_file)
+            .arg(export)
+            .arg(server.key.to_hex())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&export);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("verified {}", records.len())
+    );
+
+    // One character of one submission's SQL changed: its proof no longer holds.
+    let mut edited = lines.clone();
+    let (i, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.contains(r#"\"sql\":\""#))
+        .expect("a submission record");
+    let mut parsed: serde_json::Value = serde_json::from_str(line).unwrap();
+    let bytes = parsed["bytes"].as_str().unwrap().to_owned();
+    let at = bytes.find(r#""sql":""#).unwrap() + r#""sql":""#.len();
+    let old = bytes[at..].chars().next().unwrap();
+    let new = if old == 'x' { 'y' } else { 'x' };
+    parsed["bytes"] = format!("{}{new}{}", &bytes[..at], &bytes[at + old.len_utf8()..]).into();
+    edited[i] = parsed.to_string();
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(&tampered, edited.join("\n") + "\n").unwrap();
+    let out = run(&tampered);
+    assert!(
+        !out.status.success(),
+        "an edited record passed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not in the log"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
