@@ -18,6 +18,8 @@ fn main() {
         "proctor",
         "proctor_records",
         "confirm_close",
+        "sync_status",
+        "set_sync_server",
     ];
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")

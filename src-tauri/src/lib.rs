@@ -6,6 +6,7 @@
 mod cells;
 mod commands;
 mod state;
+mod sync;
 
 use std::sync::Arc;
 
@@ -34,10 +35,13 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::proctor,
             commands::proctor_records,
             commands::confirm_close,
+            sync::sync_status,
+            sync::set_sync_server,
         ])
         .setup(|app| {
             let state = app.state::<Arc<AppState>>().inner().clone();
             let handle = app.handle().clone();
+            sync::start(state.clone());
             // The engine verifies the whole store on open: never on the main thread.
             std::thread::spawn(move || {
                 if let Ok(events) = state.start() {

@@ -39,6 +39,12 @@ impl<E: ErrorCode> From<E> for AppError {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
     pub lang: String,
+    /// The server records sync to (none: sync is off; records wait here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// The venue token for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// A verified pack waiting for a candidate to check in.
@@ -57,6 +63,8 @@ pub struct AppState {
     /// Whether an exam is under way, kept from the session views and events that pass
     /// through, so the window's close handler (main thread) needs no database.
     live: AtomicBool,
+    /// The sync task's settings and status (crate::sync).
+    pub sync: crate::sync::SyncChannels,
 }
 
 /// The keys this build trusts: the pinned anchors (trust/anchors.json, set by whoever
@@ -114,7 +122,10 @@ impl AppState {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or(Settings {
                 lang: system_lang(),
+                server: None,
+                token: None,
             });
+        let sync = crate::sync::SyncChannels::new(&settings);
         AppState {
             dir,
             engine: OnceLock::new(),
@@ -123,6 +134,7 @@ impl AppState {
             settings: Mutex::new(settings),
             close_confirmed: AtomicBool::new(false),
             live: AtomicBool::new(false),
+            sync,
         }
     }
 
@@ -195,7 +207,9 @@ impl AppState {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let bytes = serde_json::to_vec_pretty(&settings).unwrap_or_default();
-        sqlexam_core::fsutil::write_atomic(&self.dir.join("settings.json"), &bytes, false)
+        // Readable by this user only once it holds a venue token.
+        let secret = settings.token.is_some();
+        sqlexam_core::fsutil::write_atomic(&self.dir.join("settings.json"), &bytes, secret)
             .map_err(|e| AppError::new("store", e.to_string()))
     }
 }

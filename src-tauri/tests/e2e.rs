@@ -550,6 +550,129 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     assert!(text.contains("\"reason\":\"time_up\""));
 }
 
+/// A venue offline during the exam: the indicator counts the records waiting; once the
+/// server is reachable it reaches "All synced", and the organizer's results show the
+/// candidate's answer. Nothing of the exam waits for the network.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offline_exam_syncs_by_itself_once_the_server_is_up() {
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let pack = demo_pack(tmp.path());
+    // The server's storage and tokens exist; it does not listen yet.
+    let data = tmp.path().join("server");
+    let store = sqlexam_server::open_sqlite(&data).unwrap();
+    let mut tokens = Vec::new();
+    for role in [
+        sqlexam_server::db::Role::Venue,
+        sqlexam_server::db::Role::Organizer,
+    ] {
+        let (token, hash) = sqlexam_server::new_token().unwrap();
+        store
+            .add_token(&hash, role, "e2e", "2026-01-01T00:00:00Z")
+            .await
+            .unwrap();
+        tokens.push(token);
+    }
+    let (venue, organizer) = (tokens[0].clone(), tokens[1].clone());
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+
+    let app = App::launch(&home, &pack, 1).await;
+    app.wait_for("[data-testid=sync-status][data-state=off]")
+        .await;
+    app.click("[data-testid=open-demo]").await;
+    app.wait_for("[data-testid=pack-verified]").await;
+    app.fill("[data-testid=candidate-id]", "C-0777").await;
+    app.fill("[data-testid=candidate-name]", "Sato Ren").await;
+    app.fill("[data-testid=start-code]", START_CODE).await;
+    app.click("[data-testid=check-in]").await;
+    app.wait_text("[data-testid=statement]", "employees").await;
+    let correct = std::fs::read_to_string(
+        repo()
+            .join("problems/sql-basics/p01-high-earners/submissions/accepted/year-and-between.sql"),
+    )
+    .unwrap();
+    app.set_editor(&correct).await;
+    app.click("[data-testid=submit]").await;
+    app.wait_text("[data-testid=verdict]", "Accepted").await;
+
+    // The proctor sets the venue's server; it is not reachable yet.
+    app.click("[data-testid=sync-status]").await;
+    app.fill("[data-testid=sync-address]", "exam.example.org")
+        .await;
+    app.click("[data-testid=sync-save]").await;
+    app.wait_for("[data-testid=sync-error][data-code=bad_server]")
+        .await;
+    app.fill("[data-testid=sync-address]", &url).await;
+    app.fill("[data-testid=sync-token]", &venue).await;
+    app.click("[data-testid=sync-save]").await;
+    app.wait_for("[data-testid=sync-saved]").await;
+    // The dialog's first frames can lag in screenshots under Xvfb.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    app.screenshot("8-sync-settings-en").await;
+    app.click("[data-testid=sync-close]").await;
+    app.wait_for("[data-testid=sync-status][data-state=offline]")
+        .await;
+    let long = "return document.querySelector('[data-testid=sync-status] .sync-long').textContent;";
+    let waiting = app.eval(long).await;
+    assert_eq!(waiting, "Offline — 2 records waiting to send");
+    app.both_languages("9-sync-offline").await;
+
+    // The network comes back: the server is up.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let settings = sqlexam_server::Settings {
+        data_dir: data.clone(),
+        trust: Default::default(),
+        grader: sqlexam_server::GraderCommand {
+            program: "unused".into(),
+            args: Vec::new(),
+        },
+        workers: 0,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(sqlexam_server::launch(settings, store, listener, async {
+        let _ = stopped.await;
+    }));
+    app.wait_for("[data-testid=sync-status][data-state=synced]")
+        .await;
+    let synced = app.eval(long).await;
+    assert!(synced.starts_with("All synced at "), "{synced}");
+    assert_eq!(
+        app.wait_for("[data-testid=sync-status]")
+            .await
+            .attr("data-unsent")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("0"),
+        "{synced}"
+    );
+    app.both_languages("10-sync-synced").await;
+
+    // The organizer sees the candidate's result on the server.
+    sqlexam_sync::tls_provider();
+    let results: serde_json::Value = reqwest::Client::new()
+        .get(format!("{url}/v1/exams/sql-basics/results"))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = results.to_string();
+    assert!(
+        text.contains("C-0777") && text.contains("p01-high-earners"),
+        "{text}"
+    );
+    app.quit().await;
+    let _ = stop.send(());
+    let _ = server.await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tampered_pack_is_refused_with_its_reason() {
     let _serial = SERIAL.lock().await;

@@ -102,6 +102,23 @@ export interface RecordRow { seq: number; kind: string; summary: string; elapsed
 export interface Finding { kind: string; session?: string; seq?: number; [k: string]: unknown }
 export interface RecordsReport { records: RecordRow[]; findings: Finding[]; device_id: string }
 
+/** The sync task's state (crates/sync, docs/sync.md). */
+export type SyncState = "off" | "offline" | "syncing" | "synced" | "refused";
+export interface SyncView {
+  state: SyncState;
+  /** Records without a server's proof that it holds them. */
+  unsent: number;
+  /** When a server's receipt was last stored (Unix ms). */
+  last_synced_wall_ms: number | null;
+  server: string | null;
+  /** Why it is offline or refused (English detail). */
+  message: string | null;
+  retry_in_ms: number | null;
+  /** The address in the settings. */
+  address: string | null;
+  token_set: boolean;
+}
+
 /** What the UI needs at start (events emitted during setup are lost, so it asks). */
 export interface AppState {
   lang: Lang;
@@ -133,6 +150,10 @@ export const backend = {
     invoke<SessionView>("proctor", { passphrase, action }),
   proctorRecords: (passphrase: string) => invoke<RecordsReport>("proctor_records", { passphrase }),
   confirmClose: () => invoke<void>("confirm_close"),
+  syncStatus: () => invoke<SyncView>("sync_status"),
+  /** An empty address turns sync off; an empty token keeps the one set. */
+  setSyncServer: (address: string, token: string) =>
+    invoke<SyncView>("set_sync_server", { address, token }),
 
   onGraded: (f: (e: { submission: number; grading: Grading }) => void): Promise<UnlistenFn> =>
     listen("graded", (e) => f(e.payload as { submission: number; grading: Grading })),

@@ -231,6 +231,20 @@ const S = {
     "試験はまだ実施中です。閉じますか？作業内容は保存されていますが、アプリを閉じている間も試験時間は進みます。",
   ],
   close_anyway: ["Close anyway", "閉じる"],
+
+  // Sync
+  sync_heading: ["Sending results to the server", "結果のサーバーへの送信"],
+  sync_intro: [
+    "Every record is signed and kept on this computer first; the exam never waits for the network. When a server is set, the records are sent whenever it can be reached, and each counts as sent only once the server has proved it holds it.",
+    "すべての記録はまずこのコンピューターに署名付きで保存され、試験がネットワークを待つことはありません。サーバーを設定すると、接続できるときに記録を送信します。サーバーが保持していることを証明した記録だけを送信済みとします。",
+  ],
+  sync_address: ["Server address", "サーバーのアドレス"],
+  sync_address_hint: ["For example https://exam.example.org — leave empty to keep everything on this computer.", "例: https://exam.example.org — 空欄にすると、すべてこのコンピューターに保存したままになります。"],
+  sync_token: ["Venue token", "会場トークン"],
+  sync_token_set: ["A token is set; leave empty to keep it.", "トークンは設定済みです。変更しない場合は空欄のままにしてください。"],
+  sync_save: ["Save", "保存"],
+  sync_saved: ["Saved.", "保存しました。"],
+  sync_open: ["Sync settings", "送信の設定"],
   keep_working: ["Keep working", "試験を続ける"],
 } as const satisfies Record<string, Pair>;
 
@@ -245,17 +259,36 @@ export const f = {
   score: (s: number, m: number) => (ja() ? `${nf(s)} / ${nf(m)} 点` : `${nf(s)} / ${nf(m)} points`),
   rows: (n: number) => (ja() ? `${nf(n)} 行` : `${nf(n)} ${n === 1 ? "row" : "rows"}`),
   moreRows: (n: number) => (ja() ? `… ほか ${nf(n)} 行` : `… and ${nf(n)} more`),
-  // `unsynced` counts records (check-in, submissions, proctor actions), not results.
-  unsynced: (n: number) =>
+  // The sync indicator: the long form, and a short one for narrow windows.
+  syncLong: (state: string, n: number, at: string) => {
+    const recs = (k: number) => (ja() ? `${nf(k)} 件` : `${nf(k)} ${k === 1 ? "record" : "records"}`);
+    switch (state) {
+      case "off":
+        return ja() ? `送信しない設定 — ${recs(n)}をこのコンピューターに保存` : `Not syncing: no server set — ${recs(n)} kept here`;
+      case "offline":
+        return ja() ? `オフライン — 送信待ち ${recs(n)}` : `Offline — ${recs(n)} waiting to send`;
+      case "syncing":
+        return ja() ? `送信中 — 残り ${recs(n)}` : `Syncing — ${recs(n)} to send`;
+      case "synced":
+        return ja() ? `${at} にすべて送信済み` : `All synced at ${at}`;
+      default:
+        return ja() ? `送信が拒否されました — 送信待ち ${recs(n)}。試験監督者に知らせてください` : `Sync refused — ${recs(n)} waiting; tell a proctor`;
+    }
+  },
+  syncShort: (state: string, n: number, at: string) => {
+    switch (state) {
+      case "off": return ja() ? `未送信 ${nf(n)}` : `Kept here · ${nf(n)}`;
+      case "offline": return ja() ? `オフライン · ${nf(n)}` : `Offline · ${nf(n)}`;
+      case "syncing": return ja() ? `送信中 · ${nf(n)}` : `Syncing · ${nf(n)}`;
+      case "synced": return ja() ? `送信済み ${at}` : `Synced ${at}`;
+      default: return ja() ? `送信拒否 · ${nf(n)}` : `Refused · ${nf(n)}`;
+    }
+  },
+  // Records: check-in, submissions, proctor actions — not results.
+  syncHint: () =>
     ja()
-      ? n === 0 ? "オフライン — 送信待ちの記録はありません" : `オフライン — ${nf(n)} 件の記録をこのコンピューターに保存済み`
-      : n === 0 ? "Offline — no records waiting to be sent"
-      : `Offline — ${nf(n)} ${n === 1 ? "record" : "records"} stored on this computer`,
-  unsyncedShort: (n: number) => (ja() ? `オフライン · 記録 ${nf(n)} 件` : `Offline · ${nf(n)} ${n === 1 ? "record" : "records"}`),
-  unsyncedHint: () =>
-    ja()
-      ? "受付・提出・試験監督者の操作の記録は、このコンピューターに署名付きで保存されています。サーバーへの送信はまだ行われません。"
-      : "The records of check-in, submissions and proctor actions are signed and stored on this computer. Nothing is sent to a server yet.",
+      ? "受付・提出・試験監督者の操作の記録は、まずこのコンピューターに署名付きで保存されます。試験はネットワークを待ちません。クリックすると送信の設定を開きます。"
+      : "The records of check-in, submissions and proctor actions are signed and kept on this computer first; the exam never waits for the network. Click for the sync settings.",
   version: (v: string) => (ja() ? `バージョン ${v}` : `version ${v}`),
   trustAnchor: (name: string, key: string) =>
     ja() ? `信頼済みの鍵「${name}」（${key}）` : `trusted key “${name}” (${key})`,
@@ -449,6 +482,11 @@ export function refusalText(r: Refusal): string {
 }
 
 const ERRORS: Record<string, Pair> = {
+  // Sync settings
+  bad_server: [
+    "That is not a server address. It starts with https:// (or http:// on the venue's own network), for example https://exam.example.org.",
+    "サーバーのアドレスではありません。https://（会場内のネットワークでは http://）で始まります。例: https://exam.example.org",
+  ],
   // Packs (docs/cli.md, `pack verify`)
   damaged: [
     "This pack was changed after it was signed. Do not use it; ask the organizer for a new copy.",
@@ -580,7 +618,7 @@ const ERRORS: Record<string, Pair> = {
  * Errors whose English `message` adds facts the sentence lacks (a path, a damaged table):
  * shown as technical detail for the proctor. For the rest the sentence says it all.
  */
-const DETAIL_CODES = new Set(["io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
+const DETAIL_CODES = new Set(["bad_server", "io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
 export const errorDetailShown = (e: AppError): boolean => !!e.message && (DETAIL_CODES.has(e.code) || !ERRORS[e.code]);
 
 /** The translated sentence for a backend error, by its code. */

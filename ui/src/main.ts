@@ -9,6 +9,7 @@ import { f, formatDuration, getLang, loc, setLang, t } from "./i18n";
 import { renderPackScreen } from "./pack";
 import { openProctor } from "./proctor";
 import { remainingMs, runLangHooks, state } from "./state";
+import { hhmm, openSyncSettings, pollSync, syncView } from "./sync";
 
 const app = document.getElementById("app")!;
 const header = h("header", { class: "topbar" });
@@ -16,7 +17,8 @@ const screen = h("div", { class: "screen-root" });
 const clockTime = h("span", { class: "clock-time" });
 const clockLabel = h("span", { class: "clock-label" });
 const clock = h("div", { tid: "clock", class: "clock", role: "timer" }, clockLabel, clockTime);
-const sync = h("div", { tid: "sync-status", class: "sync" });
+// The sync indicator: a button, since it opens the sync settings.
+const sync = h("button", { type: "button", tid: "sync-status", class: "sync quiet", onclick: () => openSyncSettings(updateSync) });
 const skip = h("a", { href: "#main", class: "skip" });
 app.append(skip, header, screen);
 // Sticky panes sit below the top bar, whose height changes with wrapping and text size.
@@ -90,7 +92,7 @@ function renderHeader(): void {
     h("div", { class: "brand" },
       h("span", { class: "app-name" }, t("app_name")),
       s ? h("span", { class: "exam-title" }, loc(s.title)) : null),
-    live ? h("div", { class: "status-group" }, clock, sync) : null,
+    h("div", { class: "status-group" }, live ? clock : null, sync),
     // The text-size buttons sit last, in the top right corner: whatever the text size
     // does to the rest of the bar, the next click on A+ lands on A+ again.
     h("div", { class: "tools" },
@@ -103,6 +105,7 @@ function renderHeader(): void {
         h("button", { type: "button", tid: "font-larger", "aria-label": t("font_larger"), title: t("font_larger"), "aria-disabled": scale === SCALES[SCALES.length - 1] ? "true" : null, onclick: () => stepScale(1) }, "A+"))),
   );
   updateClock();
+  updateSync();
 }
 
 function updateClock(): void {
@@ -115,11 +118,21 @@ function updateClock(): void {
   clock.dataset.state = s.state;
   clock.classList.toggle("low", s.state === "running" && left <= 600_000);
   clock.classList.toggle("paused", s.state === "interrupted");
+}
+
+/** The sync indicator, from the backend's sync status (before the first one: the count of
+ * records the session view reports, as kept here). */
+function updateSync(): void {
+  const v = syncView;
+  const st = v?.state ?? "off";
+  const unsent = v ? v.unsent : state.session?.unsynced ?? 0;
+  const at = hhmm(v?.last_synced_wall_ms ?? null);
   replace(sync,
-    h("span", { class: "sync-long" }, f.unsynced(s.unsynced)),
-    h("span", { class: "sync-short", "aria-hidden": "true" }, f.unsyncedShort(s.unsynced)));
-  sync.title = f.unsyncedHint();
-  sync.dataset.unsynced = String(s.unsynced);
+    h("span", { class: "sync-long" }, f.syncLong(st, unsent, at)),
+    h("span", { class: "sync-short", "aria-hidden": "true" }, f.syncShort(st, unsent, at)));
+  sync.title = f.syncHint();
+  sync.dataset.state = st;
+  sync.dataset.unsent = String(unsent);
 }
 
 // ---- screens -----------------------------------------------------------------------------
@@ -245,6 +258,10 @@ async function boot(): Promise<void> {
   window.setInterval(() => {
     if (state.session && state.session.state !== "ended") void refresh();
   }, 5000);
+  // What the sync task reports: a local call, cheap enough every second.
+  const syncTick = () => void pollSync().then(updateSync);
+  syncTick();
+  window.setInterval(syncTick, 1000);
 }
 
 void boot();
