@@ -43,6 +43,7 @@ pub struct AppState {
     /// Tokens already looked up (by hash): tokens are never changed once made, so a known
     /// token need not cost a query per request.
     known_tokens: std::sync::Mutex<std::collections::HashMap<String, Role>>,
+    sequencer: crate::log::Sequencer,
 }
 
 impl AppState {
@@ -69,6 +70,7 @@ impl AppState {
             started: std::time::Instant::now(),
             batches: std::sync::atomic::AtomicU64::new(0),
             known_tokens: std::sync::Mutex::new(std::collections::HashMap::new()),
+            sequencer: crate::log::Sequencer::default(),
         })
     }
 }
@@ -408,7 +410,11 @@ async fn post_records(
     if queued {
         state.wake.notify_waiters();
     }
-    let receipts = crate::log::receipts(&*state.store, &state.key, &covered).await?;
+    let head = match covered.is_empty() {
+        true => None,
+        false => Some(state.sequencer.run(&*state.store).await?),
+    };
+    let receipts = crate::log::receipts(&*state.store, &state.key, &covered, head).await?;
     for (plan, receipt) in plans.into_iter().zip(receipts) {
         outcome.sessions.push(SessionOutcome {
             session: receipt.session.clone(),
@@ -472,7 +478,7 @@ async fn get_session(
         seq,
         from,
     };
-    let receipt = crate::log::receipts(&*state.store, &state.key, &[covered])
+    let receipt = crate::log::receipts(&*state.store, &state.key, &[covered], None)
         .await?
         .pop()
         .ok_or_else(|| {

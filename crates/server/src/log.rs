@@ -22,6 +22,37 @@ use tlog_tiles::{
 
 use crate::db::{Store, StoreError, StoreResult};
 
+/// Runs [`Store::sequence`] for a process's requests: one run at a time, and a request
+/// whose records a run already covered does not run again. A run covers every request
+/// registered before it started (each registers after its records committed), so with many
+/// batches in flight the log is written once per run, not once per batch, and at most one
+/// request per process waits on the database's log lock.
+#[derive(Default)]
+pub struct Sequencer {
+    requested: std::sync::atomic::AtomicU64,
+    /// The newest run: the requests it covered and the log head it left.
+    done: tokio::sync::Mutex<(u64, Option<(u64, Hash)>)>,
+}
+
+impl Sequencer {
+    /// Returns once every record committed before the call is in the log, with a log head
+    /// (size, root) that holds them.
+    pub async fn run(&self, store: &dyn Store) -> StoreResult<(u64, Hash)> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mine = self.requested.fetch_add(1, SeqCst) + 1;
+        let mut done = self.done.lock().await;
+        if let (covered, Some(head)) = *done
+            && covered >= mine
+        {
+            return Ok(head);
+        }
+        let covering = self.requested.load(SeqCst);
+        let head = store.sequence().await?;
+        *done = (covering, Some(head));
+        Ok(head)
+    }
+}
+
 /// The largest number of records one receipt proves; a device asks again from where the
 /// last receipt ended.
 pub const MAX_RECEIPT_ENTRIES: u64 = 10_000;
@@ -60,19 +91,23 @@ impl HashReader for MapReader<'_> {
     }
 }
 
-/// Appends `leaves` (record bytes) to a tree of `size` leaves whose [`frontier`] hashes
-/// are `known`.
-pub fn append<'a>(
+/// A record's leaf hash (what the log stores for it).
+pub fn leaf_hash(record_bytes: &[u8]) -> Hash {
+    record_hash(record_bytes)
+}
+
+/// Appends leaves (their [`leaf_hash`]es) to a tree of `size` leaves whose [`frontier`]
+/// hashes are `known`.
+pub fn append(
     size: u64,
     known: Vec<(u64, Hash)>,
-    leaves: impl IntoIterator<Item = &'a [u8]>,
+    leaves: impl IntoIterator<Item = Hash>,
 ) -> StoreResult<Appended> {
     let mut map: HashMap<u64, Hash> = known.into_iter().collect();
     let mut hashes = Vec::new();
     let mut n = size;
     for leaf in leaves {
-        let new = stored_hashes_for_record_hash(n, record_hash(leaf), &MapReader(&map))
-            .map_err(log_err)?;
+        let new = stored_hashes_for_record_hash(n, leaf, &MapReader(&map)).map_err(log_err)?;
         let first = stored_hash_index(0, n);
         for (k, h) in new.into_iter().enumerate() {
             map.insert(first + k as u64, h);
@@ -155,14 +190,19 @@ pub struct Covered {
     pub from: Option<u64>,
 }
 
-/// Receipts for `covered`, all against the log's current checkpoint, each with the
+/// Receipts for `covered`, all against the log's checkpoint at `head` (default: the current
+/// one; a head must hold every record covered), each with the
 /// inclusion proofs of its records (at most [`MAX_RECEIPT_ENTRIES`] a receipt).
 pub async fn receipts(
     store: &dyn Store,
     key: &SigningKey,
     covered: &[Covered],
+    head: Option<(u64, Hash)>,
 ) -> StoreResult<Vec<Receipt>> {
-    let (size, root) = store.log_head().await?;
+    let (size, root) = match head {
+        Some(head) => head,
+        None => store.log_head().await?,
+    };
     let checkpoint = sign_checkpoint(key, size, root);
     let mut out = Vec::with_capacity(covered.len());
     let mut wanted = Vec::new();
@@ -254,7 +294,7 @@ mod tests {
     #[test]
     fn appending_in_steps_gives_the_tree_of_appending_at_once() {
         let leaves: Vec<Vec<u8>> = (0..37u32).map(|i| i.to_be_bytes().to_vec()).collect();
-        let all = append(0, Vec::new(), leaves.iter().map(Vec::as_slice)).unwrap();
+        let all = append(0, Vec::new(), leaves.iter().map(|l| leaf_hash(l))).unwrap();
         let mut stored: HashMap<u64, Hash> = HashMap::new();
         let mut size = 0;
         for chunk in leaves.chunks(5) {
@@ -262,7 +302,7 @@ mod tests {
                 .into_iter()
                 .map(|i| (i, stored[&i]))
                 .collect();
-            let step = append(size, known, chunk.iter().map(Vec::as_slice)).unwrap();
+            let step = append(size, known, chunk.iter().map(|l| leaf_hash(l))).unwrap();
             stored.extend(step.hashes);
             size = step.size;
         }

@@ -166,8 +166,8 @@ pub trait Store: Send + Sync {
 
     /// In one transaction, serialized per session: creates the session if new, plans
     /// `incoming` (already checked against `facts`) against what is held, stores the plan
-    /// and its [`effects`] (submissions, grading jobs, flags), appends the records it takes
-    /// into the chain to the record log, and returns the plan.
+    /// and its [`effects`] (submissions, grading jobs, flags), and returns the plan. The
+    /// records it takes into the chain are in the log after [`Store::sequence`].
     async fn apply(
         &self,
         facts: &SessionFacts,
@@ -178,6 +178,14 @@ pub trait Store: Send + Sync {
 
     /// Highest contiguous seq, its hash, and the seqs held back; `None` if unknown.
     async fn held(&self, session: &str) -> StoreResult<Option<(u64, String, Vec<u64>)>>;
+
+    /// Gives every record stored in a chain its leaf in the record log. A batch's records
+    /// are in the log once this returns after `apply` (SQLite appends in `apply` itself;
+    /// PostgreSQL appends here, under the log head's lock, for every process's records
+    /// stored since the last call — one log transaction for many batches). Also run when
+    /// a store opens, for records a crash left unsequenced.
+    /// Returns the log head after it.
+    async fn sequence(&self) -> StoreResult<(u64, Hash)>;
 
     /// The record log's size and root ([`crate::log`]).
     async fn log_head(&self) -> StoreResult<(u64, Hash)>;

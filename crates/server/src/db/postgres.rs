@@ -121,7 +121,20 @@ CREATE TABLE packs (
 );
 ",
     r"
-ALTER TABLE records ADD COLUMN leaf BIGINT UNIQUE;
+CREATE TABLE log_leaves (
+    leaf BIGINT PRIMARY KEY,
+    session TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    UNIQUE (session, seq)
+);
+CREATE TABLE log_queue (
+    id BIGSERIAL PRIMARY KEY,
+    session TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    hash BYTEA NOT NULL
+);
+INSERT INTO log_queue (session, seq, hash)
+    SELECT session, seq, sha256('\x00'::bytea || bytes) FROM records ORDER BY received_at, session, seq;
 CREATE TABLE log_hashes (
     idx BIGINT PRIMARY KEY,
     hash BYTEA NOT NULL
@@ -247,44 +260,6 @@ async fn log_hashes_in(
         .collect()
 }
 
-/// Appends leaves (record bytes) to the log in `tx`, holding the log head's row lock until
-/// the transaction ends; returns the leaf index of the first.
-async fn append_to_log<'a>(
-    tx: &deadpool_postgres::Transaction<'_>,
-    leaves: impl IntoIterator<Item = &'a [u8]>,
-) -> StoreResult<u64> {
-    let row = tx
-        .query_one("SELECT size FROM log_head WHERE id = 1 FOR UPDATE", &[])
-        .await
-        .map_err(err)?;
-    let size = row.get::<_, i64>(0) as u64;
-    let needed = log::frontier(size);
-    let known = needed
-        .iter()
-        .copied()
-        .zip(log_hashes_in(&**tx, &needed).await?)
-        .collect();
-    let appended = log::append(size, known, leaves)?;
-    let (idx, hashes): (Vec<i64>, Vec<&[u8]>) = appended
-        .hashes
-        .iter()
-        .map(|(i, h)| (*i as i64, &h.0[..]))
-        .unzip();
-    tx.execute(
-        "INSERT INTO log_hashes (idx, hash) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
-        &[&idx, &hashes],
-    )
-    .await
-    .map_err(err)?;
-    tx.execute(
-        "UPDATE log_head SET size = $1, root = $2 WHERE id = 1",
-        &[&(appended.size as i64), &&appended.root.0[..]],
-    )
-    .await
-    .map_err(err)?;
-    Ok(size)
-}
-
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`) and migrates the schema.
     pub async fn connect(url: &str, max_connections: usize) -> StoreResult<PgStore> {
@@ -304,7 +279,7 @@ impl PgStore {
             .map_err(|e| StoreError::fatal(format!("cannot make a connection pool: {e}")))?;
         let store = PgStore { pool };
         store.migrate().await?;
-        store.catch_up_log().await?;
+        store.sequence_pending().await?;
         Ok(store)
     }
 
@@ -340,38 +315,75 @@ impl PgStore {
         tx.commit().await.map_err(err)
     }
 
-    /// Appends records stored before the log existed (a database of an earlier sqlexam).
-    async fn catch_up_log(&self) -> StoreResult<()> {
+    /// Gives every queued record its leaf, in one transaction under the log head's lock
+    /// (see [`Store::sequence`]); returns the head after it. Records are queued (with their
+    /// leaf hash) by the transaction that stores them, so batches commit side by side and
+    /// the log is written once for many of them; nothing in `records` is ever updated.
+    async fn sequence_pending(&self) -> StoreResult<(u64, Hash)> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(err)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await
-            .map_err(err)?;
-        let rows = tx
-            .query(
-                "SELECT session, seq, bytes FROM records WHERE leaf IS NULL
-                 ORDER BY received_at, session, seq",
+        let head = tx
+            .query_one(
+                "SELECT size, root FROM log_head WHERE id = 1 FOR UPDATE",
                 &[],
             )
             .await
             .map_err(err)?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let size = append_to_log(&tx, rows.iter().map(|r| r.get::<_, &[u8]>(2))).await?;
-        for (k, r) in rows.iter().enumerate() {
-            tx.execute(
-                "UPDATE records SET leaf = $3 WHERE session = $1 AND seq = $2",
-                &[
-                    &r.get::<_, &str>(0),
-                    &r.get::<_, i64>(1),
-                    &((size + k as u64) as i64),
-                ],
+        let size = head.get::<_, i64>(0) as u64;
+        // Taken after the lock: every record queued before now, by any process.
+        let mut queued: Vec<(i64, String, i64, Hash)> = Vec::new();
+        for r in tx
+            .query(
+                "DELETE FROM log_queue RETURNING id, session, seq, hash",
+                &[],
             )
             .await
-            .map_err(err)?;
+            .map_err(err)?
+        {
+            queued.push((r.get(0), r.get(1), r.get(2), hash_of(r.get(3))?));
         }
-        tx.commit().await.map_err(err)
+        if queued.is_empty() {
+            return Ok((size, hash_of(head.get(1))?));
+        }
+        queued.sort_unstable_by_key(|q| q.0);
+        let needed = log::frontier(size);
+        let known = needed
+            .iter()
+            .copied()
+            .zip(log_hashes_in(&*tx, &needed).await?)
+            .collect();
+        let appended = log::append(size, known, queued.iter().map(|q| q.3))?;
+        let leaves: Vec<i64> = (0..queued.len() as i64).map(|k| size as i64 + k).collect();
+        let sessions: Vec<&str> = queued.iter().map(|q| q.1.as_str()).collect();
+        let seqs: Vec<i64> = queued.iter().map(|q| q.2).collect();
+        let (idx, hashes): (Vec<i64>, Vec<&[u8]>) = appended
+            .hashes
+            .iter()
+            .map(|(i, h)| (*i as i64, &h.0[..]))
+            .unzip();
+        // One statement for the whole append: a round trip less while the lock is held.
+        tx.execute(
+            "WITH leaves AS (
+                 INSERT INTO log_leaves (leaf, session, seq)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[])
+             ), hashes AS (
+                 INSERT INTO log_hashes (idx, hash) SELECT * FROM UNNEST($4::BIGINT[], $5::BYTEA[])
+             )
+             UPDATE log_head SET size = $6, root = $7 WHERE id = 1",
+            &[
+                &leaves,
+                &sessions,
+                &seqs,
+                &idx,
+                &hashes,
+                &(appended.size as i64),
+                &&appended.root.0[..],
+            ],
+        )
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok((appended.size, appended.root))
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
@@ -627,14 +639,25 @@ impl Store for PgStore {
         .await
         .map_err(err)?;
         if !plan.append.is_empty() {
-            // Last, so the log head's lock (held to the commit) is held the least time.
-            let size = append_to_log(&tx, plan.append.iter().map(|r| r.bytes.as_slice())).await?;
+            // In the log once sequenced (`Store::sequence`), after this commits.
             let (seqs, hashes, bytes, signatures, _) = columns(plan.append.iter());
-            let leaves: Vec<i64> = (0..seqs.len() as i64).map(|k| size as i64 + k).collect();
             tx.execute(
-                "INSERT INTO records (session, seq, hash, bytes, signature, received_at, leaf)
-                 SELECT $1, s, h, b, g, $6, l FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::BYTEA[], $5::BYTEA[], $7::BIGINT[]) AS t (s, h, b, g, l)",
-                &[&facts.session, &seqs, &hashes, &bytes, &signatures, &now, &leaves],
+                "INSERT INTO records (session, seq, hash, bytes, signature, received_at)
+                 SELECT $1, s, h, b, g, $6 FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::BYTEA[], $5::BYTEA[]) AS t (s, h, b, g)",
+                &[&facts.session, &seqs, &hashes, &bytes, &signatures, &now],
+            )
+            .await
+            .map_err(err)?;
+            let leaf_hashes: Vec<[u8; 32]> = plan
+                .append
+                .iter()
+                .map(|r| log::leaf_hash(&r.bytes).0)
+                .collect();
+            let leaf_hashes: Vec<&[u8]> = leaf_hashes.iter().map(|h| &h[..]).collect();
+            tx.execute(
+                "INSERT INTO log_queue (session, seq, hash)
+                 SELECT $1, s, h FROM UNNEST($2::BIGINT[], $3::BYTEA[]) AS t (s, h)",
+                &[&facts.session, &seqs, &leaf_hashes],
             )
             .await
             .map_err(err)?;
@@ -668,6 +691,10 @@ impl Store for PgStore {
         Ok(Some((row.get::<_, i64>(0) as u64, row.get(1), pending)))
     }
 
+    async fn sequence(&self) -> StoreResult<(u64, Hash)> {
+        self.sequence_pending().await
+    }
+
     async fn log_head(&self) -> StoreResult<(u64, Hash)> {
         let row = self
             .client()
@@ -688,8 +715,8 @@ impl Store for PgStore {
             .client()
             .await?
             .query(
-                "SELECT seq, leaf FROM records WHERE session = $1 AND seq BETWEEN $2 AND $3
-                 AND leaf IS NOT NULL ORDER BY seq",
+                "SELECT seq, leaf FROM log_leaves WHERE session = $1 AND seq BETWEEN $2 AND $3
+                 ORDER BY seq",
                 &[&session, &(from as i64), &(to as i64)],
             )
             .await
