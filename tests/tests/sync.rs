@@ -518,3 +518,129 @@ async fn receipts_verify_with_the_documented_python_script_not_our_code() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The command line end to end: a proctor fetches the exam's pack from the server (only a
+/// pack that verifies is written), a machine's records go up with `session sync`, and
+/// `receipt verify` checks the proofs offline — and names a proof that was tampered with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_fetches_the_pack_syncs_and_verifies_the_receipts() {
+    use std::ffi::OsStr as os;
+    use std::process::Command;
+    let org = organizer(2);
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let cli = |args: &[&os]| {
+        let out = Command::new(sqlexam_tests::sqlexam_bin())
+            .args(args)
+            .env("SQLEXAM_HOME", home.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    // The organizer's key is trusted here (by the server, and by the proctor's CLI).
+    let key_file = home.path().join("organizer.pub.pem");
+    std::fs::write(&key_file, org.key.public().to_pem()).unwrap();
+    let (code, text) = cli(&[os::new("trust"), os::new("add"), key_file.as_os_str()]);
+    assert_eq!(code, Some(0), "{text}");
+    let storage = [os::new("--data"), data.path().as_os_str()];
+    let venue = create_token(home.path(), "venue", &storage);
+    let organizer_token = create_token(home.path(), "organizer", &storage);
+    let server = ServeProcess::start(home.path(), &storage);
+    let url = server.url.clone();
+
+    // Before the organizer uploads it there is nothing to fetch: said, and nothing written.
+    let pack = home.path().join("exam.sqlexam");
+    let fetch = |token: &str| {
+        cli(&[
+            os::new("pack"),
+            os::new("fetch"),
+            os::new("--server"),
+            os::new(&url),
+            os::new("--exam"),
+            os::new(&org.pack_id),
+            os::new("--token"),
+            os::new(token),
+            os::new("--out"),
+            pack.as_os_str(),
+        ])
+    };
+    let (code, text) = fetch(&venue);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("holds no pack"), "{text}");
+    assert!(!pack.exists());
+    let api = Api::new(&url);
+    let uploaded = api.upload(&organizer_token, &org).await;
+    assert_eq!(uploaded.status, 200, "{}", uploaded.text);
+    let (code, text) = fetch("sqx_wrong");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(!pack.exists(), "a refused fetch writes nothing");
+    let (code, text) = fetch(&venue);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("verified"), "{text}");
+    assert_eq!(std::fs::read(&pack).unwrap(), org.pack);
+
+    // A session on the fetched pack, synced from the command line.
+    let dir = home.path().join("machine");
+    let d = [os::new("session"), os::new("--dir"), dir.as_os_str()];
+    let (code, id) = cli(&[
+        d[0],
+        d[1],
+        d[2],
+        os::new("start"),
+        os::new("--pack"),
+        pack.as_os_str(),
+        os::new("--start-code"),
+        os::new(sqlexam_tests::START_CODE),
+        os::new("--candidate"),
+        os::new("c-cli"),
+    ]);
+    assert_eq!(code, Some(0), "{id}");
+    let sync = |token: &str| {
+        cli(&[
+            d[0],
+            d[1],
+            d[2],
+            os::new("sync"),
+            os::new("--server"),
+            os::new(&url),
+            os::new("--token"),
+            os::new(token),
+            os::new("--timeout"),
+            os::new("30"),
+        ])
+    };
+    let (code, text) = sync(&venue);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("all synced"), "{text}");
+
+    // Offline, with the server's key as the organizer published it.
+    let key = home.path().join("server.pem");
+    let served = api.get(&venue, "/v1/server-key").await;
+    std::fs::write(&key, served.json["pem"].as_str().unwrap()).unwrap();
+    let verify = || {
+        cli(&[
+            os::new("receipt"),
+            os::new("verify"),
+            dir.as_os_str(),
+            os::new("--server-key"),
+            key.as_os_str(),
+        ])
+    };
+    let (code, text) = verify();
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("receipts verify"), "{text}");
+    // A proof edited in the store is named.
+    let store = rusqlite::Connection::open(sqlexam_core::session::store_path(&dir)).unwrap();
+    store
+        .execute("UPDATE receipts SET leaf = leaf + 1 WHERE seq = 1", [])
+        .unwrap();
+    drop(store);
+    let (code, text) = verify();
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("PROBLEM") && text.contains("record 1"),
+        "{text}"
+    );
+}
