@@ -20,6 +20,7 @@ fn main() {
         "confirm_close",
         "sync_status",
         "set_sync_server",
+        "fetch_pack",
     ];
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")

@@ -37,6 +37,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::confirm_close,
             sync::sync_status,
             sync::set_sync_server,
+            sync::fetch_pack,
         ])
         .setup(|app| {
             let state = app.state::<Arc<AppState>>().inner().clone();

@@ -5,12 +5,13 @@
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+use sqlexam_core::pack::PackInfo;
 use sqlexam_core::session::Engine;
-use sqlexam_sync::{Device, Server, SyncState, SyncStatus};
+use sqlexam_sync::{Client, Device, Server, SyncState, SyncStatus};
 use tauri::State;
 use tokio::sync::watch;
 
-use crate::state::{AppError, AppState, Settings};
+use crate::state::{AppError, AppState, PendingPack, Settings};
 
 /// The sync task's ends of the channels: the server setting in, its status out.
 type TaskEnds = (watch::Receiver<Option<Server>>, watch::Sender<SyncStatus>);
@@ -134,4 +135,57 @@ pub fn set_sync_server(
     state.save_settings()?;
     state.sync.servers.send_replace(server);
     Ok(view(&state))
+}
+
+/// A pack downloaded ahead of the exam: verified, kept for check-in, and saved.
+#[derive(Serialize)]
+pub struct Downloaded {
+    info: PackInfo,
+    /// Where the pack was saved, to be opened from there when the network is gone.
+    path: String,
+}
+
+/// Downloads exam `exam`'s pack from the server set for sync and verifies it exactly as a
+/// pack file is verified; a pack that verifies is kept for check-in and saved under the data
+/// folder (`downloads/`), so the exam does not need the network.
+#[tauri::command]
+pub async fn fetch_pack(
+    state: State<'_, Arc<AppState>>,
+    exam: String,
+) -> Result<Downloaded, AppError> {
+    let exam = exam.trim().to_owned();
+    if exam.is_empty() {
+        return Err(AppError::new("exam_missing", "enter the exam's id"));
+    }
+    let settings = state
+        .settings
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let server = configured(&settings).ok_or_else(|| {
+        AppError::new(
+            "no_server",
+            "no server is set: set it in the sync settings first",
+        )
+    })?;
+    let bytes = Client::new(server)?.pack(&exam).await?;
+    let state = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let info = state.engine()?.inspect_pack(&bytes)?;
+        let dir = state.dir.join("downloads");
+        let path = dir.join(format!("{}-{}.sqlexam", info.id, info.version));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| sqlexam_core::fsutil::write_atomic(&path, &bytes, false))
+            .map_err(|e| AppError::new("io", format!("{}: {e}", path.display())))?;
+        *state.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(PendingPack {
+            bytes,
+            info: info.clone(),
+        });
+        Ok(Downloaded {
+            info,
+            path: path.display().to_string(),
+        })
+    })
+    .await
+    .map_err(|e| AppError::new("internal", e.to_string()))?
 }

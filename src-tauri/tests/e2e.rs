@@ -550,6 +550,157 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     assert!(text.contains("\"reason\":\"time_up\""));
 }
 
+/// A server for the app to sync with, in this process: its storage and tokens are made
+/// first; it listens on its port only once `listen` is called (a venue's server that is not
+/// up yet).
+struct Prepared {
+    url: String,
+    venue: String,
+    organizer: String,
+    port: u16,
+    data: PathBuf,
+    trust: sqlexam_core::pack::Trust,
+    store: std::sync::Arc<dyn sqlexam_server::db::Store>,
+}
+
+struct LocalServer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+impl Prepared {
+    async fn new(data: &Path, trust: sqlexam_core::pack::Trust) -> Prepared {
+        let store = sqlexam_server::open_sqlite(data).unwrap();
+        let mut tokens = Vec::new();
+        for role in [
+            sqlexam_server::db::Role::Venue,
+            sqlexam_server::db::Role::Organizer,
+        ] {
+            let (token, hash) = sqlexam_server::new_token().unwrap();
+            store
+                .add_token(&hash, role, "e2e", "2026-01-01T00:00:00Z")
+                .await
+                .unwrap();
+            tokens.push(token);
+        }
+        let port = free_port();
+        Prepared {
+            url: format!("http://127.0.0.1:{port}"),
+            venue: tokens[0].clone(),
+            organizer: tokens[1].clone(),
+            port,
+            data: data.to_owned(),
+            trust,
+            store,
+        }
+    }
+
+    async fn listen(&self) -> LocalServer {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let settings = sqlexam_server::Settings {
+            data_dir: self.data.clone(),
+            trust: self.trust.clone(),
+            grader: sqlexam_server::GraderCommand {
+                program: "unused".into(),
+                args: Vec::new(),
+            },
+            workers: 0,
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(sqlexam_server::launch(
+            settings,
+            self.store.clone(),
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        LocalServer { stop, task }
+    }
+}
+
+impl LocalServer {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Sets the sync server in the app's dialog.
+async fn set_server(app: &App, url: &str, token: &str) {
+    app.click("[data-testid=sync-status]").await;
+    app.fill("[data-testid=sync-address]", url).await;
+    app.fill("[data-testid=sync-token]", token).await;
+    app.click("[data-testid=sync-save]").await;
+    app.wait_for("[data-testid=sync-saved]").await;
+    app.click("[data-testid=sync-close]").await;
+}
+
+/// Before the exam, with the network up: the exam's pack is downloaded from the server,
+/// verified like a file and saved; a missing server and a wrong exam id are named; the
+/// check-in works from the download.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pack_is_downloaded_from_the_server_ahead_of_the_exam() {
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let pack = demo_pack(tmp.path());
+    let demo = sqlexam_core::crypto::PublicKey::from_pem(
+        &std::fs::read_to_string(repo().join("keys/demo/demo-organizer.pub.pem")).unwrap(),
+    )
+    .unwrap();
+    let trust = sqlexam_core::pack::Trust {
+        anchors: vec![sqlexam_core::pack::Anchor::new(&demo, "demo")],
+        revoked: Vec::new(),
+    };
+    let prepared = Prepared::new(&tmp.path().join("server"), trust).await;
+    let server = prepared.listen().await;
+    sqlexam_sync::tls_provider();
+    let uploaded = reqwest::Client::new()
+        .put(format!("{}/v1/exams/sql-basics/pack", prepared.url))
+        .bearer_auth(&prepared.organizer)
+        .header("x-sqlexam-start-code", START_CODE)
+        .body(std::fs::read(&pack).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        uploaded.status().is_success(),
+        "{:?}",
+        uploaded.text().await
+    );
+
+    let app = App::launch(&home, &pack, 1).await;
+    // Without a server set, the app says so.
+    app.fill("[data-testid=exam-id]", "sql-basics").await;
+    app.click("[data-testid=download-pack]").await;
+    app.wait_for("[data-testid=pack-error][data-code=no_server]")
+        .await;
+    set_server(&app, &prepared.url, &prepared.venue).await;
+    app.fill("[data-testid=exam-id]", "no-such-exam").await;
+    app.click("[data-testid=download-pack]").await;
+    app.wait_for("[data-testid=pack-error][data-code=refused]")
+        .await;
+    app.fill("[data-testid=exam-id]", "sql-basics").await;
+    app.click("[data-testid=download-pack]").await;
+    app.wait_for("[data-testid=pack-verified]").await;
+    let saved = app.text("[data-testid=pack-saved]").await;
+    assert!(saved.contains("sql-basics-1.0.0.sqlexam"), "{saved}");
+    app.both_languages("11-pack-downloaded").await;
+    assert_eq!(
+        std::fs::read(home.join("downloads/sql-basics-1.0.0.sqlexam")).unwrap(),
+        std::fs::read(&pack).unwrap()
+    );
+    app.fill("[data-testid=candidate-id]", "C-0900").await;
+    app.fill("[data-testid=start-code]", START_CODE).await;
+    app.click("[data-testid=check-in]").await;
+    app.wait_text("[data-testid=statement]", "employees").await;
+    app.quit().await;
+    server.stop().await;
+}
+
 /// A venue offline during the exam: the indicator counts the records waiting; once the
 /// server is reachable it reaches "All synced", and the organizer's results show the
 /// candidate's answer. Nothing of the exam waits for the network.
@@ -560,23 +711,12 @@ async fn an_offline_exam_syncs_by_itself_once_the_server_is_up() {
     let home = tmp.path().join("home");
     let pack = demo_pack(tmp.path());
     // The server's storage and tokens exist; it does not listen yet.
-    let data = tmp.path().join("server");
-    let store = sqlexam_server::open_sqlite(&data).unwrap();
-    let mut tokens = Vec::new();
-    for role in [
-        sqlexam_server::db::Role::Venue,
-        sqlexam_server::db::Role::Organizer,
-    ] {
-        let (token, hash) = sqlexam_server::new_token().unwrap();
-        store
-            .add_token(&hash, role, "e2e", "2026-01-01T00:00:00Z")
-            .await
-            .unwrap();
-        tokens.push(token);
-    }
-    let (venue, organizer) = (tokens[0].clone(), tokens[1].clone());
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
+    let prepared = Prepared::new(&tmp.path().join("server"), Default::default()).await;
+    let (url, venue, organizer) = (
+        prepared.url.clone(),
+        prepared.venue.clone(),
+        prepared.organizer.clone(),
+    );
 
     let app = App::launch(&home, &pack, 1).await;
     app.wait_for("[data-testid=sync-status][data-state=off]")
@@ -620,22 +760,7 @@ async fn an_offline_exam_syncs_by_itself_once_the_server_is_up() {
     app.both_languages("9-sync-offline").await;
 
     // The network comes back: the server is up.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let settings = sqlexam_server::Settings {
-        data_dir: data.clone(),
-        trust: Default::default(),
-        grader: sqlexam_server::GraderCommand {
-            program: "unused".into(),
-            args: Vec::new(),
-        },
-        workers: 0,
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(sqlexam_server::launch(settings, store, listener, async {
-        let _ = stopped.await;
-    }));
+    let server = prepared.listen().await;
     app.wait_for("[data-testid=sync-status][data-state=synced]")
         .await;
     let synced = app.eval(long).await;
@@ -669,8 +794,7 @@ async fn an_offline_exam_syncs_by_itself_once_the_server_is_up() {
         "{text}"
     );
     app.quit().await;
-    let _ = stop.send(());
-    let _ = server.await;
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

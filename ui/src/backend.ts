@@ -151,6 +151,8 @@ export const backend = {
   proctorRecords: (passphrase: string) => invoke<RecordsReport>("proctor_records", { passphrase }),
   confirmClose: () => invoke<void>("confirm_close"),
   syncStatus: () => invoke<SyncView>("sync_status"),
+  /** Downloads and verifies an exam's pack from the sync server; saved for offline use. */
+  fetchPack: (exam: string) => invoke<{ info: PackInfo; path: string }>("fetch_pack", { exam }),
   /** An empty address turns sync off; an empty token keeps the one set. */
   setSyncServer: (address: string, token: string) =>
     invoke<SyncView>("set_sync_server", { address, token }),

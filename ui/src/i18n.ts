@@ -47,6 +47,13 @@ const S = {
     "デモ用パックは公開されているデモ鍵で署名されています。練習専用です。",
   ],
   path_missing: ["Enter the path of a pack file.", "パックファイルのパスを入力してください。"],
+  download_heading: ["Or download it from the server", "またはサーバーからダウンロード"],
+  download_intro: [
+    "With the venue's server set (sync settings, top right), download the exam's pack ahead of the exam. It is verified exactly like a pack file and kept on this computer, so the exam itself needs no network.",
+    "会場のサーバーを設定してあれば（右上の送信の設定）、試験の前にパックをダウンロードできます。パックファイルと同じように検証し、このコンピューターに保存するので、試験中はネットワークを必要としません。",
+  ],
+  exam_id: ["Exam id", "試験 ID"],
+  download: ["Download", "ダウンロード"],
   opening: ["Verifying the pack…", "パックを検証しています…"],
   verified: ["Verified", "検証済み"],
   pack_id: ["Pack", "パック"],
@@ -270,6 +277,7 @@ export const f = {
       case "syncing":
         return ja() ? `送信中 — 残り ${recs(n)}` : `Syncing — ${recs(n)} to send`;
       case "synced":
+        if (!at) return ja() ? "送信済み（まだ送信する記録はありません）" : "All synced (nothing to send yet)";
         return ja() ? `${at} にすべて送信済み` : `All synced at ${at}`;
       default:
         return ja() ? `送信が拒否されました — 送信待ち ${recs(n)}。試験監督者に知らせてください` : `Sync refused — ${recs(n)} waiting; tell a proctor`;
@@ -280,7 +288,7 @@ export const f = {
       case "off": return ja() ? `未送信 ${nf(n)}` : `Kept here · ${nf(n)}`;
       case "offline": return ja() ? `オフライン · ${nf(n)}` : `Offline · ${nf(n)}`;
       case "syncing": return ja() ? `送信中 · ${nf(n)}` : `Syncing · ${nf(n)}`;
-      case "synced": return ja() ? `送信済み ${at}` : `Synced ${at}`;
+      case "synced": return ja() ? `送信済み ${at}`.trim() : `Synced ${at}`.trim();
       default: return ja() ? `送信拒否 · ${nf(n)}` : `Refused · ${nf(n)}`;
     }
   },
@@ -290,6 +298,7 @@ export const f = {
       ? "受付・提出・試験監督者の操作の記録は、まずこのコンピューターに署名付きで保存されます。試験はネットワークを待ちません。クリックすると送信の設定を開きます。"
       : "The records of check-in, submissions and proctor actions are signed and kept on this computer first; the exam never waits for the network. Click for the sync settings.",
   version: (v: string) => (ja() ? `バージョン ${v}` : `version ${v}`),
+  savedTo: (path: string) => (ja() ? `${path} に保存しました。ネットワークがなくても、ここから開けます。` : `Saved to ${path}: it opens from there without the network.`),
   trustAnchor: (name: string, key: string) =>
     ja() ? `信頼済みの鍵「${name}」（${key}）` : `trusted key “${name}” (${key})`,
   trustEndorsed: (name: string, key: string, byName: string, until: string) =>
@@ -482,6 +491,19 @@ export function refusalText(r: Refusal): string {
 }
 
 const ERRORS: Record<string, Pair> = {
+  // Downloading a pack, and sync
+  exam_missing: ["Enter the exam's id.", "試験 ID を入力してください。"],
+  no_server: [
+    "No server is set. Set the venue's server in the sync settings (top right) first.",
+    "サーバーが設定されていません。先に送信の設定（右上）で会場のサーバーを設定してください。",
+  ],
+  offline: [
+    "The server cannot be reached. Check the network and the server's address, or open the pack from a file.",
+    "サーバーに接続できません。ネットワークとサーバーのアドレスを確認するか、パックをファイルから開いてください。",
+  ],
+  refused: ["The server refused (see the details).", "サーバーが拒否しました（詳細を参照）。"],
+  server_error: ["The server failed. Try again in a moment.", "サーバーでエラーが発生しました。しばらくしてからもう一度お試しください。"],
+  rate_limited: ["The server is busy. Try again in a moment.", "サーバーが混み合っています。しばらくしてからもう一度お試しください。"],
   // Sync settings
   bad_server: [
     "That is not a server address. It starts with https:// (or http:// on the venue's own network), for example https://exam.example.org.",
@@ -618,7 +640,7 @@ const ERRORS: Record<string, Pair> = {
  * Errors whose English `message` adds facts the sentence lacks (a path, a damaged table):
  * shown as technical detail for the proctor. For the rest the sentence says it all.
  */
-const DETAIL_CODES = new Set(["bad_server", "io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
+const DETAIL_CODES = new Set(["bad_server", "offline", "refused", "server_error", "io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
 export const errorDetailShown = (e: AppError): boolean => !!e.message && (DETAIL_CODES.has(e.code) || !ERRORS[e.code]);
 
 /** The translated sentence for a backend error, by its code. */

@@ -16,6 +16,7 @@ export function renderPackScreen(root: HTMLElement, ctx: PackScreenCtx): void {
 
   const openWith = async (load: () => Promise<PackInfo>) => {
     pathMissing = false;
+    state.downloadedTo = null;
     state.packBusy = true;
     state.packError = null;
     rerender();
@@ -63,6 +64,17 @@ export function renderPackScreen(root: HTMLElement, ctx: PackScreenCtx): void {
       return;
     }
     await openWith(() => backend.openPack(path));
+  };
+
+  const download = async () => {
+    let saved: string | null = null;
+    await openWith(async () => {
+      const got = await backend.fetchPack(state.examId);
+      saved = got.path;
+      return got.info;
+    });
+    state.downloadedTo = saved;
+    if (saved) rerender();
   };
 
   const checkIn = async () => {
@@ -125,7 +137,20 @@ export function renderPackScreen(root: HTMLElement, ctx: PackScreenCtx): void {
       h("button", { type: "submit", tid: "open-path", disabled: busy }, t("open_path")),
     ),
     pathMissing ? h("p", { id: "pack-path-hint", class: "error", role: "alert" }, t("path_missing")) : null,
+    h("h2", { class: "subheading" }, t("download_heading")),
+    h("p", { class: "muted small" }, t("download_intro")),
+    h(
+      "form",
+      { class: "row path-form", onsubmit: (e: Event) => { e.preventDefault(); void download(); } },
+      h("label", { for: "exam-id" }, t("exam_id")),
+      h("input", {
+        tid: "exam-id", type: "text", spellcheck: "false", autocomplete: "off", value: state.examId,
+        oninput: (e: Event) => { state.examId = (e.target as HTMLInputElement).value; },
+      }),
+      h("button", { type: "submit", tid: "download-pack", disabled: busy }, t("download")),
+    ),
     busy ? h("p", { class: "status", role: "status" }, t("opening")) : null,
+    state.downloadedTo ? h("p", { tid: "pack-saved", class: "muted small" }, f.savedTo(state.downloadedTo)) : null,
     errorBox(state.packError, "pack-error"),
   );
   replace(root, h("main", { class: "screen pack-screen", id: "main" }, openSection, state.pack ? packCard(state.pack) : null,

@@ -8,6 +8,9 @@ export const state = {
   packError: null as AppError | null,
   packBusy: false,
   packPath: "",
+  /** The exam id typed to download its pack, and where the last download was saved. */
+  examId: "",
+  downloadedTo: null as string | null,
   checkin: {
     id: "",
     name: "",
