@@ -172,6 +172,15 @@ pub async fn fetch_pack(
     let state = state.inner().clone();
     tauri::async_runtime::spawn_blocking(move || {
         let info = state.engine()?.inspect_pack(&bytes)?;
+        if info.id != exam {
+            return Err(AppError::new(
+                "wrong_exam",
+                format!(
+                    "the server sent the pack of exam {:?}, not {exam:?}",
+                    info.id
+                ),
+            ));
+        }
         let dir = state.dir.join("downloads");
         let path = dir.join(format!("{}-{}.sqlexam", info.id, info.version));
         std::fs::create_dir_all(&dir)

@@ -681,7 +681,7 @@ async fn the_pack_is_downloaded_from_the_server_ahead_of_the_exam() {
     set_server(&app, &prepared.url, &prepared.venue).await;
     app.fill("[data-testid=exam-id]", "no-such-exam").await;
     app.click("[data-testid=download-pack]").await;
-    app.wait_for("[data-testid=pack-error][data-code=refused]")
+    app.wait_for("[data-testid=pack-error][data-code=not_found]")
         .await;
     app.fill("[data-testid=exam-id]", "sql-basics").await;
     app.click("[data-testid=download-pack]").await;

@@ -346,6 +346,47 @@ async fn a_server_that_rewrites_or_drops_history_is_caught() {
     assert_all_proven(std::slice::from_ref(&m), &honest.key);
 }
 
+/// A session the server refuses (here another device took its id first) is set aside for
+/// the pass: the machine's other sessions still go, and the refusal names the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_session_does_not_hold_up_the_others() {
+    let org = organizer(2);
+    let m = tokio::task::block_in_place(|| {
+        let m = machine(&org, 4, 3);
+        m.engine.finish(&m.session).unwrap();
+        m
+    });
+    let second = m
+        .engine
+        .start_session(&org.pack, Some(sqlexam_tests::START_CODE), "c-second", "")
+        .unwrap();
+    let server = TestServer::start(&org.trust, 0).await;
+    // Someone else's device started a session with that id on the server first.
+    let mut squatter = Device::new(&org, &second, "c-second");
+    squatter.start();
+    Api::new(&server.url)
+        .post_batch(&server.venue, ndjson(&squatter.records))
+        .await;
+    // One record a batch: the refused session's record comes first in the outbox order
+    // only after the first session's, and must not stop them either way.
+    let c = client(&server.url, &server.venue, 1);
+    let refused = sync_pass(&m.engine, &c, true, &|_| {}).await.unwrap_err();
+    assert!(
+        matches!(&refused, SyncError::Refused(why) if why.contains(&second)),
+        "{refused:?}"
+    );
+    let records = m.engine.records().unwrap();
+    let of_first = records
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.bytes).contains(&m.session))
+        .count();
+    assert_eq!(
+        m.engine.sync_counts().unwrap().unsent,
+        records.len() - of_first,
+        "every record of the first session is proven held"
+    );
+}
+
 /// Records the server already holds (its answer was lost, the machine crashed) are not
 /// sent again: the machine asks what the server holds and keeps the proofs it is given.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -502,6 +502,19 @@ const ERRORS: Record<string, Pair> = {
     "サーバーに接続できません。ネットワークとサーバーのアドレスを確認するか、パックをファイルから開いてください。",
   ],
   refused: ["The server refused (see the details).", "サーバーが拒否しました（詳細を参照）。"],
+  not_found: [
+    "The server has no pack for that exam id. Check the id with the organizer.",
+    "その試験 ID のパックはサーバーにありません。ID を主催者に確認してください。",
+  ],
+  wrong_exam: [
+    "The server sent the pack of another exam. It was not kept; tell the organizer.",
+    "サーバーから別の試験のパックが送られてきました。保存していません。主催者に知らせてください。",
+  ],
+  untrusted_server: [
+    "The server's proof does not hold: it may have lost or changed records. Tell the organizer.",
+    "サーバーの証明が成り立ちません。記録を失ったか変更した可能性があります。主催者に知らせてください。",
+  ],
+  config: ["The network settings could not be used (see the details).", "ネットワークの設定を使用できませんでした（詳細を参照）。"],
   server_error: ["The server failed. Try again in a moment.", "サーバーでエラーが発生しました。しばらくしてからもう一度お試しください。"],
   rate_limited: ["The server is busy. Try again in a moment.", "サーバーが混み合っています。しばらくしてからもう一度お試しください。"],
   // Sync settings
@@ -640,7 +653,7 @@ const ERRORS: Record<string, Pair> = {
  * Errors whose English `message` adds facts the sentence lacks (a path, a damaged table):
  * shown as technical detail for the proctor. For the rest the sentence says it all.
  */
-const DETAIL_CODES = new Set(["bad_server", "offline", "refused", "server_error", "io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
+const DETAIL_CODES = new Set(["bad_server", "offline", "refused", "not_found", "wrong_exam", "untrusted_server", "config", "server_error", "io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
 export const errorDetailShown = (e: AppError): boolean => !!e.message && (DETAIL_CODES.has(e.code) || !ERRORS[e.code]);
 
 /** The translated sentence for a backend error, by its code. */

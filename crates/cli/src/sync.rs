@@ -87,7 +87,7 @@ pub fn session_sync(
         );
     } else {
         say!(
-            "all synced: {before} records sent, each proven held by {} (receipts kept in the store).",
+            "all synced: {before} records now proven held by {} (receipts kept in the store).",
             client.server().url
         );
     }
@@ -121,6 +121,14 @@ pub fn pack_fetch(
     sqlexam_core::fsutil::write_atomic(&partial, &bytes, false)
         .with_context(|| format!("{}: cannot write", partial.display()))?;
     match crate::pack::verify_file(home, &partial, None) {
+        Ok(verified) if verified.manifest.id != exam => {
+            let _ = std::fs::remove_file(&partial);
+            say!(
+                "REFUSED: the server sent the pack of exam {:?}, not {exam:?}",
+                verified.manifest.id
+            );
+            Ok(ExitCode::from(1))
+        }
         Ok(verified) => {
             std::fs::rename(&partial, &out)
                 .with_context(|| format!("{}: cannot write", out.display()))?;

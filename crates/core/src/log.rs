@@ -190,7 +190,8 @@ pub fn check_inclusion(
         session: session.to_owned(),
         seq,
     };
-    if leaf >= checkpoint.size {
+    // A tree of at most 2^64 leaves has audit paths of at most 64 hashes.
+    if leaf >= checkpoint.size || proof.len() > 64 {
         return Err(refused());
     }
     check_record(
@@ -230,6 +231,10 @@ pub fn check_consistency(
     if small.size == 0 {
         // Every tree extends the empty one.
         return Ok(());
+    }
+    // At most two paths of 64 hashes.
+    if proof.len() > 128 {
+        return Err(refused());
     }
     check_tree(
         &proof.to_vec(),
@@ -335,5 +340,10 @@ mod tests {
         }
         assert!(check_consistency(&old, &same.checkpoint(&key), &[]).is_err());
         assert!(check_inclusion(&old, 7, &[7], &[], "s", 8).is_err());
+        // Paths longer than any tree's are refused before any work.
+        let long = vec![Hash([0; 32]); 65];
+        assert!(check_inclusion(&new, 0, &[0], &long, "s", 1).is_err());
+        let long = vec![Hash([0; 32]); 129];
+        assert!(check_consistency(&old, &new, &long).is_err());
     }
 }

@@ -1,8 +1,9 @@
 //! The server's side of the append-only record log (`sqlexam_core::log` is the checking
 //! side). Both backends store the tree the way Go's `sumdb/tlog` does: every hash the tree
-//! ever completes, at its stored-hash index (`log_hashes`), and the head (size, root). A
-//! batch appends its records in the transaction that stores them, under the log head's
-//! lock, so the log order is the commit order and a leaf is never rewritten.
+//! ever completes, at its stored-hash index (`log_hashes`), and the head (size, root),
+//! locked by each append, so a leaf is never rewritten. SQLite appends a batch's records in
+//! the transaction that stores them; PostgreSQL queues them there and a [`Sequencer`] run
+//! appends everything queued, in queue order, before the batch is answered.
 //!
 //! The tree maths is `tlog_tiles`; this module only feeds it hashes. Proofs are computed in
 //! two passes: the first learns which stored hashes a proof needs (the indexes depend only
@@ -13,10 +14,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use sqlexam_core::crypto::SigningKey;
+pub use sqlexam_core::log::leaf_hash;
 use sqlexam_core::log::{Hash, encode_proof, sign_checkpoint};
 use sqlexam_core::protocol::{Consistency, Inclusion, Receipt};
 use tlog_tiles::{
-    EMPTY_HASH, HashReader, prove_record, prove_tree, record_hash, stored_hash_index,
+    EMPTY_HASH, HashReader, prove_record, prove_tree, stored_hash_index,
     stored_hashes_for_record_hash, sub_tree_index, tree_hash,
 };
 
@@ -89,11 +91,6 @@ impl HashReader for MapReader<'_> {
             })
             .collect()
     }
-}
-
-/// A record's leaf hash (what the log stores for it).
-pub fn leaf_hash(record_bytes: &[u8]) -> Hash {
-    record_hash(record_bytes)
 }
 
 /// Appends leaves (their [`leaf_hash`]es) to a tree of `size` leaves whose [`frontier`]

@@ -106,19 +106,24 @@ impl Client {
         if status.is_success() {
             return Ok(response);
         }
+        // Seconds only (what sqlexam's server sends), and never more than MAX_RETRY_AFTER.
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = response.bytes().await.unwrap_or_default();
+            .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
+        let body = read_capped(response, MAX_ERROR_BYTES)
+            .await
+            .unwrap_or_default();
         let error: Option<ApiError> = serde_json::from_slice(&body).ok();
         let message = error.map_or_else(
             || format!("{} answered {status}", self.server.url),
             |e| format!("{} ({})", e.message, e.code),
         );
-        Err(if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        Err(if status == reqwest::StatusCode::NOT_FOUND {
+            SyncError::NotFound(message)
+        } else if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             SyncError::RateLimited {
                 retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
             }
@@ -137,7 +142,7 @@ impl Client {
     }
 
     async fn json<T: DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, SyncError> {
-        let bytes = response.bytes().await.map_err(|e| self.offline(e))?;
+        let bytes = self.body(response, MAX_ANSWER_BYTES).await?;
         serde_json::from_slice(&bytes).map_err(|e| {
             SyncError::Refused(format!(
                 "{} answered something that is not sqlexam's API: {e}",
@@ -210,12 +215,45 @@ impl Client {
                 &format!("/v1/exams/{}/pack", encode(exam)),
             ))
             .await?;
-        response
-            .bytes()
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| self.offline(e))
+        self.body(response, MAX_PACK_BYTES).await
     }
+
+    /// The body, refused past `limit` bytes: a server cannot make the exam app run out of
+    /// memory.
+    async fn body(&self, response: reqwest::Response, limit: usize) -> Result<Vec<u8>, SyncError> {
+        match read_capped(response, limit).await {
+            Ok(bytes) => Ok(bytes),
+            Err(Some(e)) => Err(self.offline(e)),
+            Err(None) => Err(SyncError::Refused(format!(
+                "{} answered more than {} MiB",
+                self.server.url,
+                limit >> 20
+            ))),
+        }
+    }
+}
+
+/// The longest wait a server may ask for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+/// The largest answer to a batch or a session query (10,000 proofs fit in a few MiB).
+const MAX_ANSWER_BYTES: usize = 64 << 20;
+const MAX_ERROR_BYTES: usize = 64 << 10;
+/// A pack's own limit (1 GiB of entries) and its manifest.
+const MAX_PACK_BYTES: usize = (1 << 30) + (4 << 20);
+
+/// Reads a body chunk by chunk, stopping past `limit` (`Err(None)`).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, Option<reqwest::Error>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Some)? {
+        if out.len() + chunk.len() > limit {
+            return Err(None);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
 }
 
 /// A path segment, percent-encoded (session and exam ids are ours, but never trust that).

@@ -16,7 +16,7 @@ mod pass;
 mod run;
 
 pub use client::{BATCH_RECORDS, Client, Server, tls_provider};
-pub use pass::{PassReport, accept_receipt, sync_pass};
+pub use pass::{Accepted, PassReport, accept_receipt, sync_pass};
 pub use run::{Backoff, Device, SyncState, SyncStatus, run, settle};
 
 use std::time::Duration;
@@ -39,6 +39,9 @@ pub enum SyncError {
     /// The server refused the request (bad token, bad address): a person must act.
     #[error("{0}")]
     Refused(String),
+    /// The server holds no such thing (an exam's pack it was never given).
+    #[error("{0}")]
+    NotFound(String),
     /// The server's receipts do not hold up: nothing it says is taken. A person must act.
     #[error("the server's proof does not hold: {0}")]
     Untrusted(String),
@@ -57,6 +60,7 @@ impl sqlexam_core::ErrorCode for SyncError {
             SyncError::RateLimited { .. } => "rate_limited",
             SyncError::Server { .. } => "server_error",
             SyncError::Refused(_) => "refused",
+            SyncError::NotFound(_) => "not_found",
             SyncError::Untrusted(_) => "untrusted_server",
             SyncError::Store(_) => "store",
             SyncError::Config(_) => "config",

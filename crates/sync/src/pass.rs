@@ -6,8 +6,8 @@ use sqlexam_core::crypto::PublicKey;
 use sqlexam_core::log::{
     LogError, check_consistency, check_inclusion, decode_proof, open_checkpoint,
 };
-use sqlexam_core::protocol::Receipt;
-use sqlexam_core::session::{Engine, StoredCheckpoint, StoredReceipt};
+use sqlexam_core::protocol::{BatchOutcome, Receipt};
+use sqlexam_core::session::{Engine, OutboxRecord, StoredCheckpoint, StoredReceipt};
 
 use crate::{Client, SyncError};
 
@@ -40,17 +40,40 @@ async fn server_key(engine: &Engine, client: &Client) -> Result<PublicKey, SyncE
     Ok(key)
 }
 
+/// What a receipt gave: records newly synced, or — when the server proves another record
+/// than this device's at some seq of the session (another device with the session's id, or
+/// a proof that does not hold) — why nothing of the session was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    Synced(usize),
+    Mismatch(String),
+}
+
 /// Checks `receipt` against `server`'s key, the device's newest checkpoint (consistency,
 /// asked of the server when the sizes differ) and the device's own record bytes; stores
-/// the checkpoint and proofs and marks the proven records synced. Returns how many records
-/// became synced. On any failure nothing is stored.
+/// the checkpoint and proofs and marks the proven records synced. A checkpoint that does
+/// not hold is an error (nothing from this server can be taken); an inclusion proof that
+/// does not hold for one of this device's records is the session's problem
+/// ([`Accepted::Mismatch`]). Either way nothing of the receipt is stored.
 pub async fn accept_receipt(
     engine: &Engine,
     client: &Client,
     server: &PublicKey,
     receipt: &Receipt,
-) -> Result<usize, SyncError> {
+) -> Result<Accepted, SyncError> {
     let checkpoint = open_checkpoint(&receipt.checkpoint, server)?;
+    // The store keeps these as SQLite integers: a server's number past that is nonsense.
+    let too_big = |n: u64| n > i64::MAX as u64;
+    if too_big(checkpoint.size)
+        || receipt
+            .entries
+            .iter()
+            .any(|e| too_big(e.seq) || too_big(e.leaf))
+    {
+        return Err(SyncError::Untrusted(
+            "the receipt has a number too large to be a log size, seq or leaf".into(),
+        ));
+    }
     let consistency = match engine.newest_checkpoint(server)? {
         None => Vec::new(),
         Some(old) if old.size == checkpoint.size => {
@@ -95,14 +118,19 @@ pub async fn accept_receipt(
             let Some(record) = bytes.get(&entry.seq) else {
                 continue;
             };
-            check_inclusion(
-                &checkpoint,
-                entry.leaf,
-                record,
-                &decode_proof(&entry.proof)?,
-                &receipt.session,
-                entry.seq,
-            )?;
+            let included = decode_proof(&entry.proof).and_then(|proof| {
+                check_inclusion(
+                    &checkpoint,
+                    entry.leaf,
+                    record,
+                    &proof,
+                    &receipt.session,
+                    entry.seq,
+                )
+            });
+            if let Err(e) = included {
+                return Ok(Accepted::Mismatch(e.to_string()));
+            }
             proofs.push(StoredReceipt {
                 server: server.key_id(),
                 session: receipt.session.clone(),
@@ -120,25 +148,49 @@ pub async fn accept_receipt(
         consistency,
         received_wall_ms: now_ms(),
     };
-    Ok(engine.store_receipts(&stored, &proofs)?)
+    Ok(Accepted::Synced(engine.store_receipts(&stored, &proofs)?))
+}
+
+/// The unsent records, by session: (session, its unsent records in seq order).
+fn unsent_by_session(engine: &Engine) -> Result<BTreeMap<String, Vec<OutboxRecord>>, SyncError> {
+    let mut by_session: BTreeMap<String, Vec<OutboxRecord>> = BTreeMap::new();
+    for r in engine.outbox(usize::MAX >> 1)? {
+        by_session.entry(r.session.clone()).or_default().push(r);
+    }
+    for records in by_session.values_mut() {
+        records.sort_by_key(|r| r.seq);
+    }
+    Ok(by_session)
 }
 
 /// Asks the server what it holds of each session with unsent records and keeps the proofs
-/// it gives, so only what the server lacks is sent.
-async fn resume(engine: &Engine, client: &Client, server: &PublicKey) -> Result<usize, SyncError> {
-    let mut first_unsent: BTreeMap<String, u64> = BTreeMap::new();
-    for r in engine.outbox(usize::MAX >> 1)? {
-        let seq = first_unsent.entry(r.session).or_insert(r.seq);
-        *seq = (*seq).min(r.seq);
-    }
+/// it gives, so only what the server lacks is sent. Asks again from where a receipt
+/// stopped (a receipt proves at most 10,000 records), never past the device's own last
+/// record, and stops when an answer proves nothing new.
+async fn resume(
+    engine: &Engine,
+    client: &Client,
+    server: &PublicKey,
+    set_aside: &mut BTreeMap<String, String>,
+) -> Result<usize, SyncError> {
     let mut synced = 0;
-    for (session, mut from) in first_unsent {
-        loop {
+    for (session, records) in unsent_by_session(engine)? {
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            continue;
+        };
+        let (mut from, last) = (first.seq, last.seq);
+        while from <= last {
             let held = client.session(&session, from).await?;
-            synced += accept_receipt(engine, client, server, &held.receipt).await?;
+            match accept_receipt(engine, client, server, &held.receipt).await? {
+                Accepted::Synced(n) => synced += n,
+                Accepted::Mismatch(why) => {
+                    set_aside.insert(session.clone(), why);
+                    break;
+                }
+            }
             match held.receipt.entries.iter().map(|e| e.seq).max() {
                 // The receipt stopped short of what the server holds: ask for the rest.
-                Some(last) if last < held.receipt.seq && last >= from => from = last + 1,
+                Some(end) if end < held.receipt.seq && end >= from => from = end + 1,
                 _ => break,
             }
         }
@@ -146,8 +198,36 @@ async fn resume(engine: &Engine, client: &Client, server: &PublicKey) -> Result<
     Ok(synced)
 }
 
-/// One pass: (when `resume`) asks what the server holds, then sends the outbox in batches
-/// until it is empty. `progress` hears the number of unsent records after each step.
+/// Why a batch proved none of its records, in a sentence.
+fn refusal(outcome: &BatchOutcome, session: &str) -> String {
+    if let Some(r) = outcome
+        .rejected
+        .iter()
+        .find(|r| r.session.as_deref() == Some(session))
+    {
+        return format!(
+            "the server refused record {} of session {session}: {} ({})",
+            r.seq.unwrap_or(0),
+            r.message,
+            r.code
+        );
+    }
+    outcome
+        .sessions
+        .iter()
+        .find(|s| s.session == session)
+        .and_then(|s| s.gap)
+        .map_or_else(
+            || format!("the server took session {session}'s records but proved none of them"),
+            |[a, b]| format!("the server holds session {session} back: it lacks seqs {a} to {b}"),
+        )
+}
+
+/// One pass: (when `resume`) asks what the server holds, then sends every unsent record in
+/// batches, in seq order per session. A session of which a batch got nothing proven (its
+/// records refused, or held back behind a gap) is set aside for the rest of the pass, so
+/// it does not hold up the others; the pass then ends with the reason. `progress` hears
+/// the number of unsent records after each step.
 pub async fn sync_pass(
     engine: &Engine,
     client: &Client,
@@ -156,53 +236,45 @@ pub async fn sync_pass(
 ) -> Result<PassReport, SyncError> {
     let server = server_key(engine, client).await?;
     let mut report = PassReport::default();
+    let mut set_aside: BTreeMap<String, String> = BTreeMap::new();
     if resume_first {
-        report.synced += resume(engine, client, &server).await?;
+        report.synced += resume(engine, client, &server, &mut set_aside).await?;
         progress(engine.sync_counts()?.unsent);
     }
-    loop {
-        let batch = engine.outbox(client.batch_size())?;
-        if batch.is_empty() {
-            return Ok(report);
-        }
+    // In the order they were written (each session's in seq order).
+    let mut queue = engine.outbox(usize::MAX >> 1)?;
+    queue.retain(|r| !set_aside.contains_key(&r.session));
+    while !queue.is_empty() {
+        let take = client.batch_size().min(queue.len());
+        let batch: Vec<OutboxRecord> = queue.drain(..take).collect();
         let lines: Vec<String> = batch.iter().map(|r| r.record.to_export_line()).collect();
         let outcome = client.post_batch(&lines).await?;
         report.sent += lines.len();
         report.batches += 1;
-        let mut synced = 0;
+        let mut proven: BTreeMap<&str, usize> = BTreeMap::new();
         for session in &outcome.sessions {
-            synced += accept_receipt(engine, client, &server, &session.receipt).await?;
+            match accept_receipt(engine, client, &server, &session.receipt).await? {
+                Accepted::Synced(n) => {
+                    report.synced += n;
+                    *proven.entry(session.session.as_str()).or_default() += n;
+                }
+                Accepted::Mismatch(why) => {
+                    set_aside.insert(session.session.clone(), why);
+                }
+            }
         }
-        report.synced += synced;
         progress(engine.sync_counts()?.unsent);
-        if synced == 0 {
-            // Nothing of this batch became provably held: sending it again would not help.
-            let why = outcome.rejected.first().map_or_else(
-                || {
-                    outcome
-                        .sessions
-                        .iter()
-                        .find_map(|s| {
-                            s.gap.map(|[a, b]| {
-                                format!(
-                                    "the server holds session {} back: it lacks seqs {a} to {b}",
-                                    s.session
-                                )
-                            })
-                        })
-                        .unwrap_or_else(|| "the server took the batch but proved none of it".into())
-                },
-                |r| {
-                    format!(
-                        "the server refused record {} of session {}: {} ({})",
-                        r.seq.unwrap_or(0),
-                        r.session.clone().unwrap_or_default(),
-                        r.message,
-                        r.code
-                    )
-                },
-            );
-            return Err(SyncError::Refused(why));
+        let sent: std::collections::BTreeSet<&str> =
+            batch.iter().map(|r| r.session.as_str()).collect();
+        for session in sent {
+            if proven.get(session).copied().unwrap_or(0) == 0 && !set_aside.contains_key(session) {
+                set_aside.insert(session.to_owned(), refusal(&outcome, session));
+            }
         }
+        queue.retain(|r| !set_aside.contains_key(&r.session));
+    }
+    match set_aside.into_values().next() {
+        None => Ok(report),
+        Some(why) => Err(SyncError::Refused(why)),
     }
 }

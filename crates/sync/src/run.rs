@@ -41,14 +41,23 @@ pub struct SyncStatus {
 }
 
 impl SyncStatus {
+    /// The status in `state`, with the store's counts — or `Refused` with the reason if
+    /// the store cannot say (never "all synced" on a store that failed).
     fn new(state: SyncState, engine: &Engine, server: Option<&Server>) -> SyncStatus {
-        let counts = engine.sync_counts().ok();
+        let (state, counts, message) = match engine.sync_counts() {
+            Ok(counts) => (state, Some(counts), None),
+            Err(e) => (
+                SyncState::Refused,
+                None,
+                Some(format!("the device's store: {e}")),
+            ),
+        };
         SyncStatus {
             state,
             unsent: counts.map_or(0, |c| c.unsent),
             last_synced_wall_ms: counts.and_then(|c| c.last_receipt_wall_ms),
             server: server.map(|s| s.url.clone()),
-            message: None,
+            message,
             retry_in_ms: None,
         }
     }
@@ -90,7 +99,7 @@ impl Backoff {
 fn wait_after(error: &SyncError, backoff: &mut Backoff) -> Duration {
     match error {
         SyncError::RateLimited { retry_after } => {
-            *retry_after + retry_after.mul_f64(fastrand::f64() / 2.0)
+            retry_after.saturating_add(retry_after.mul_f64(fastrand::f64() / 2.0))
         }
         SyncError::Server {
             retry_after: Some(after),
@@ -261,7 +270,10 @@ pub async fn settle(
                     backoff.reset();
                 }
                 let wait = wait_after(&e, &mut backoff);
-                if std::time::Instant::now() + wait > deadline {
+                if std::time::Instant::now()
+                    .checked_add(wait)
+                    .is_none_or(|end| end > deadline)
+                {
                     return Err(e);
                 }
                 let mut s = SyncStatus::new(SyncState::Offline, engine, Some(&server));
@@ -293,6 +305,18 @@ mod tests {
         assert!(spread.iter().any(|w| *w > Duration::from_millis(1500)));
         b.reset();
         assert!(b.next_wait() <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn an_absurd_wait_asked_for_does_not_overflow() {
+        let mut b = Backoff::new(Duration::from_millis(1), Duration::from_millis(2));
+        let w = wait_after(
+            &SyncError::RateLimited {
+                retry_after: Duration::MAX,
+            },
+            &mut b,
+        );
+        assert_eq!(w, Duration::MAX);
     }
 
     #[test]
