@@ -18,10 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlexam_core::crypto::PublicKey;
-use sqlexam_core::grade::Verdict;
 use sqlexam_core::record::RECORD_DOMAIN;
 use sqlexam_tests::pg::PgCluster;
-use sqlexam_tests::{Api, Device, ServeProcess, checked_receipt, create_token, ndjson, organizer};
+use sqlexam_tests::{
+    Api, Device, ServeProcess, backlogs, checked_receipt, create_token, ndjson, organizer,
+};
 
 const DEVICES: usize = 1000;
 const BACKLOG: usize = 50;
@@ -188,25 +189,7 @@ fn main() {
 
 async fn run() {
     let org = organizer(1);
-    let problem = &org.problems[0];
-    let make = |tag: &str| -> Vec<Device> {
-        (0..DEVICES)
-            .map(|d| {
-                let mut device = Device::new(&org, &format!("{tag}-{d}"), &format!("c{d}"));
-                device.start();
-                for i in 1..BACKLOG as u64 {
-                    device.push(Device::submission(
-                        problem,
-                        i,
-                        "SELECT 1",
-                        Verdict::WrongAnswer,
-                        0,
-                    ));
-                }
-                device
-            })
-            .collect()
-    };
+    let make = |tag: &str| backlogs(&org, tag, DEVICES, BACKLOG);
     println!(
         "reconnect: {DEVICES} devices × {BACKLOG} records at once, `sqlexam serve` processes on loopback; medians of {ROUNDS} rounds"
     );

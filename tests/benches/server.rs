@@ -16,11 +16,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlexam_core::crypto::PublicKey;
-use sqlexam_core::grade::{Scope, Verdict, grade};
+use sqlexam_core::grade::{Scope, grade};
 use sqlexam_core::record::RECORD_DOMAIN;
 use sqlexam_server::GraderCommand;
 use sqlexam_tests::pg::PgCluster;
-use sqlexam_tests::{Api, Backend, Device, TestServer, ndjson, organizer};
+use sqlexam_tests::{Api, Backend, Device, TestServer, backlogs, ndjson, organizer};
 
 const DEVICES: usize = 200;
 const BACKLOG: usize = 50;
@@ -131,25 +131,7 @@ async fn ingest_rounds(
 async fn run() {
     // The whole starter pack: its labelled submissions are the re-grade corpus.
     let org = organizer(usize::MAX);
-    let problem = &org.problems[0];
-    let make_devices = |tag: &str| -> Vec<Device> {
-        (0..DEVICES)
-            .map(|d| {
-                let mut device = Device::new(&org, &format!("{tag}-{d}"), &format!("c{d}"));
-                device.start();
-                for i in 1..BACKLOG as u64 {
-                    device.push(Device::submission(
-                        problem,
-                        i,
-                        "SELECT 1",
-                        Verdict::WrongAnswer,
-                        0,
-                    ));
-                }
-                device
-            })
-            .collect()
-    };
+    let make_devices = |tag: &str| backlogs(&org, tag, DEVICES, BACKLOG);
 
     println!(
         "ingest: {DEVICES} devices × {BACKLOG} records, batches of {BACKLOG}, {IN_FLIGHT} in flight, loopback; medians of {ROUNDS} alternating rounds"

@@ -249,6 +249,28 @@ impl LogWatcher {
     }
 }
 
+/// `n` hand-driven devices of sessions `{tag}-{i}`, each with a backlog of `backlog`
+/// records (its start and wrong-answer submissions): a room's worth of load.
+pub fn backlogs(org: &Organizer, tag: &str, n: usize, backlog: usize) -> Vec<Device> {
+    let problem = &org.problems[0];
+    (0..n)
+        .map(|d| {
+            let mut device = Device::new(org, &format!("{tag}-{d}"), &format!("c{d}"));
+            device.start();
+            for i in 1..backlog as u64 {
+                device.push(Device::submission(
+                    problem,
+                    i,
+                    "SELECT 1",
+                    Verdict::WrongAnswer,
+                    0,
+                ));
+            }
+            device
+        })
+        .collect()
+}
+
 /// The batch body: one export line per record.
 pub fn ndjson(records: &[SignedRecord]) -> String {
     records.iter().map(|r| r.to_export_line() + "\n").collect()

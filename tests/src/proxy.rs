@@ -168,36 +168,12 @@ async fn connection(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
                     let _ = server.write_all(&buf[..n / 2]).await;
                 }
             }
-            Fault::LostAck => {
-                let Ok(server) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let (mut server_read, mut server_write) = server.into_split();
-                let (mut client_read, _client_write) = client.into_split();
-                let forward = tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
-                });
-                // Wait for the whole answer (the server has committed), then drop it.
-                let mut buf = vec![0u8; 65536];
-                let mut answered = false;
-                loop {
-                    let wait = if answered {
-                        QUIET
-                    } else {
-                        Duration::from_secs(60)
-                    };
-                    match tokio::time::timeout(wait, server_read.read(&mut buf)).await {
-                        Ok(Ok(n)) if n > 0 => answered = true,
-                        _ => break,
-                    }
-                }
-                forward.abort();
-            }
+            Fault::LostAck => relay(client, upstream, false).await,
             Fault::Delay(pause) => {
                 tokio::time::sleep(pause).await;
-                pass(client, upstream).await;
+                relay(client, upstream, true).await;
             }
-            Fault::Pass => pass(client, upstream).await,
+            Fault::Pass => relay(client, upstream, true).await,
         }
     });
     let _ = bounded.await;
@@ -227,10 +203,11 @@ async fn read_head(client: &mut TcpStream) {
     }
 }
 
-/// Forwards one request and its answer, then closes both: a request sent after the answer
-/// began (a reused connection) never reaches the server, so each request meets a fault of
-/// its own.
-async fn pass(client: TcpStream, upstream: SocketAddr) {
+/// Forwards one request and its answer (or, without `deliver`, waits for the whole answer
+/// — the server has committed — and drops it: the lost acknowledgement), then closes both.
+/// A request sent after the answer began (a reused connection) never reaches the server,
+/// so each request meets a fault of its own.
+async fn relay(client: TcpStream, upstream: SocketAddr, deliver: bool) {
     let Ok(server) = TcpStream::connect(upstream).await else {
         return;
     };
@@ -253,7 +230,7 @@ async fn pass(client: TcpStream, upstream: SocketAddr) {
                     forward.abort();
                 }
                 answered = true;
-                if client_write.write_all(&buf[..n]).await.is_err() {
+                if deliver && client_write.write_all(&buf[..n]).await.is_err() {
                     break;
                 }
             }
