@@ -105,6 +105,12 @@ pub async fn set_language(state: Shared<'_>, lang: String) -> Result<(), AppErro
 fn open_file(s: &AppState, path: &std::path::Path) -> Result<PackInfo, AppError> {
     let bytes =
         std::fs::read(path).map_err(|e| AppError::new("io", format!("{}: {e}", path.display())))?;
+    offer_pack(s, bytes)
+}
+
+/// Checks a pack's bytes as check-in will (signature, trust, window, version) and keeps it
+/// for check-in: a file, or a download (crate::sync).
+pub(crate) fn offer_pack(s: &AppState, bytes: Vec<u8>) -> Result<PackInfo, AppError> {
     let info = s.engine()?.inspect_pack(&bytes)?;
     *s.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(PendingPack {
         bytes,

@@ -11,7 +11,7 @@ use sqlexam_sync::{Client, Device, Server, SyncState, SyncStatus};
 use tauri::State;
 use tokio::sync::watch;
 
-use crate::state::{AppError, AppState, PendingPack, Settings};
+use crate::state::{AppError, AppState, Settings};
 
 /// The sync task's ends of the channels: the server setting in, its status out.
 type TaskEnds = (watch::Receiver<Option<Server>>, watch::Sender<SyncStatus>);
@@ -171,25 +171,25 @@ pub async fn fetch_pack(
     let bytes = Client::new(server)?.pack(&exam).await?;
     let state = state.inner().clone();
     tauri::async_runtime::spawn_blocking(move || {
-        let info = state.engine()?.inspect_pack(&bytes)?;
-        if info.id != exam {
+        // The exam asked for, read from the signed manifest before anything else is kept
+        // (a pack that does not even have one is refused by the verification below).
+        if let Ok((manifest, _)) = sqlexam_core::pack::signed_manifest(&bytes[..])
+            && manifest.id != exam
+        {
             return Err(AppError::new(
                 "wrong_exam",
                 format!(
                     "the server sent the pack of exam {:?}, not {exam:?}",
-                    info.id
+                    manifest.id
                 ),
             ));
         }
+        let info = crate::commands::offer_pack(&state, bytes.clone())?;
         let dir = state.dir.join("downloads");
         let path = dir.join(format!("{}-{}.sqlexam", info.id, info.version));
         std::fs::create_dir_all(&dir)
             .and_then(|()| sqlexam_core::fsutil::write_atomic(&path, &bytes, false))
             .map_err(|e| AppError::new("io", format!("{}: {e}", path.display())))?;
-        *state.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(PendingPack {
-            bytes,
-            info: info.clone(),
-        });
         Ok(Downloaded {
             info,
             path: path.display().to_string(),

@@ -18,27 +18,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlexam_core::crypto::PublicKey;
-use sqlexam_core::record::RECORD_DOMAIN;
 use sqlexam_tests::pg::PgCluster;
 use sqlexam_tests::{
-    Api, Device, ServeProcess, backlogs, checked_receipt, create_token, ndjson, organizer,
+    Api, Device, ServeProcess, backlogs, checked_receipt, create_token, median, ndjson, organizer,
+    verify_rate,
 };
 
 const DEVICES: usize = 1000;
 const BACKLOG: usize = 50;
 const ROUNDS: usize = 3;
-
-/// Records verified per second by ring on one thread.
-fn verify_rate(devices: &[Device]) -> f64 {
-    let keys: Vec<PublicKey> = devices.iter().map(|d| d.key.public()).collect();
-    let t = Instant::now();
-    for (device, key) in devices.iter().zip(&keys) {
-        for r in &device.records {
-            assert!(key.verify(RECORD_DOMAIN, &r.bytes, &r.signature));
-        }
-    }
-    (devices.len() * BACKLOG) as f64 / t.elapsed().as_secs_f64()
-}
 
 struct Burst {
     rate: f64,
@@ -118,11 +106,6 @@ struct Figures {
     rate: f64,
     batch: (f64, f64),
     reconnect: (f64, f64),
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// `ROUNDS` rounds, each with fresh devices: the floor, then the burst. Medians.

@@ -15,12 +15,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlexam_core::crypto::PublicKey;
 use sqlexam_core::grade::{Scope, grade};
-use sqlexam_core::record::RECORD_DOMAIN;
 use sqlexam_server::GraderCommand;
 use sqlexam_tests::pg::PgCluster;
-use sqlexam_tests::{Api, Backend, Device, TestServer, backlogs, ndjson, organizer};
+use sqlexam_tests::{
+    Api, Backend, Device, TestServer, backlogs, median, ndjson, organizer, verify_rate,
+};
 
 const DEVICES: usize = 200;
 const BACKLOG: usize = 50;
@@ -31,22 +31,6 @@ fn grader() -> GraderCommand {
         program: std::env::current_exe().unwrap(),
         args: vec!["--grader".into()],
     }
-}
-
-/// Records verified per second by ring on one thread.
-fn verify_rate(devices: &[Device]) -> f64 {
-    let keys: Vec<PublicKey> = devices.iter().map(|d| d.key.public()).collect();
-    let mut best = f64::MAX;
-    for _ in 0..3 {
-        let t = Instant::now();
-        for (device, key) in devices.iter().zip(&keys) {
-            for r in &device.records {
-                assert!(key.verify(RECORD_DOMAIN, &r.bytes, &r.signature));
-            }
-        }
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    (devices.len() * BACKLOG) as f64 / best
 }
 
 /// Posts every device's backlog with IN_FLIGHT requests at once, spread over `servers`;
@@ -102,11 +86,6 @@ fn main() {
 }
 
 const ROUNDS: usize = 3;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// Runs `ROUNDS` alternating rounds of the floor and the server on `servers`; returns the
 /// median floor, the median rate and the median p50/p99 (ms).

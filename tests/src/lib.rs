@@ -271,6 +271,30 @@ pub fn backlogs(org: &Organizer, tag: &str, n: usize, backlog: usize) -> Vec<Dev
         .collect()
 }
 
+/// The benchmarks' floor: records of `devices` verified per second by ring on one thread
+/// (the best of 3 runs), every record's signature being what a server must check.
+pub fn verify_rate(devices: &[Device]) -> f64 {
+    let keys: Vec<PublicKey> = devices.iter().map(|d| d.key.public()).collect();
+    let records: usize = devices.iter().map(|d| d.records.len()).sum();
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        for (device, key) in devices.iter().zip(&keys) {
+            for r in &device.records {
+                assert!(key.verify(sqlexam_core::record::RECORD_DOMAIN, &r.bytes, &r.signature));
+            }
+        }
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    records as f64 / best
+}
+
+/// The median of a benchmark's rounds.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 /// The batch body: one export line per record.
 pub fn ndjson(records: &[SignedRecord]) -> String {
     records.iter().map(|r| r.to_export_line() + "\n").collect()

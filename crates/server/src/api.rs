@@ -467,12 +467,7 @@ async fn get_session(
     authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
     let from = query_u64(&query, "from")?;
     // An unknown session is held at 0: the device sends from seq 1.
-    let (seq, _, held_back) =
-        state
-            .store
-            .held(&session)
-            .await?
-            .unwrap_or((0, String::new(), Vec::new()));
+    let (seq, held_back) = state.store.held(&session).await?.unwrap_or_default();
     let covered = Covered {
         session: session.clone(),
         seq,

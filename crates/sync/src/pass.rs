@@ -7,7 +7,7 @@ use sqlexam_core::log::{
     LogError, check_consistency, check_inclusion, decode_proof, open_checkpoint,
 };
 use sqlexam_core::protocol::{BatchOutcome, Receipt};
-use sqlexam_core::session::{Engine, OutboxRecord, StoredCheckpoint, StoredReceipt};
+use sqlexam_core::session::{Engine, StoredCheckpoint, StoredReceipt};
 
 use crate::{Client, SyncError};
 
@@ -76,10 +76,6 @@ pub async fn accept_receipt(
     }
     let consistency = match engine.newest_checkpoint(server)? {
         None => Vec::new(),
-        Some(old) if old.size == checkpoint.size => {
-            check_consistency(&old, &checkpoint, &[])?;
-            Vec::new()
-        }
         // A log only grows, and a server signs its current head: a smaller one than it
         // showed this device before means records were dropped.
         Some(old) if old.size > checkpoint.size => {
@@ -89,19 +85,24 @@ pub async fn accept_receipt(
             }
             .into());
         }
-        // Every tree extends the empty one.
-        Some(old) if old.size == 0 => Vec::new(),
         Some(old) => {
-            let (from, to) = (old.size, checkpoint.size);
-            let proof = client.consistency(from, to).await?;
-            if (proof.from, proof.to) != (from, to) {
-                return Err(SyncError::Untrusted(format!(
-                    "asked for the consistency of {from} and {to} records, the server answered for {} and {}",
-                    proof.from, proof.to
-                )));
-            }
-            check_consistency(&old, &checkpoint, &decode_proof(&proof.proof)?)?;
-            proof.proof
+            // Only a larger tree over a non-empty one needs the server's proof; equal sizes
+            // must have equal roots, and every tree extends the empty one.
+            let proof = if old.size > 0 && old.size < checkpoint.size {
+                let (from, to) = (old.size, checkpoint.size);
+                let proof = client.consistency(from, to).await?;
+                if (proof.from, proof.to) != (from, to) {
+                    return Err(SyncError::Untrusted(format!(
+                        "asked for the consistency of {from} and {to} records, the server answered for {} and {}",
+                        proof.from, proof.to
+                    )));
+                }
+                proof.proof
+            } else {
+                Vec::new()
+            };
+            check_consistency(&old, &checkpoint, &decode_proof(&proof)?)?;
+            proof
         }
     };
     let mut proofs = Vec::with_capacity(receipt.entries.len());
@@ -151,18 +152,6 @@ pub async fn accept_receipt(
     Ok(Accepted::Synced(engine.store_receipts(&stored, &proofs)?))
 }
 
-/// The unsent records, by session: (session, its unsent records in seq order).
-fn unsent_by_session(engine: &Engine) -> Result<BTreeMap<String, Vec<OutboxRecord>>, SyncError> {
-    let mut by_session: BTreeMap<String, Vec<OutboxRecord>> = BTreeMap::new();
-    for r in engine.outbox(usize::MAX >> 1)? {
-        by_session.entry(r.session.clone()).or_default().push(r);
-    }
-    for records in by_session.values_mut() {
-        records.sort_by_key(|r| r.seq);
-    }
-    Ok(by_session)
-}
-
 /// Asks the server what it holds of each session with unsent records and keeps the proofs
 /// it gives, so only what the server lacks is sent. Asks again from where a receipt
 /// stopped (a receipt proves at most 10,000 records), never past the device's own last
@@ -174,11 +163,7 @@ async fn resume(
     set_aside: &mut BTreeMap<String, String>,
 ) -> Result<usize, SyncError> {
     let mut synced = 0;
-    for (session, records) in unsent_by_session(engine)? {
-        let (Some(first), Some(last)) = (records.first(), records.last()) else {
-            continue;
-        };
-        let (mut from, last) = (first.seq, last.seq);
+    for (session, mut from, last) in engine.unsent_ranges()? {
         while from <= last {
             let held = client.session(&session, from).await?;
             match accept_receipt(engine, client, server, &held.receipt).await? {
@@ -246,7 +231,7 @@ pub async fn sync_pass(
     queue.retain(|r| !set_aside.contains_key(&r.session));
     while !queue.is_empty() {
         let take = client.batch_size().min(queue.len());
-        let batch: Vec<OutboxRecord> = queue.drain(..take).collect();
+        let batch: Vec<_> = queue.drain(..take).collect();
         let lines: Vec<String> = batch.iter().map(|r| r.record.to_export_line()).collect();
         let outcome = client.post_batch(&lines).await?;
         report.sent += lines.len();

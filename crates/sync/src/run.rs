@@ -109,10 +109,35 @@ fn wait_after(error: &SyncError, backoff: &mut Backoff) -> Duration {
     }
 }
 
-/// Whether records became synced since there were `before` unsent (a pass that failed
-/// part-way still got somewhere).
-fn made_progress(engine: &Engine, before: usize) -> bool {
-    engine.sync_counts().is_ok_and(|c| c.unsent < before)
+/// After a failed pass that began with `before` records unsent: how long to wait, and the
+/// status to show meanwhile (offline when it is retried by itself, refused when a person
+/// must act). A pass that still got somewhere resets the backoff: the network works, if
+/// not every time.
+fn after_failure(
+    error: &SyncError,
+    engine: &Engine,
+    server: &Server,
+    before: usize,
+    backoff: &mut Backoff,
+) -> (Duration, SyncStatus) {
+    if engine.sync_counts().is_ok_and(|c| c.unsent < before) {
+        backoff.reset();
+    }
+    let wait = wait_after(error, backoff);
+    let state = if sqlexam_core::ErrorCode::retryable(error) {
+        SyncState::Offline
+    } else {
+        SyncState::Refused
+    };
+    let mut status = SyncStatus::new(state, engine, Some(server));
+    status.message = Some(error.to_string());
+    status.retry_in_ms = Some(wait.as_millis() as u64);
+    (wait, status)
+}
+
+/// The backoff between failed passes: 0.5 s doubling to 30 s, full jitter.
+fn sync_backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(500), Duration::from_secs(30))
 }
 
 /// How often an idle task looks for new records in the store (a local query).
@@ -164,7 +189,7 @@ pub async fn run<D: Device>(
     mut servers: watch::Receiver<Option<Server>>,
     status: watch::Sender<SyncStatus>,
 ) {
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    let mut backoff = sync_backoff();
     let mut client: Option<Client> = None;
     let mut resume = true;
     loop {
@@ -223,21 +248,9 @@ pub async fn run<D: Device>(
             }
             Err(error) => {
                 resume = true;
-                if made_progress(engine, before) {
-                    // The network works, if not every time: no reason to wait long.
-                    backoff.reset();
-                }
-                let wait = wait_after(&error, &mut backoff);
+                let (wait, shown) = after_failure(&error, engine, &server, before, &mut backoff);
+                status.send_replace(shown);
                 let offline = matches!(error, SyncError::Offline(_));
-                let state = if sqlexam_core::ErrorCode::retryable(&error) {
-                    SyncState::Offline
-                } else {
-                    SyncState::Refused
-                };
-                let mut s = SyncStatus::new(state, engine, Some(&server));
-                s.message = Some(error.to_string());
-                s.retry_in_ms = Some(wait.as_millis() as u64);
-                status.send_replace(s);
                 if !pause(wait, &mut servers, offline.then_some(client)).await {
                     return;
                 }
@@ -254,7 +267,7 @@ pub async fn settle(
     deadline: std::time::Instant,
     on_status: &(dyn Fn(&SyncStatus) + Send + Sync),
 ) -> Result<SyncStatus, SyncError> {
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    let mut backoff = sync_backoff();
     let server = client.server().clone();
     loop {
         let before = engine.sync_counts()?.unsent;
@@ -266,20 +279,14 @@ pub async fn settle(
         match sync_pass(engine, client, true, &progress).await {
             Ok(_) => return Ok(SyncStatus::new(SyncState::Synced, engine, Some(&server))),
             Err(e) if sqlexam_core::ErrorCode::retryable(&e) => {
-                if made_progress(engine, before) {
-                    backoff.reset();
-                }
-                let wait = wait_after(&e, &mut backoff);
+                let (wait, shown) = after_failure(&e, engine, &server, before, &mut backoff);
                 if std::time::Instant::now()
                     .checked_add(wait)
                     .is_none_or(|end| end > deadline)
                 {
                     return Err(e);
                 }
-                let mut s = SyncStatus::new(SyncState::Offline, engine, Some(&server));
-                s.message = Some(e.to_string());
-                s.retry_in_ms = Some(wait.as_millis() as u64);
-                on_status(&s);
+                on_status(&shown);
                 tokio::time::sleep(wait).await;
             }
             Err(e) => return Err(e),

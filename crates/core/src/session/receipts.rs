@@ -76,6 +76,12 @@ impl Engine {
         lock(&self.inner.store).store_receipts(checkpoint, proofs)
     }
 
+    /// For each session with records not yet synced: its first and last such seq (what a
+    /// sync client asks a server about before sending).
+    pub fn unsent_ranges(&self) -> Result<Vec<(String, u64, u64)>, SessionError> {
+        lock(&self.inner.store).unsent_ranges()
+    }
+
     pub fn sync_counts(&self) -> Result<SyncCounts, SessionError> {
         let (unsent, last) = lock(&self.inner.store).sync_counts()?;
         Ok(SyncCounts {

@@ -176,8 +176,8 @@ pub trait Store: Send + Sync {
         now: &str,
     ) -> StoreResult<Plan>;
 
-    /// Highest contiguous seq, its hash, and the seqs held back; `None` if unknown.
-    async fn held(&self, session: &str) -> StoreResult<Option<(u64, String, Vec<u64>)>>;
+    /// Highest contiguous seq and the seqs held back; `None` if unknown.
+    async fn held(&self, session: &str) -> StoreResult<Option<(u64, Vec<u64>)>>;
 
     /// Gives every record stored in a chain its leaf in the record log. A batch's records
     /// are in the log once this returns after `apply` (SQLite appends in `apply` itself;

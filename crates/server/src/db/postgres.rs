@@ -666,13 +666,10 @@ impl Store for PgStore {
         Ok(plan)
     }
 
-    async fn held(&self, session: &str) -> StoreResult<Option<(u64, String, Vec<u64>)>> {
+    async fn held(&self, session: &str) -> StoreResult<Option<(u64, Vec<u64>)>> {
         let client = self.client().await?;
         let Some(row) = client
-            .query_opt(
-                "SELECT held_seq, head FROM sessions WHERE id = $1",
-                &[&session],
-            )
+            .query_opt("SELECT held_seq FROM sessions WHERE id = $1", &[&session])
             .await
             .map_err(err)?
         else {
@@ -688,7 +685,7 @@ impl Store for PgStore {
             .iter()
             .map(|r| r.get::<_, i64>(0) as u64)
             .collect();
-        Ok(Some((row.get::<_, i64>(0) as u64, row.get(1), pending)))
+        Ok(Some((row.get::<_, i64>(0) as u64, pending)))
     }
 
     async fn sequence(&self) -> StoreResult<(u64, Hash)> {

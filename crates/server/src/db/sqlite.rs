@@ -364,12 +364,9 @@ fn log_hashes_in(tx: &Connection, indexes: &[u64]) -> rusqlite::Result<Vec<Hash>
         .collect()
 }
 
-/// Appends records to the log in `tx` (the writer's transaction): `records` are
-/// `(session, seq, bytes)` in the order they become leaves.
-fn append_to_log(tx: &Connection, records: &[(&str, u64, &[u8])]) -> rusqlite::Result<()> {
-    if records.is_empty() {
-        return Ok(());
-    }
+/// Appends leaves (their hashes, in order) to the log in `tx` (the writer's transaction);
+/// returns the first one's leaf index (the next ones follow it).
+fn append_to_log(tx: &Connection, leaves: impl IntoIterator<Item = Hash>) -> rusqlite::Result<u64> {
     let (size, _) = log_head_in(tx)?;
     let needed = log::frontier(size);
     let known = needed
@@ -377,12 +374,10 @@ fn append_to_log(tx: &Connection, records: &[(&str, u64, &[u8])]) -> rusqlite::R
         .copied()
         .zip(log_hashes_in(tx, &needed)?)
         .collect();
-    let appended = log::append(size, known, records.iter().map(|r| log::leaf_hash(r.2)))
+    let appended = log::append(size, known, leaves)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    let mut leaf =
-        tx.prepare_cached("UPDATE records SET leaf = ?3 WHERE session = ?1 AND seq = ?2")?;
-    for (k, (session, seq, _)) in records.iter().enumerate() {
-        leaf.execute(params![session, *seq as i64, (size + k as u64) as i64])?;
+    if appended.size == size {
+        return Ok(size);
     }
     let mut hash = tx.prepare_cached("INSERT INTO log_hashes (idx, hash) VALUES (?1, ?2)")?;
     for (i, h) in &appended.hashes {
@@ -392,7 +387,7 @@ fn append_to_log(tx: &Connection, records: &[(&str, u64, &[u8])]) -> rusqlite::R
         "UPDATE log_head SET size = ?1, root = ?2 WHERE id = 1",
         params![appended.size as i64, &appended.root.0[..]],
     )?;
-    Ok(())
+    Ok(size)
 }
 
 /// Appends records stored before the log existed (a data folder of an earlier sqlexam).
@@ -414,11 +409,20 @@ fn catch_up_log(conn: &mut Connection) -> StoreResult<()> {
         .collect::<rusqlite::Result<_>>()
         .map_err(err)?
     };
-    let records: Vec<(&str, u64, &[u8])> = missing
-        .iter()
-        .map(|(s, q, b)| (s.as_str(), *q, b.as_slice()))
-        .collect();
-    append_to_log(&tx, &records).map_err(err)?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let first =
+        append_to_log(&tx, missing.iter().map(|(_, _, b)| log::leaf_hash(b))).map_err(err)?;
+    {
+        let mut leaf = tx
+            .prepare("UPDATE records SET leaf = ?3 WHERE session = ?1 AND seq = ?2")
+            .map_err(err)?;
+        for (k, (session, seq, _)) in missing.iter().enumerate() {
+            leaf.execute(params![session, *seq as i64, (first + k as u64) as i64])
+                .map_err(err)?;
+        }
+    }
     tx.commit().map_err(err)
 }
 
@@ -519,19 +523,23 @@ impl Store for SqliteStore {
             }
             let plan = plan(&held, &incoming);
             let effects = effects(&facts, &plan, &checks, new_session);
+            // The chain's new records become the log's next leaves, in this transaction.
+            let first_leaf =
+                append_to_log(&tx, plan.append.iter().map(|r| log::leaf_hash(&r.bytes)))?;
             {
                 let mut append = tx.prepare_cached(
-                    "INSERT INTO records (session, seq, hash, bytes, signature, received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO records (session, seq, hash, bytes, signature, received_at, leaf)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?;
-                for r in &plan.append {
+                for (k, r) in plan.append.iter().enumerate() {
                     append.execute(params![
                         facts.session,
                         r.seq as i64,
                         r.hash,
                         r.bytes,
                         r.signature,
-                        now
+                        now,
+                        (first_leaf + k as u64) as i64
                     ])?;
                 }
                 let mut evidence = tx.prepare_cached(
@@ -599,12 +607,6 @@ impl Store for SqliteStore {
                 "UPDATE sessions SET held_seq = ?2, head = ?3, last_record_at = ?4 WHERE id = ?1",
                 params![facts.session, plan.seq as i64, plan.head, now],
             )?;
-            let leaves: Vec<(&str, u64, &[u8])> = plan
-                .append
-                .iter()
-                .map(|r| (facts.session.as_str(), r.seq, r.bytes.as_slice()))
-                .collect();
-            append_to_log(&tx, &leaves)?;
             tx.commit()?;
             Ok(Some(plan))
         })
@@ -618,14 +620,14 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn held(&self, session: &str) -> StoreResult<Option<(u64, String, Vec<u64>)>> {
+    async fn held(&self, session: &str) -> StoreResult<Option<(u64, Vec<u64>)>> {
         let session = session.to_owned();
         self.with(move |c| {
-            let Some((seq, head)) = c
+            let Some(seq) = c
                 .query_row(
-                    "SELECT held_seq, head FROM sessions WHERE id = ?1",
+                    "SELECT held_seq FROM sessions WHERE id = ?1",
                     [&session],
-                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+                    |r| Ok(r.get::<_, i64>(0)? as u64),
                 )
                 .optional()?
             else {
@@ -636,14 +638,13 @@ impl Store for SqliteStore {
             let pending = stmt
                 .query_map([&session], |r| Ok(r.get::<_, i64>(0)? as u64))?
                 .collect::<rusqlite::Result<_>>()?;
-            Ok(Some((seq, head, pending)))
+            Ok(Some((seq, pending)))
         })
         .await
     }
 
     async fn sequence(&self) -> StoreResult<(u64, Hash)> {
-        // Records join the log in `apply`'s own transaction (one writer); what a crash left
-        // behind was appended when the store opened.
+        // Records join the log in `apply`'s own transaction (one writer), so none wait.
         self.log_head().await
     }
 

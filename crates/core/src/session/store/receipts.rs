@@ -207,6 +207,21 @@ impl Store {
         })
     }
 
+    /// For each session with records not yet synced: its first and last such seq.
+    pub fn unsent_ranges(&self) -> Result<Vec<(String, u64, u64)>, SessionError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT session_id, min(seq), max(seq) FROM records WHERE acked = 0
+                 GROUP BY session_id ORDER BY session_id",
+            )
+            .map_err(store_err)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(store_err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(store_err)
+    }
+
     /// Records not yet synced, and when a checkpoint was last received (wall ms).
     pub fn sync_counts(&self) -> Result<(usize, Option<i64>), SessionError> {
         self.conn
