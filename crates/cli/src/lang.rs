@@ -17,6 +17,14 @@ impl Lang {
         }
     }
 
+    /// The same language for sqlexam-export's writers.
+    pub fn export(self) -> sqlexam_export::Lang {
+        match self {
+            Lang::En => sqlexam_export::Lang::En,
+            Lang::Ja => sqlexam_export::Lang::Ja,
+        }
+    }
+
     /// Picks the text for this language.
     pub fn pick<'a>(self, en: &'a str, ja: &'a str) -> &'a str {
         match self {

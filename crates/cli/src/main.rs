@@ -7,6 +7,7 @@
 #[macro_use]
 mod term;
 
+mod bundle;
 mod check;
 mod home;
 mod keys;
@@ -98,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         command: ReceiptCommand,
     },
+    /// A proctor's signed results bundle: create, verify, results, import.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
     /// Bearer tokens for the server.
     Token {
         #[command(subcommand)]
@@ -139,6 +145,58 @@ enum ReceiptCommand {
         server_keys: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Write this machine's results into a folder (a USB stick): the signed bundle for the
+    /// server, and CSV, XLSX and JSON for people. Needs the proctor passphrase.
+    Create {
+        /// The engine directory (default: as for `session`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The folder to write into.
+        #[arg(long)]
+        out: PathBuf,
+        /// The exam (pack id) or pack hash, when the machine holds sessions of several.
+        #[arg(long)]
+        pack: Option<String>,
+        /// The pack's proctor passphrase (signs the bundle).
+        #[arg(long, env = "SQLEXAM_PROCTOR_PASSPHRASE", hide_env_values = true)]
+        passphrase: String,
+        /// The venue or room, as the results should show it.
+        #[arg(long, default_value = "")]
+        venue: String,
+        /// Language of the CSV and XLSX headers: en or ja (default: from the locale).
+        #[arg(long)]
+        lang: Option<Lang>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a bundle offline and say what it proves: the proctor's signature, every
+    /// record, the roster, every receipt.
+    Verify {
+        file: PathBuf,
+        /// The exam's pack file: checks the bundle is signed by its proctor key.
+        #[arg(long)]
+        pack: Option<PathBuf>,
+        /// A server's public key (PEM or hex) its receipts are checked with; repeatable.
+        #[arg(long = "server-key")]
+        server_keys: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The results of one or more bundles (the machines of a venue), each record counted
+    /// once, as CSV, XLSX or JSON (by --out's extension).
+    Results {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Language of the headers: en or ja (default: from the locale).
+        #[arg(long)]
+        lang: Option<Lang>,
     },
 }
 
@@ -499,6 +557,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let path = session::engine_dir(path.as_deref())?;
             sync::receipt_verify(&path, &server_keys, json)
         }
+        Command::Bundle { command } => match command {
+            BundleCommand::Create {
+                dir,
+                out,
+                pack,
+                passphrase,
+                venue,
+                lang,
+                json,
+            } => {
+                let dir = session::engine_dir(dir.as_deref())?;
+                bundle::create(&bundle::CreateArgs {
+                    dir: &dir,
+                    pack: pack.as_deref(),
+                    passphrase: &passphrase,
+                    venue: &venue,
+                    lang: lang.unwrap_or_else(Lang::from_env).export(),
+                    out: &out,
+                    json,
+                })
+            }
+            BundleCommand::Verify {
+                file,
+                pack,
+                server_keys,
+                json,
+            } => bundle::verify(&Home::locate()?, &file, pack.as_deref(), &server_keys, json),
+            BundleCommand::Results { files, out, lang } => {
+                bundle::results(&files, &out, lang.unwrap_or_else(Lang::from_env).export())
+            }
+        },
         Command::Token {
             command:
                 TokenCommand::Create {

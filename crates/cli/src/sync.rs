@@ -155,7 +155,7 @@ pub fn pack_fetch(
     }
 }
 
-fn read_key(path: &Path) -> anyhow::Result<PublicKey> {
+pub(crate) fn read_key(path: &Path) -> anyhow::Result<PublicKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read the server key", path.display()))?;
     PublicKey::from_pem(&text)

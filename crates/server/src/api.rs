@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlexam_core::ErrorCode;
 use sqlexam_core::crypto::{SigningKey, sha256_hex};
 use sqlexam_core::encoding::format_time;
-use sqlexam_core::pack::{PackError, Trust, VerifyOptions, verify};
+use sqlexam_core::pack::{PackError, Trust};
 use sqlexam_core::protocol::{
     BatchOutcome, Consistency, LogHead, NDJSON, Rejected, SessionHeld, SessionOutcome,
 };
@@ -528,27 +528,12 @@ async fn put_pack(
         .map(str::to_owned);
     let trust = state.trust.clone();
     let bytes = body.to_vec();
-    // Verified as the app verifies a pack, and opened to prove the start code. Only the
-    // clock differs: an organizer uploads ahead of the exam (before `not_before`) and may
-    // upload again after it to re-grade, so the window is checked as of a moment inside it.
     let checked = tokio::task::spawn_blocking(move || {
         let code = start_code.as_deref();
-        let (manifest, _) = sqlexam_core::pack::signed_manifest(&bytes[..])?;
-        let window = |t: &str| sqlexam_core::encoding::parse_time(t);
-        let now = time::OffsetDateTime::now_utc();
-        let now = match (window(&manifest.not_before), window(&manifest.not_after)) {
-            (Some(from), Some(to)) if from <= to => now.clamp(from, to),
-            _ => now,
-        };
-        let verified = verify(
-            &bytes[..],
-            &VerifyOptions {
-                trust: &trust,
-                now,
-                ledger: None,
-                start_code: code,
-            },
-        )?;
+        // Verified as the app verifies a pack, and opened to prove the start code. Only the
+        // clock differs: an organizer uploads ahead of the exam and may upload again after
+        // it to re-grade.
+        let verified = sqlexam_core::pack::verify_in_window(&bytes, &trust, code)?;
         let (id, version, hash) = (
             verified.manifest.id.clone(),
             verified.manifest.version.clone(),

@@ -114,6 +114,32 @@ fn manifest_error(msg: impl Into<String>) -> PackError {
     PackError::Manifest(msg.into())
 }
 
+/// Verifies a pack as of a moment inside its validity window (the clock clamped into it):
+/// for those who check a pack outside the exam — an organizer uploading it ahead of time or
+/// re-grading after, anyone checking a bundle against it — not for starting a session.
+pub fn verify_in_window(
+    bytes: &[u8],
+    trust: &Trust,
+    start_code: Option<&str>,
+) -> Result<VerifiedPack, PackError> {
+    let (manifest, _) = signed_manifest(bytes)?;
+    let window = |t: &str| crate::encoding::parse_time(t);
+    let now = OffsetDateTime::now_utc();
+    let now = match (window(&manifest.not_before), window(&manifest.not_after)) {
+        (Some(from), Some(to)) if from <= to => now.clamp(from, to),
+        _ => now,
+    };
+    verify(
+        bytes,
+        &VerifyOptions {
+            trust,
+            now,
+            ledger: None,
+            start_code,
+        },
+    )
+}
+
 /// Verifies a pack read from `input`.
 pub fn verify(input: impl Read, options: &VerifyOptions<'_>) -> Result<VerifiedPack, PackError> {
     let mut reader = Reader::new(input);

@@ -34,8 +34,10 @@ use std::time::Duration;
 
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
 pub use error::SessionError;
+pub use packs::kept_proctor;
 pub use receipts::{
-    ReceiptReport, StoredCheckpoint, StoredReceipt, SyncCounts, verify_store_receipts,
+    HeldReceipts, ReceiptReport, StoredCheckpoint, StoredReceipt, SyncCounts, check_receipts,
+    read_store_receipts, verify_store_receipts,
 };
 pub use report::{
     SessionSummary, VerifyReport, read_store_records, store_expectations, summaries, verify_report,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::store::SessionPack;
 use super::{Inner, SessionError, lock};
 use crate::crypto::PublicKey;
-use crate::pack::{Exam, PackInfo, ProctorSigner, VersionLedger};
+use crate::pack::{Exam, PackInfo, ProctorKey, ProctorSigner, VersionLedger};
 use crate::problem::Problem;
 use crate::record::PackRef;
 
@@ -114,7 +114,13 @@ fn copy_path(dir: &Path, hash: &str) -> PathBuf {
 /// copy is that pack: `Some(None)` when it allows no proctor actions. Reads only the
 /// file's head.
 pub(super) fn kept_proctor_key(dir: &Path, hash: &str) -> Option<Option<PublicKey>> {
+    kept_proctor(dir, hash).map(|key| key.as_ref().and_then(ProctorKey::public))
+}
+
+/// The proctor key (with how to derive it from the passphrase) of the engine's copy of pack
+/// `hash`, as [`kept_proctor_key`]: what signs a proctor's results bundle.
+pub fn kept_proctor(dir: &Path, hash: &str) -> Option<Option<ProctorKey>> {
     let file = std::fs::File::open(copy_path(dir, hash)).ok()?;
     let (manifest, found) = crate::pack::signed_manifest(std::io::BufReader::new(file)).ok()?;
-    (found == hash).then(|| manifest.proctor_public_key())
+    (found == hash).then_some(manifest.proctor)
 }

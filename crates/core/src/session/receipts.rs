@@ -124,6 +124,46 @@ pub fn verify_store_receipts(
     let (checkpoints, receipts) = store.receipts()?;
     let records = store.records()?;
     let acked = store.acked()?;
+    Ok(check_receipts(
+        &checkpoints,
+        &receipts,
+        &records,
+        &acked,
+        keys,
+    ))
+}
+
+/// What a store (or a results bundle) keeps of servers' receipts, read without changing it.
+#[derive(Debug, Clone, Default)]
+pub struct HeldReceipts {
+    /// `(url, raw public key hex)` of each server this device pinned.
+    pub servers: Vec<(String, String)>,
+    pub checkpoints: Vec<StoredCheckpoint>,
+    pub receipts: Vec<StoredReceipt>,
+}
+
+/// Reads a store's pinned servers, checkpoints and proofs read-only.
+pub fn read_store_receipts(path: &Path) -> Result<HeldReceipts, SessionError> {
+    let store = ReadOnlyStore::open(path)?;
+    let (checkpoints, receipts) = store.receipts()?;
+    Ok(HeldReceipts {
+        servers: store.servers()?,
+        checkpoints,
+        receipts,
+    })
+}
+
+/// Checks receipts against the server keys in `keys`: each checkpoint's signature (in the
+/// order given), the consistency proofs chaining each server's checkpoints, each proof
+/// against the bytes of the record it names in `records`, and that every record in `acked`
+/// is proven.
+pub fn check_receipts(
+    checkpoints: &[StoredCheckpoint],
+    receipts: &[StoredReceipt],
+    records: &[crate::record::SignedRecord],
+    acked: &[(String, u64)],
+    keys: &[PublicKey],
+) -> ReceiptReport {
     let by_id: HashMap<String, &PublicKey> = keys.iter().map(|k| (k.key_id(), k)).collect();
     let mut report = ReceiptReport {
         records: records.len(),
@@ -134,7 +174,7 @@ pub fn verify_store_receipts(
     // server's newest before it.
     let mut opened: HashMap<(String, u64), Checkpoint> = HashMap::new();
     let mut newest: HashMap<String, Checkpoint> = HashMap::new();
-    for c in &checkpoints {
+    for c in checkpoints {
         let Some(key) = by_id.get(&c.server) else {
             report.problems.push(format!(
                 "a checkpoint of server {} (size {}), whose key was not given",
@@ -186,7 +226,7 @@ pub fn verify_store_receipts(
         })
         .collect();
     let mut proven: HashSet<(String, u64)> = HashSet::new();
-    for r in &receipts {
+    for r in receipts {
         let Some(cp) = opened.get(&(r.server.clone(), r.size)) else {
             report.problems.push(format!(
                 "record {} of session {}: its proof is against a checkpoint (server {}, size {}) that is missing or did not verify",
@@ -218,5 +258,5 @@ pub fn verify_store_receipts(
             report.synced_unproven
         ));
     }
-    Ok(report)
+    report
 }

@@ -43,6 +43,22 @@ impl ReadOnlyStore {
         ))
     }
 
+    /// `(url, public key hex)` of every server this device pinned.
+    pub fn servers(&self) -> Result<Vec<(String, String)>, SessionError> {
+        let e = |e| db_error(&self.path, e);
+        if !super::receipts::has_tables(&self.conn).map_err(e)? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT url, public_key FROM log_servers ORDER BY url")
+            .map_err(e)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(e)
+    }
+
     /// `(session, seq)` of every record marked synced.
     pub fn acked(&self) -> Result<Vec<(String, u64)>, SessionError> {
         let e = |e| db_error(&self.path, e);

@@ -1,0 +1,272 @@
+//! `sqlexam bundle`: a proctor's signed results bundle — create it from this machine's
+//! store (with the results for people beside it), check it offline, turn bundles of several
+//! machines into one set of results, and import it into a server (docs/export-format.md).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use sqlexam_core::crypto::PublicKey;
+use sqlexam_core::encoding::format_time;
+use sqlexam_core::record::{Expectations, verify_records};
+use sqlexam_export::Lang;
+use sqlexam_export::bundle::{self, Bundle, BundleReport, Known};
+use sqlexam_export::machine::{self, Request};
+use sqlexam_export::results::{Results, from_records};
+use sqlexam_export::table::{results_csv, results_xlsx};
+
+use crate::BadInput;
+use crate::home::Home;
+
+fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+fn read_bundle(path: &Path) -> anyhow::Result<Bundle> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    bundle::parse(&bytes)
+        .map_err(|e| anyhow::Error::new(BadInput(format!("{}: {e}", path.display()))))
+}
+
+pub struct CreateArgs<'a> {
+    pub dir: &'a Path,
+    pub pack: Option<&'a str>,
+    pub passphrase: &'a str,
+    pub venue: &'a str,
+    pub lang: Lang,
+    pub out: &'a Path,
+    pub json: bool,
+}
+
+/// `sqlexam bundle create`: the bundle and the results of this machine, into a folder.
+pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<ExitCode> {
+    let now = now();
+    let done = machine::export(&Request {
+        dir: a.dir,
+        pack: a.pack,
+        passphrase: a.passphrase,
+        venue: a.venue,
+        lang: a.lang,
+        out: a.out,
+        now: &now,
+    })
+    .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
+    if a.json {
+        say!(
+            "{}",
+            serde_json::json!({
+                "pack": done.pack,
+                "records": done.records,
+                "sessions": done.sessions,
+                "fingerprint": done.fingerprint,
+                "files": done.files,
+            })
+        );
+    } else {
+        say!(
+            "{} records of {} sessions ({} {}), signed by the proctor; fingerprint {}",
+            done.records,
+            done.sessions,
+            done.pack.id,
+            done.pack.version,
+            done.fingerprint
+        );
+        for f in &done.files {
+            say!("  wrote {}", f.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The hash and proctor key of a pack file signed by a trusted organizer.
+fn trusted_pack(home: &Home, path: &Path) -> anyhow::Result<(String, Option<PublicKey>)> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let pack = sqlexam_core::pack::verify_in_window(&bytes, &home.trust()?, None)
+        .map_err(|e| anyhow::Error::new(BadInput(format!("{}: {e}", path.display()))))?;
+    let key = pack.manifest.proctor_public_key();
+    Ok((pack.hash, key))
+}
+
+/// `sqlexam bundle verify`: everything the bundle claims, checked offline.
+pub fn verify(
+    home: &Home,
+    file: &Path,
+    pack: Option<&Path>,
+    server_keys: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let bundle = read_bundle(file)?;
+    let known = Known {
+        pack: pack.map(|p| trusted_pack(home, p)).transpose()?,
+        server_keys: server_keys
+            .iter()
+            .map(|k| crate::sync::read_key(k))
+            .collect::<anyhow::Result<_>>()?,
+    };
+    let report = bundle::verify(&bundle, &known);
+    if json {
+        say!("{}", serde_json::to_string_pretty(&report_json(&report))?);
+    } else {
+        for line in proves(&report) {
+            say!("{line}");
+        }
+        for p in &report.problems {
+            say!("PROBLEM: {p}");
+        }
+        say!(
+            "{}",
+            if report.ok() {
+                "the bundle verifies"
+            } else {
+                "THE BUNDLE DOES NOT VERIFY"
+            }
+        );
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn report_json(r: &BundleReport) -> serde_json::Value {
+    serde_json::json!({
+        "ok": r.ok(),
+        "fingerprint": r.fingerprint,
+        "pack": r.manifest.pack,
+        "venue": r.manifest.venue,
+        "created_at": r.manifest.created_at,
+        "proctor_key": r.proctor_key_id,
+        "signature_valid": r.signature_valid,
+        "pack_key_matches": r.pack_key_matches,
+        "records": r.records,
+        "sessions": r.sessions,
+        "candidates": r.candidates,
+        "devices": r.devices,
+        "findings": r.findings,
+        "receipts": r.servers.iter().map(|s| serde_json::json!({
+            "url": s.url,
+            "server_key": s.key_id,
+            "key_given": s.key_trusted,
+            "checkpoints": s.report.checkpoints.values().sum::<usize>(),
+            "proven": s.report.proven,
+            "log_size": s.log_size,
+        })).collect::<Vec<_>>(),
+        "problems": r.problems,
+    })
+}
+
+/// What the bundle proves, and what it does not, in sentences.
+fn proves(r: &BundleReport) -> Vec<String> {
+    let m = &r.manifest;
+    let mut out = vec![format!(
+        "bundle {} of {} {} ({}), venue {:?}, made {}",
+        r.fingerprint, m.pack.id, m.pack.version, m.pack.hash, m.venue, m.created_at
+    )];
+    out.push(match (r.signature_valid, r.pack_key_matches) {
+        (true, Some(true)) => format!(
+            "signed by the pack's proctor key {} (checked against the trusted pack file)",
+            r.proctor_key_id
+        ),
+        (true, None) => format!(
+            "signed by proctor key {}, which the bundle names: give --pack to check it is the pack's",
+            r.proctor_key_id
+        ),
+        _ => "NOT signed by the pack's proctor key".into(),
+    });
+    let bad = r.findings.len();
+    out.push(format!(
+        "{} records of {} sessions ({} candidates on {} devices){}",
+        r.records,
+        r.sessions,
+        r.candidates,
+        r.devices,
+        if bad == 0 {
+            ": every record signed by its device, every chain unbroken from its first record"
+        } else {
+            ""
+        }
+    ));
+    for s in &r.servers {
+        out.push(format!(
+            "{} records proven held by server {} ({}) in its log of {} records{}",
+            s.report.proven,
+            s.key_id,
+            s.url,
+            s.log_size,
+            if s.key_trusted {
+                ""
+            } else {
+                " — with the key the bundle names; give --server-key to check it is the server's"
+            }
+        ));
+    }
+    out.push(
+        "it does not prove that a machine wrote nothing after the export: only a server's later receipts can show that"
+            .into(),
+    );
+    out
+}
+
+/// `sqlexam bundle results`: the results of one or more bundles (several machines of a
+/// venue), each record counted once, as CSV, XLSX or JSON.
+pub fn results(files: &[PathBuf], out: &Path, lang: Lang) -> anyhow::Result<ExitCode> {
+    let mut bundles = Vec::new();
+    for f in files {
+        let b = read_bundle(f)?;
+        let report = bundle::verify(&b, &Known::default());
+        if !report.ok() {
+            return Err(anyhow::Error::new(BadInput(format!(
+                "{}: the bundle does not verify ({}); check it with sqlexam bundle verify",
+                f.display(),
+                report.problems.join("; ")
+            ))));
+        }
+        bundles.push(b);
+    }
+    let sets: Vec<&[_]> = bundles.iter().map(|b| b.records.as_slice()).collect();
+    let records = bundle::merge_records(&sets);
+    let (verified, findings) = verify_records(&records, &Expectations::default());
+    if let Some(f) = findings.first() {
+        return Err(anyhow::Error::new(BadInput(format!(
+            "the bundles disagree with each other: {f}"
+        ))));
+    }
+    let venues: Vec<&str> = bundles.iter().map(|b| b.manifest.venue.as_str()).collect();
+    let venue = if venues.windows(2).all(|w| w[0] == w[1]) {
+        venues.first().copied().unwrap_or_default()
+    } else {
+        ""
+    };
+    let mut all: Vec<Results> = from_records(&verified, venue, &now());
+    for r in &mut all {
+        r.source = "bundle".into();
+    }
+    let [results] = all.as_slice() else {
+        return Err(anyhow::Error::new(BadInput(
+            "the bundles are of different packs: give the bundles of one exam".into(),
+        )));
+    };
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let bytes = match ext {
+        "csv" => results_csv(results, lang).into_bytes(),
+        "xlsx" => results_xlsx(results, lang).map_err(|e| anyhow::anyhow!(e))?,
+        "json" => serde_json::to_vec_pretty(results)?,
+        _ => {
+            return Err(anyhow::Error::new(BadInput(format!(
+                "{}: the output's extension says its format: .csv, .xlsx or .json",
+                out.display()
+            ))));
+        }
+    };
+    sqlexam_core::fsutil::write_atomic(out, &bytes, false)
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    say!(
+        "{} candidates, {} records from {} bundles: wrote {}",
+        results.candidates.len(),
+        verified.len(),
+        bundles.len(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,40 @@
+//! sqlexam-export: what leaves an exam for people and for other machines.
+//!
+//! - [`results`]: one model of an exam's results (candidates × problems, best scores,
+//!   re-grade state), built from verified records (a device, a bundle) or from a server's
+//!   submissions, so every writer below shows the same numbers.
+//! - [`table`]: the results as CSV (Excel-safe) and XLSX; JSON is the model itself
+//!   (docs/export-format.md).
+//! - [`bundle`]: a proctor's signed results bundle — the records verbatim in the sync wire
+//!   format, the receipts the device holds, the roster — and its offline check.
+//!
+//! - [`machine`]: a proctor's export of one machine: all of the above into one folder.
+//!
+//! No network and no Tauri: the app, the CLI and the server call into this.
+
+pub mod bundle;
+pub mod machine;
+pub mod results;
+pub mod table;
+
+mod lang;
+
+pub use lang::Lang;
+
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot write the workbook: {0}")]
+    Xlsx(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl sqlexam_core::ErrorCode for ExportError {
+    fn code(&self) -> &'static str {
+        match self {
+            ExportError::Xlsx(_) => "xlsx",
+            ExportError::Invalid(_) => "invalid",
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! A proctor's export of one machine (`sqlexam bundle create`, the app's proctor panel):
+//! the signed bundle for the server and the results for people — CSV, XLSX, JSON — written
+//! into one folder (a USB stick). The store is read without changing it, so this works while
+//! the app has it open.
+//!
+//! File names are fixed by exam, version and device (`<exam>-<version>-<device>`), and each
+//! file is written through a temporary sibling, flushed and renamed: exporting again
+//! replaces the files instead of adding copies, and a stick pulled out mid-write never holds
+//! half a file under the real name.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use sqlexam_core::ErrorCode;
+use sqlexam_core::fsutil::write_atomic;
+use sqlexam_core::pack::ProctorKey;
+use sqlexam_core::record::{PackRef, Record, verify_records};
+use sqlexam_core::session::{
+    SessionError, kept_proctor, read_store_receipts, read_store_records, store_expectations,
+    store_path,
+};
+
+use crate::bundle::{self, Contents};
+use crate::results::{Results, from_records};
+use crate::table::{results_csv, results_xlsx};
+use crate::{ExportError, Lang};
+
+/// What to export.
+pub struct Request<'a> {
+    /// The engine directory (the store and its pack copies).
+    pub dir: &'a Path,
+    /// Which pack: its id or hash. `None`: the one pack the machine holds sessions of.
+    pub pack: Option<&'a str>,
+    pub passphrase: &'a str,
+    pub venue: &'a str,
+    pub lang: Lang,
+    /// The folder to write into (created if missing).
+    pub out: &'a Path,
+    /// When (RFC 3339), as the manifest and the results say.
+    pub now: &'a str,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub files: Vec<PathBuf>,
+    pub pack: PackRef,
+    pub records: usize,
+    pub sessions: usize,
+    /// The bundle's fingerprint (SHA-256 of its signed manifest).
+    pub fingerprint: String,
+    pub results: Results,
+}
+
+/// Why a machine could not be exported.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    #[error("{0}")]
+    Session(#[from] SessionError),
+    #[error("{0}")]
+    Nothing(String),
+    #[error("{0}")]
+    SeveralPacks(String),
+    #[error("{0}")]
+    PackCopyMissing(String),
+    #[error("{0}")]
+    Export(#[from] ExportError),
+    #[error("{0}")]
+    Bundle(#[from] bundle::BundleError),
+    #[error("{path}: cannot write: {message}")]
+    Write { path: PathBuf, message: String },
+}
+
+impl ErrorCode for MachineError {
+    fn code(&self) -> &'static str {
+        match self {
+            MachineError::Session(e) => e.code(),
+            MachineError::Nothing(_) => "nothing_to_export",
+            MachineError::SeveralPacks(_) => "several_packs",
+            MachineError::PackCopyMissing(_) => "pack_copy_missing",
+            MachineError::Export(e) => e.code(),
+            MachineError::Bundle(e) => e.code(),
+            MachineError::Write { .. } => "write_failed",
+        }
+    }
+}
+
+/// The pack to export: the one `wanted` names (id or hash), or the only one there is.
+fn choose_pack(records: &[Record], wanted: Option<&str>) -> Result<PackRef, MachineError> {
+    let packs: BTreeSet<(String, String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.pack.id.clone(),
+                r.pack.version.clone(),
+                r.pack.hash.clone(),
+            )
+        })
+        .collect();
+    let matching: Vec<_> = packs
+        .iter()
+        .filter(|(id, _, hash)| wanted.is_none_or(|w| w == id || w == hash))
+        .collect();
+    match matching.as_slice() {
+        [(id, version, hash)] => Ok(PackRef {
+            id: id.clone(),
+            version: version.clone(),
+            hash: hash.clone(),
+        }),
+        [] if packs.is_empty() => Err(MachineError::Nothing(
+            "this machine holds no exam records yet: nothing to export".into(),
+        )),
+        [] => Err(MachineError::Nothing(format!(
+            "this machine holds no records of exam {:?}; it holds {}",
+            wanted.unwrap_or_default(),
+            list(&packs)
+        ))),
+        _ => Err(MachineError::SeveralPacks(format!(
+            "this machine holds sessions of several packs ({}): choose one by its hash",
+            list(&packs)
+        ))),
+    }
+}
+
+fn list(packs: &BTreeSet<(String, String, String)>) -> String {
+    packs
+        .iter()
+        .map(|(id, v, hash)| format!("{id} {v} ({hash})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The proctor's key for `pack`, unlocked with the passphrase.
+fn proctor_key(dir: &Path, pack: &PackRef) -> Result<ProctorKey, MachineError> {
+    match kept_proctor(dir, &pack.hash) {
+        Some(Some(key)) => Ok(key),
+        Some(None) => Err(SessionError::NoProctor.into()),
+        None => Err(MachineError::PackCopyMissing(format!(
+            "the copy of pack {} {} this machine kept is missing or is another pack: the bundle cannot be signed",
+            pack.id, pack.version
+        ))),
+    }
+}
+
+/// Exports the machine's records of one pack: bundle, CSV, XLSX and JSON.
+pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
+    let store = store_path(req.dir);
+    if !store.exists() {
+        return Err(MachineError::Nothing(format!(
+            "{}: there is no session store here: nothing to export",
+            req.dir.display()
+        )));
+    }
+    let signed = read_store_records(&store)?;
+    // The records leave as they are, so they must verify as they are: a damaged or edited
+    // store is refused, not exported.
+    let expect = store_expectations(req.dir, &signed, None);
+    let (records, findings) = verify_records(&signed, &expect);
+    if !findings.is_empty() {
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        return Err(SessionError::Tampered(list.join("; ")).into());
+    }
+    let pack = choose_pack(&records, req.pack)?;
+    let key = proctor_key(req.dir, &pack)?;
+    let public = key
+        .public()
+        .ok_or_else(|| MachineError::PackCopyMissing("the pack's proctor key is damaged".into()))?;
+    let signer = key
+        .unlock(req.passphrase)
+        .ok_or(SessionError::WrongPassphrase)?;
+    let receipts = read_store_receipts(&store)?;
+    let bytes = bundle::create(
+        &Contents {
+            records: &signed,
+            receipts: &receipts,
+            pack: &pack,
+            venue: req.venue,
+            created_at: req.now,
+        },
+        &signer,
+        &public,
+    )?;
+    let parsed = bundle::parse(&bytes)?;
+    let mine: Vec<Record> = records
+        .into_iter()
+        .filter(|r| r.pack.hash == pack.hash)
+        .collect();
+    let sessions = mine
+        .iter()
+        .map(|r| r.session.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    let results = from_records(&mine, req.venue, req.now)
+        .pop()
+        .ok_or_else(|| MachineError::Nothing("no results to export".into()))?;
+
+    let device = mine.first().map(|r| r.device.as_str()).unwrap_or_default();
+    let base = file_base(&pack, device);
+    let json =
+        serde_json::to_vec_pretty(&results).map_err(|e| ExportError::Invalid(e.to_string()))?;
+    let files = [
+        (format!("{base}.{}", bundle::EXTENSION), bytes),
+        (
+            format!("{base}-results.csv"),
+            results_csv(&results, req.lang).into_bytes(),
+        ),
+        (
+            format!("{base}-results.xlsx"),
+            results_xlsx(&results, req.lang)?,
+        ),
+        (format!("{base}-results.json"), json),
+    ];
+    std::fs::create_dir_all(req.out).map_err(|e| MachineError::Write {
+        path: req.out.to_owned(),
+        message: e.to_string(),
+    })?;
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        let path = req.out.join(name);
+        write_atomic(&path, &bytes, false).map_err(|e| MachineError::Write {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        written.push(path);
+    }
+    Ok(Exported {
+        files: written,
+        pack,
+        records: parsed.records.len(),
+        sessions,
+        fingerprint: parsed.fingerprint(),
+        results,
+    })
+}
+
+/// `<exam>-<version>-<device key id>`, with anything a file system might refuse replaced.
+fn file_base(pack: &PackRef, device: &str) -> String {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    format!(
+        "{}-{}-{}",
+        safe(&pack.id),
+        safe(&pack.version),
+        safe(device)
+    )
+}

@@ -1,0 +1,305 @@
+//! Results as tables for people: CSV that Excel (in any locale) opens without mangling, and
+//! an XLSX workbook. Both have the same columns, in the chosen language.
+//!
+//! CSV rules (docs/export-format.md): UTF-8 with a byte-order mark (Excel in a Japanese
+//! locale reads UTF-8 without one as Shift-JIS); CRLF line ends; text that Excel would read
+//! as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets a leading `'`; text that Excel
+//! would read as a number or date (anything starting with a digit, such as a candidate id
+//! `007`) is written as the text formula `="007"`, which Excel shows as the text itself.
+//! One row per candidate × problem, each candidate's rows followed by a summary row.
+
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+
+use crate::lang::exam_time;
+use crate::results::{CandidateResult, ProblemResult, Results};
+use crate::{ExportError, Lang};
+
+/// The detail columns, by language. The last two only for a server's results.
+fn detail_headers(lang: Lang, regrade: bool) -> Vec<&'static str> {
+    let mut h = vec![
+        lang.pick("Candidate ID", "受験者ID"),
+        lang.pick("Name", "氏名"),
+        lang.pick("Venue", "会場"),
+        lang.pick("Problem", "問題"),
+        lang.pick("Score", "得点"),
+        lang.pick("Max score", "満点"),
+        lang.pick("Verdict", "判定"),
+        lang.pick("Attempts", "提出回数"),
+        lang.pick("Best at (exam time)", "最高点の提出(試験時間)"),
+    ];
+    if regrade {
+        h.push(lang.pick("Awaiting re-grade", "再採点待ち"));
+        h.push(lang.pick("Server disagrees", "サーバー判定と不一致"));
+    }
+    h
+}
+
+/// A value of a row: text or a whole number.
+enum Value {
+    Text(String),
+    Number(u64),
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+fn number(n: impl Into<u64>) -> Value {
+    Value::Number(n.into())
+}
+
+fn detail_row(c: &CandidateResult, p: &ProblemResult, lang: Lang, regrade: bool) -> Vec<Value> {
+    let mut row = vec![
+        text(&c.candidate),
+        text(&c.name),
+        text(c.venues.join(", ")),
+        text(&p.problem),
+        number(p.score),
+        number(p.max_score),
+        text(p.verdict.map(|v| lang.verdict(v)).unwrap_or_default()),
+        number(p.attempts),
+        text(p.best_at_ms.map(exam_time).unwrap_or_default()),
+    ];
+    if regrade {
+        row.push(number(p.awaiting_regrade + p.ungradable));
+        row.push(number(p.disagreements));
+    }
+    row
+}
+
+/// The summary row that follows a candidate's problem rows in the CSV.
+fn total_row(c: &CandidateResult, problems: usize, lang: Lang, regrade: bool) -> Vec<Value> {
+    let solved = match lang {
+        Lang::En => format!("{}/{problems} solved", c.solved),
+        Lang::Ja => format!("{}/{problems}問 満点", c.solved),
+    };
+    let mut row = vec![
+        text(&c.candidate),
+        text(&c.name),
+        text(c.venues.join(", ")),
+        text(lang.pick("(total)", "(合計)")),
+        number(c.total),
+        number(c.max_total),
+        text(solved),
+        number(c.attempts),
+        text(""),
+    ];
+    if regrade {
+        let sum = |f: fn(&ProblemResult) -> u32| number(c.problems.iter().map(f).sum::<u32>());
+        row.push(sum(|p| p.awaiting_regrade + p.ungradable));
+        row.push(sum(|p| p.disagreements));
+    }
+    row
+}
+
+/// One CSV field that Excel reads back as the text it is.
+pub fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else if text.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("=\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+fn csv_line(out: &mut String, values: &[Value]) {
+    let fields: Vec<String> = values
+        .iter()
+        .map(|v| match v {
+            Value::Text(t) => csv_field(t),
+            Value::Number(n) => n.to_string(),
+        })
+        .collect();
+    out.push_str(&fields.join(","));
+    out.push_str("\r\n");
+}
+
+/// The results as CSV (with its byte-order mark).
+pub fn results_csv(results: &Results, lang: Lang) -> String {
+    let regrade = results.source == "server";
+    let mut out = String::from('\u{feff}');
+    let headers: Vec<Value> = detail_headers(lang, regrade)
+        .into_iter()
+        .map(text)
+        .collect();
+    csv_line(&mut out, &headers);
+    for c in &results.candidates {
+        for p in &c.problems {
+            csv_line(&mut out, &detail_row(c, p, lang, regrade));
+        }
+        csv_line(
+            &mut out,
+            &total_row(c, results.problems.len(), lang, regrade),
+        );
+    }
+    out
+}
+
+fn xlsx_err(e: XlsxError) -> ExportError {
+    ExportError::Xlsx(e.to_string())
+}
+
+/// Writes a header row and rows, frozen under the header, filterable, columns sized.
+fn write_sheet(
+    sheet: &mut Worksheet,
+    headers: &[&str],
+    rows: &[Vec<Value>],
+    frozen_columns: u16,
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold().set_text_wrap();
+    let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
+    for (col, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *h, &bold)?;
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        for (col, v) in row.iter().enumerate() {
+            let c = col as u16;
+            match v {
+                // Strings stay strings: a candidate id `007` keeps its zeros.
+                Value::Text(t) => {
+                    sheet.write_string(r, c, t)?;
+                    widths[col] = widths[col].max(display_width(t));
+                }
+                Value::Number(n) => {
+                    sheet.write_number(r, c, *n as f64)?;
+                    widths[col] = widths[col].max(n.to_string().len());
+                }
+            }
+        }
+    }
+    for (col, w) in widths.iter().enumerate() {
+        sheet.set_column_width(col as u16, (*w).clamp(6, 48) as f64 + 2.0)?;
+    }
+    sheet.set_freeze_panes(1, frozen_columns)?;
+    let last_col = headers.len().saturating_sub(1) as u16;
+    sheet.autofilter(0, 0, rows.len() as u32, last_col)?;
+    Ok(())
+}
+
+/// Columns a text takes in a spreadsheet: East Asian wide characters take two.
+fn display_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| if (c as u32) < 0x1100 { 1 } else { 2 })
+        .sum()
+}
+
+/// The results as an XLSX workbook: a summary sheet (one row per candidate, a column per
+/// problem), a detail sheet (one row per candidate × problem) and the incidents.
+pub fn results_xlsx(results: &Results, lang: Lang) -> Result<Vec<u8>, ExportError> {
+    let regrade = results.source == "server";
+    let mut book = Workbook::new();
+
+    let mut headers: Vec<&str> = vec![
+        lang.pick("Candidate ID", "受験者ID"),
+        lang.pick("Name", "氏名"),
+        lang.pick("Venue", "会場"),
+        lang.pick("Total", "合計"),
+        lang.pick("Max total", "満点合計"),
+        lang.pick("Problems at full score", "満点の問題数"),
+        lang.pick("Attempts", "提出回数"),
+        lang.pick("Exam time used", "使用した試験時間"),
+    ];
+    let problem_ids: Vec<&str> = results.problems.iter().map(|p| p.id.as_str()).collect();
+    headers.extend(problem_ids.iter());
+    let rows: Vec<Vec<Value>> = results
+        .candidates
+        .iter()
+        .map(|c| {
+            let mut row = vec![
+                text(&c.candidate),
+                text(&c.name),
+                text(c.venues.join(", ")),
+                number(c.total),
+                number(c.max_total),
+                number(c.solved),
+                number(c.attempts),
+                text(exam_time(c.elapsed_ms)),
+            ];
+            row.extend(c.problems.iter().map(|p| number(p.score)));
+            row
+        })
+        .collect();
+    let sheet = book.add_worksheet();
+    sheet
+        .set_name(lang.pick("Summary", "集計"))
+        .and_then(|s| write_sheet(s, &headers, &rows, 2))
+        .map_err(xlsx_err)?;
+
+    let rows: Vec<Vec<Value>> = results
+        .candidates
+        .iter()
+        .flat_map(|c| c.problems.iter().map(|p| detail_row(c, p, lang, regrade)))
+        .collect();
+    let sheet = book.add_worksheet();
+    sheet
+        .set_name(lang.pick("Detail", "詳細"))
+        .and_then(|s| write_sheet(s, &detail_headers(lang, regrade), &rows, 2))
+        .map_err(xlsx_err)?;
+
+    let headers = [
+        lang.pick("Candidate ID", "受験者ID"),
+        lang.pick("Name", "氏名"),
+        lang.pick("Session", "セッション"),
+        lang.pick("Record", "記録番号"),
+        lang.pick("Exam time", "試験時間"),
+        lang.pick("What happened", "出来事"),
+        lang.pick("Detail", "詳細"),
+    ];
+    let rows: Vec<Vec<Value>> = results
+        .candidates
+        .iter()
+        .flat_map(|c| {
+            c.incidents.iter().map(|i| {
+                vec![
+                    text(&c.candidate),
+                    text(&c.name),
+                    text(&i.session),
+                    number(i.seq),
+                    text(i.elapsed_ms.map(exam_time).unwrap_or_default()),
+                    text(lang.incident(&i.kind)),
+                    text(&i.detail),
+                ]
+            })
+        })
+        .collect();
+    let sheet = book.add_worksheet();
+    sheet
+        .set_name(lang.pick("Incidents", "出来事"))
+        .and_then(|s| write_sheet(s, &headers, &rows, 2))
+        .map_err(xlsx_err)?;
+
+    book.save_to_buffer().map_err(xlsx_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_keep_their_text_in_excel() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        // Leading zeros, long ids and date-like text stay text.
+        assert_eq!(csv_field("007"), "\"=\"\"007\"\"\"");
+        assert_eq!(csv_field("1-2"), "\"=\"\"1-2\"\"\"");
+        assert_eq!(csv_field("山田"), "山田");
+        assert_eq!(csv_field(""), "");
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(display_width("abc"), 3);
+        assert_eq!(display_width("受験者"), 6);
+    }
+}
