@@ -652,7 +652,8 @@ impl Api {
         &self.http
     }
 
-    /// Waits until every submission of `exam` has the server's verdict (at most `limit`).
+    /// Waits until every submission of `exam` has the server's verdict (at most `limit`);
+    /// returns the results' candidates.
     pub async fn wait_regraded(
         &self,
         token: &str,
@@ -663,8 +664,7 @@ impl Api {
         loop {
             let results = self.get(token, &format!("/v1/exams/{exam}/results")).await;
             assert_eq!(results.status, 200, "{}", results.text);
-            let waiting: u64 = results
-                .json
+            let waiting: u64 = results.json["candidates"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -672,7 +672,7 @@ impl Api {
                 .map(|p| p["awaiting_regrade"].as_u64().unwrap())
                 .sum();
             if waiting == 0 {
-                return results.json;
+                return results.json["candidates"].clone();
             }
             assert!(
                 tokio::time::Instant::now() < deadline,

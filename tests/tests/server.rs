@@ -179,11 +179,32 @@ async fn an_exam_on_the_engine_is_stored_once_receipted_and_its_regrade_agrees(b
         )
         .await;
     assert!(
-        csv.text.starts_with("\u{feff}candidate,name,problem"),
+        csv.text
+            .starts_with("\u{feff}Candidate ID,Name,Venue,Problem,Score"),
         "{}",
         csv.text
     );
-    assert_eq!(csv.text.lines().count(), 1 + 3);
+    // A row per problem and the candidate's total.
+    assert_eq!(csv.text.lines().count(), 1 + 3 + 1, "{}", csv.text);
+    let csv_ja = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/results.csv?lang=ja", org.pack_id),
+        )
+        .await;
+    assert!(
+        csv_ja.text.starts_with("\u{feff}受験者ID,氏名"),
+        "{}",
+        csv_ja.text
+    );
+    let xlsx = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/results.xlsx", org.pack_id),
+        )
+        .await;
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx.text.starts_with("PK"), "a zip (the workbook)");
     stop(servers).await;
 }
 

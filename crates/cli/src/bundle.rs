@@ -24,7 +24,11 @@ fn now() -> String {
 
 fn read_bundle(path: &Path) -> anyhow::Result<Bundle> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    bundle::parse(&bytes)
+    parse(path, &bytes)
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> anyhow::Result<Bundle> {
+    bundle::parse(bytes)
         .map_err(|e| anyhow::Error::new(BadInput(format!("{}: {e}", path.display()))))
 }
 
@@ -269,4 +273,72 @@ pub fn results(files: &[PathBuf], out: &Path, lang: Lang) -> anyhow::Result<Exit
         out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `sqlexam bundle import`: each bundle to a server, as a sync by hand. Exits 1 when a
+/// bundle's receipts contradict the server's log, or records were refused.
+pub fn import(
+    files: &[PathBuf],
+    url: &str,
+    token: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let client = crate::sync::client(url, token)?;
+    let runtime = crate::sync::runtime()?;
+    let mut ok = true;
+    let mut answers = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?;
+        // Read here first: a file that is no bundle is named before anything is sent.
+        parse(f, &bytes)?;
+        let answer = runtime
+            .block_on(client.post_bundle(bytes))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+        let stored: u64 = answer.sessions.iter().map(|s| s.stored).sum();
+        let already: u64 = answer.sessions.iter().map(|s| s.already_stored).sum();
+        let forks: usize = answer.sessions.iter().map(|s| s.forks.len()).sum();
+        let gaps = answer.sessions.iter().filter(|s| s.gap.is_some()).count();
+        ok &= answer.contradictions.is_empty() && answer.rejected.is_empty();
+        if !json {
+            say!(
+                "{}: {} records of {} sessions ({} {}, venue {:?}): {stored} new, {already} already held",
+                f.display(),
+                answer.records,
+                answer.sessions.len(),
+                answer.pack.id,
+                answer.pack.version,
+                answer.venue
+            );
+            if answer.proctor != "verified" {
+                say!(
+                    "  the server does not hold this pack yet: the proctor's signature was not checked against it (the records' own signatures were)"
+                );
+            }
+            if forks > 0 || gaps > 0 {
+                say!(
+                    "  FLAGGED: {forks} forks, {gaps} sessions with missing records (see the dashboard)"
+                );
+            }
+            for r in &answer.rejected {
+                say!(
+                    "  REFUSED record line {}: {} ({})",
+                    r.line,
+                    r.message,
+                    r.code
+                );
+            }
+            for c in &answer.contradictions {
+                say_err!("  !!! THE BUNDLE'S RECEIPTS CONTRADICT THE SERVER'S LOG: {c}");
+            }
+        }
+        answers.push(answer);
+    }
+    if json {
+        say!("{}", serde_json::to_string_pretty(&answers)?);
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

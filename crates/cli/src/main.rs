@@ -198,6 +198,20 @@ enum BundleCommand {
         #[arg(long)]
         lang: Option<Lang>,
     },
+    /// Send bundles to a server (POST /v1/bundles): every record verified and stored as a
+    /// sync would; exits 1 if the server's log contradicts a bundle's receipts.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The server's address (https://…).
+        #[arg(long)]
+        server: String,
+        /// A venue or organizer token.
+        #[arg(long, env = "SQLEXAM_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -584,6 +598,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 server_keys,
                 json,
             } => bundle::verify(&Home::locate()?, &file, pack.as_deref(), &server_keys, json),
+            BundleCommand::Import {
+                files,
+                server,
+                token,
+                json,
+            } => bundle::import(&files, &server, token.as_deref(), json),
             BundleCommand::Results { files, out, lang } => {
                 bundle::results(&files, &out, lang.unwrap_or_else(Lang::from_env).export())
             }

@@ -14,14 +14,14 @@ use crate::BadInput;
 use crate::home::Home;
 use crate::session::open_engine;
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the network runtime")
 }
 
-fn client(url: &str, token: Option<&str>) -> anyhow::Result<Client> {
+pub(crate) fn client(url: &str, token: Option<&str>) -> anyhow::Result<Client> {
     let server = Server::parse(url, token).map_err(|e| BadInput(e.to_string()))?;
     Client::new(server).map_err(|e| anyhow::anyhow!(e))
 }

@@ -111,3 +111,26 @@ pub struct ApiError {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
 }
+
+/// The media type of a proctor's results bundle (`POST /v1/bundles`).
+pub const BUNDLE: &str = "application/x-sqlexam-bundle";
+
+/// The answer to `POST /v1/bundles`: the bundle's records taken as a sync would take them,
+/// and what its receipts say about this server's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleImport {
+    /// SHA-256 of the bundle's signed manifest.
+    pub fingerprint: String,
+    pub pack: crate::record::PackRef,
+    pub venue: String,
+    /// `verified`: signed by the proctor key of the pack the server holds;
+    /// `pack_not_held`: the server holds no such pack yet, so only the records' own
+    /// signatures were checked.
+    pub proctor: String,
+    pub records: u64,
+    pub sessions: Vec<SessionOutcome>,
+    pub rejected: Vec<Rejected>,
+    /// Receipts in the bundle, signed by this server, that its log does not bear out (the
+    /// log lost or rewrote records). Each is also flagged `log_contradiction`.
+    pub contradictions: Vec<String>,
+}

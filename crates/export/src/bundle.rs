@@ -403,6 +403,8 @@ pub struct BundleReport {
     pub signature_valid: bool,
     /// `None`: no pack given; `Some(true)`: the pack's proctor key signed it.
     pub pack_key_matches: Option<bool>,
+    /// Whether the record lines are the ones the manifest counts and digests.
+    pub records_intact: bool,
     pub records: usize,
     pub sessions: usize,
     pub candidates: usize,
@@ -460,13 +462,15 @@ pub fn verify(bundle: &Bundle, known: &Known) -> BundleReport {
             }
         }
     });
-    if sha256_hex(&bundle.body) != m.records_sha256 {
+    let digest_ok = sha256_hex(&bundle.body) == m.records_sha256;
+    let count_ok = bundle.records.len() as u64 + bundle.unreadable.len() as u64 == m.records;
+    if !digest_ok {
         problems.push(
             "the record lines are not the ones signed (their SHA-256 differs from the manifest's)"
                 .into(),
         );
     }
-    if bundle.records.len() as u64 + bundle.unreadable.len() as u64 != m.records {
+    if !count_ok {
         problems.push(format!(
             "the manifest counts {} records; the bundle holds {} lines",
             m.records,
@@ -541,6 +545,7 @@ pub fn verify(bundle: &Bundle, known: &Known) -> BundleReport {
         proctor_key_id: signer.map(|k| k.key_id()).unwrap_or_default(),
         signature_valid,
         pack_key_matches,
+        records_intact: digest_ok && count_ok,
         records: bundle.records.len(),
         sessions: m.roster.len(),
         candidates: distinct(|r| r.candidate.as_str()),

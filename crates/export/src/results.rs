@@ -188,7 +188,9 @@ impl ResultsBuilder {
         if !s.venue.is_empty() {
             c.venues.insert(s.venue);
         }
-        c.devices.insert(s.device);
+        if !s.device.is_empty() {
+            c.devices.insert(s.device);
+        }
         c.sessions.insert(s.session);
     }
 

@@ -243,6 +243,23 @@ pub async fn checkpoint(store: &dyn Store, key: &SigningKey) -> StoreResult<Stri
     Ok(sign_checkpoint(key, size, root))
 }
 
+/// The root of the log's tree of its first `size` leaves; `None` if the log is smaller.
+pub async fn root_at(store: &dyn Store, size: u64) -> StoreResult<Option<Hash>> {
+    let (head, root) = store.log_head().await?;
+    if size > head {
+        return Ok(None);
+    }
+    if size == head {
+        return Ok(Some(root));
+    }
+    if size == 0 {
+        return Ok(Some(EMPTY_HASH));
+    }
+    Ok(prove_all(store, &[size], |n, r| tree_hash(*n, r))
+        .await?
+        .pop())
+}
+
 /// Why a consistency proof cannot be given.
 #[derive(Debug)]
 pub enum ConsistencyError {

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use sqlexam_core::crypto::PublicKey;
-use sqlexam_core::protocol::{ApiError, BatchOutcome, Consistency, NDJSON, SessionHeld};
+use sqlexam_core::protocol::{
+    ApiError, BUNDLE, BatchOutcome, BundleImport, Consistency, NDJSON, SessionHeld,
+};
 
 use crate::SyncError;
 
@@ -189,6 +191,20 @@ impl Client {
                 self.request(reqwest::Method::POST, "/v1/records")
                     .header(reqwest::header::CONTENT_TYPE, NDJSON)
                     .body(body),
+            )
+            .await?;
+        self.json(response).await
+    }
+
+    /// `POST /v1/bundles`: a proctor's results bundle, imported as a sync by hand.
+    pub async fn post_bundle(&self, bundle: Vec<u8>) -> Result<BundleImport, SyncError> {
+        let response = self
+            .send(
+                self.request(reqwest::Method::POST, "/v1/bundles")
+                    // A venue's bundle can be large, and is verified whole before the answer.
+                    .timeout(Duration::from_secs(600))
+                    .header(reqwest::header::CONTENT_TYPE, BUNDLE)
+                    .body(bundle),
             )
             .await?;
         self.json(response).await

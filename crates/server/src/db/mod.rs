@@ -144,7 +144,8 @@ pub struct Flag {
     pub exam: String,
     pub session: String,
     pub seq: u64,
-    /// `fork`, `rollback`, `wrong_pack`, `proctor_unproven`, `disagreement`, `ungradable`.
+    /// `fork`, `rollback`, `wrong_pack`, `proctor_unproven`, `disagreement`, `ungradable`,
+    /// `log_contradiction`.
     pub kind: String,
     pub detail: String,
 }
@@ -225,6 +226,9 @@ pub trait Store: Send + Sync {
     async fn finish_job(&self, done: &JobResult) -> StoreResult<()>;
     /// Puts a claimed job back in the queue at once (its grader failed).
     async fn release_job(&self, id: i64) -> StoreResult<()>;
+
+    /// Raises flags found outside a batch (a bundle whose receipts contradict the log).
+    async fn add_flags(&self, flags: Vec<Flag>, now: &str) -> StoreResult<()>;
 
     async fn submissions(&self, exam: &str) -> StoreResult<Vec<SubmissionRow>>;
     async fn flags(&self, exam: &str) -> StoreResult<Vec<Flag>>;

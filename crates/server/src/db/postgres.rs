@@ -1005,6 +1005,13 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn add_flags(&self, flags: Vec<Flag>, now: &str) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(err)?;
+        insert_flags(&tx, &flags, now).await?;
+        tx.commit().await.map_err(err)
+    }
+
     async fn flags(&self, exam: &str) -> StoreResult<Vec<Flag>> {
         let rows = self
             .client()

@@ -899,6 +899,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn add_flags(&self, flags: Vec<Flag>, now: &str) -> StoreResult<()> {
+        let now = now.to_owned();
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for f in &flags {
+                insert_flag(&tx, f, &now)?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
     async fn flags(&self, exam: &str) -> StoreResult<Vec<Flag>> {
         let exam = exam.to_owned();
         self.with(move |c| {
