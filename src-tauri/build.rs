@@ -17,6 +17,7 @@ fn main() {
         "finish",
         "proctor",
         "proctor_records",
+        "export_results",
         "confirm_close",
         "sync_status",
         "set_sync_server",

@@ -15,10 +15,10 @@ use tauri::{Manager, State};
 use crate::cells::ForUi;
 use crate::state::{AppError, AppState, PendingPack};
 
-type Shared<'a> = State<'a, Arc<AppState>>;
+pub(crate) type Shared<'a> = State<'a, Arc<AppState>>;
 
 /// Runs blocking engine work on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     state: &Shared<'_>,
     f: impl FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {

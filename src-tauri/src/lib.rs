@@ -5,6 +5,7 @@
 
 mod cells;
 mod commands;
+mod export;
 mod state;
 mod sync;
 
@@ -34,6 +35,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::finish,
             commands::proctor,
             commands::proctor_records,
+            export::export_results,
             commands::confirm_close,
             sync::sync_status,
             sync::set_sync_server,

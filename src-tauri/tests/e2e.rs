@@ -550,6 +550,95 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     assert!(text.contains("\"reason\":\"time_up\""));
 }
 
+/// After the exam the proctor writes the machine's results onto a USB stick from the
+/// proctor panel, in the app's language: the signed bundle (which verifies against the
+/// pack, records as the store holds them) and the spreadsheets. Exporting again replaces the
+/// files; a missing folder is said before anything runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_proctor_exports_the_results_onto_a_stick() {
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let pack = demo_pack(tmp.path());
+    let stick = tmp.path().join("USB STICK");
+    let app = App::launch(&home, &pack, 1).await;
+    app.click("[data-testid=open-demo]").await;
+    app.wait_for("[data-testid=pack-verified]").await;
+    app.fill("[data-testid=candidate-id]", "0042").await;
+    app.fill("[data-testid=candidate-name]", "Tanaka Yui").await;
+    app.fill("[data-testid=start-code]", START_CODE).await;
+    app.click("[data-testid=check-in]").await;
+    app.wait_text("[data-testid=statement]", "employees").await;
+    let correct = std::fs::read_to_string(
+        repo()
+            .join("problems/sql-basics/p01-high-earners/submissions/accepted/year-and-between.sql"),
+    )
+    .unwrap();
+    app.set_editor(&correct).await;
+    app.click("[data-testid=submit]").await;
+    app.wait_text("[data-testid=verdict]", "Accepted").await;
+
+    for lang in ["en", "ja"] {
+        app.click(&format!("[data-testid=lang-{lang}]")).await;
+        app.click("[data-testid=proctor-open]").await;
+        app.fill("[data-testid=proctor-passphrase]", PASSPHRASE)
+            .await;
+        app.click("[data-testid=proctor-unlock]").await;
+        app.wait_for("[data-testid=export-folder]").await;
+        if lang == "en" {
+            // No folder yet: said, and nothing runs.
+            app.click("[data-testid=export-results]").await;
+            app.wait_for("[data-testid=export-folder][aria-invalid=true]")
+                .await;
+        }
+        app.fill("[data-testid=export-folder]", &stick.to_string_lossy())
+            .await;
+        app.fill("[data-testid=export-venue]", "Room 3").await;
+        app.click("[data-testid=export-results]").await;
+        let done = app
+            .wait_text("[data-testid=export-done]", ".sqlexam-bundle")
+            .await;
+        assert!(done.contains("-results.xlsx"), "{done}");
+        app.screenshot(&format!("12-proctor-export-{lang}")).await;
+        app.click("[data-testid=proctor-close]").await;
+    }
+    app.quit().await;
+
+    // Four files, written twice under the same names; the second time in Japanese.
+    let names: Vec<String> = std::fs::read_dir(&stick)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let csv_name = names.iter().find(|n| n.ends_with(".csv")).unwrap();
+    let csv = std::fs::read_to_string(stick.join(csv_name)).unwrap();
+    assert!(csv.starts_with("\u{feff}受験者ID,氏名,会場"), "{csv}");
+    assert!(
+        csv.contains("\"=\"\"0042\"\"\",Tanaka Yui,Room 3,p01-high-earners"),
+        "{csv}"
+    );
+    let bundle_name = names
+        .iter()
+        .find(|n| n.ends_with(".sqlexam-bundle"))
+        .unwrap();
+    let bundle =
+        sqlexam_export::bundle::parse(&std::fs::read(stick.join(bundle_name)).unwrap()).unwrap();
+    let (manifest, hash) =
+        sqlexam_core::pack::signed_manifest(&std::fs::read(&pack).unwrap()[..]).unwrap();
+    let report = sqlexam_export::bundle::verify(
+        &bundle,
+        &sqlexam_export::bundle::Known {
+            pack: Some((hash, manifest.proctor_public_key())),
+            server_keys: Vec::new(),
+        },
+    );
+    assert!(report.ok(), "{:?}", report.problems);
+    let records =
+        sqlexam_core::session::read_store_records(&sqlexam_core::session::store_path(&home))
+            .unwrap();
+    assert_eq!(bundle.records, records);
+}
+
 /// A server for the app to sync with, in this process: its storage and tokens are made
 /// first; it listens on its port only once `listen` is called (a venue's server that is not
 /// up yet).

@@ -96,6 +96,16 @@ export interface SubmissionView {
   /** Why it was not graded: "session_ended", "interrupted" or "grading_failed". */
   refused: string | null;
 }
+/** What a proctor's export wrote (src-tauri/src/export.rs). */
+export interface ExportView {
+  files: string[];
+  folder: string;
+  records: number;
+  sessions: number;
+  candidates: number;
+  fingerprint: string;
+}
+
 export type ProctorAction = { action: "extend"; minutes: number } | { action: "end" } | { action: "resume" };
 export interface RecordRow { seq: number; kind: string; summary: string; elapsed_ms: number }
 /** A problem found in the records: `kind` and its facts (docs/record-format.md). */
@@ -149,6 +159,8 @@ export const backend = {
   proctor: (passphrase: string, action: ProctorAction) =>
     invoke<SessionView>("proctor", { passphrase, action }),
   proctorRecords: (passphrase: string) => invoke<RecordsReport>("proctor_records", { passphrase }),
+  exportResults: (passphrase: string, folder: string, venue: string) =>
+    invoke<ExportView>("export_results", { passphrase, folder, venue }),
   confirmClose: () => invoke<void>("confirm_close"),
   syncStatus: () => invoke<SyncView>("sync_status"),
   /** Downloads and verifies an exam's pack from the sync server; saved for offline use. */

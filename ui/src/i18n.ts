@@ -227,6 +227,16 @@ const S = {
   ended_done: ["The exam was ended.", "試験を終了しました。"],
   minutes_invalid: ["Enter whole minutes from 1 to 600.", "1〜600 の整数（分）を入力してください。"],
   passphrase_missing: ["Enter the passphrase.", "パスフレーズを入力してください。"],
+  export_heading: ["Export results", "結果の書き出し"],
+  export_intro: [
+    "Writes this computer's results into a folder (a USB stick): a bundle signed with the proctor passphrase, for the server, and CSV, Excel and JSON files for people. Exporting again replaces the files.",
+    "このコンピューターの結果をフォルダー（USB メモリなど）に書き出します。サーバー用に試験監督者のパスフレーズで署名したバンドルと、閲覧用の CSV・Excel・JSON ファイルです。もう一度書き出すとファイルは置き換えられます。",
+  ],
+  export_folder: ["Folder", "フォルダー"],
+  choose_folder: ["Choose folder…", "フォルダーを選ぶ…"],
+  venue: ["Venue or room", "会場・教室"],
+  export_now: ["Export", "書き出す"],
+  folder_missing_ui: ["Choose the folder to export into.", "書き出し先のフォルダーを選んでください。"],
 
   // Closing
   close_confirm: [
@@ -347,6 +357,9 @@ export const f = {
   yourTable: (name: string) => (ja() ? `あなたの結果: ${name}` : `Your result: ${name}`),
   sampleName: (name: string) => (ja() ? `サンプル ${name}` : `Sample ${name}`),
   submissionNo: (id: number) => (ja() ? `提出 #${id}` : `Submission #${id}`),
+  exported: (records: number, folder: string) =>
+    ja() ? `${nf(records)} 件の記録を ${folder} に書き出しました:` : `Exported ${nf(records)} records to ${folder}:`,
+  fingerprint: (fp: string) => (ja() ? `バンドルの指紋: ${fp}` : `Bundle fingerprint: ${fp}`),
   extended: (m: number) => (ja() ? `${nf(m)} 分延長しました。` : `Added ${nf(m)} minutes.`),
   endedAt: (s: number, m: number) => (ja() ? `合計 ${nf(s)} / ${nf(m)} 点` : `Total ${nf(s)} / ${nf(m)} points`),
   candidate: (id: string, name: string) => (name ? `${id} — ${name}` : id),
@@ -637,6 +650,16 @@ const ERRORS: Record<string, Pair> = {
     "このパックには試験監督者のパスフレーズが設定されていないため、試験監督者の操作は使えません。",
   ],
   invalid: ["That input is not valid.", "入力内容が正しくありません。"],
+  folder_missing: ["Choose the folder to export into.", "書き出し先のフォルダーを選んでください。"],
+  write_failed: [
+    "The files could not be written to that folder. Check the USB stick (is it full or read-only?) and try again.",
+    "そのフォルダーにファイルを書き込めませんでした。USB メモリ（空き容量や書き込み禁止）を確認して、もう一度お試しください。",
+  ],
+  nothing_to_export: ["This computer holds no exam records to export.", "このコンピューターには書き出す試験記録がありません。"],
+  pack_copy_missing: [
+    "The copy of the exam pack on this computer is missing, so the bundle cannot be signed. Call the organizer.",
+    "このコンピューターの試験パックの控えが見つからないため、バンドルに署名できません。主催者に連絡してください。",
+  ],
   // Found by the UI before asking the backend.
   empty_query: [
     "There is no query to run: the editor is empty or holds only comments. Nothing was submitted.",
@@ -653,7 +676,7 @@ const ERRORS: Record<string, Pair> = {
  * Errors whose English `message` adds facts the sentence lacks (a path, a damaged table):
  * shown as technical detail for the proctor. For the rest the sentence says it all.
  */
-const DETAIL_CODES = new Set(["bad_server", "offline", "refused", "not_found", "wrong_exam", "untrusted_server", "config", "server_error", "io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
+const DETAIL_CODES = new Set(["write_failed", "pack_copy_missing", "bad_server", "offline", "refused", "not_found", "wrong_exam", "untrusted_server", "config", "server_error", "io", "store", "store_damaged", "store_tampered", "store_busy", "contents", "manifest", "pack", "key", "internal"]);
 export const errorDetailShown = (e: AppError): boolean => !!e.message && (DETAIL_CODES.has(e.code) || !ERRORS[e.code]);
 
 /** The translated sentence for a backend error, by its code. */

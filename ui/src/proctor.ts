@@ -1,6 +1,7 @@
 // Screen 5: proctor mode, behind the pack's proctor passphrase. The passphrase is kept
 // only while the dialog is open.
-import { backend, type AppError, type ProctorAction, type RecordsReport, type SessionView } from "./backend";
+import { open } from "@tauri-apps/plugin-dialog";
+import { backend, type AppError, type ExportView, type ProctorAction, type RecordsReport, type SessionView } from "./backend";
 import { confirmDialog, openModal } from "./dialogs";
 import { errorBox, h, replace, toAppError } from "./dom";
 import { f, formatDuration, recordKind, recordSummary, t, type Key, findingText } from "./i18n";
@@ -19,6 +20,11 @@ export function openProctor(setSession: (v: SessionView) => void): void {
   let error: AppError | null = null;
   let problem: Key | null = null;
   let done: (() => string) | null = null;
+  let folder = "";
+  let venue = "";
+  let exported: ExportView | null = null;
+  let exportError: AppError | null = null;
+  let folderMissing = false;
 
   let dlg!: HTMLDialogElement;
   const focus = (sel: string) => dlg.querySelector<HTMLElement>(sel)?.focus();
@@ -80,6 +86,62 @@ export function openProctor(setSession: (v: SessionView) => void): void {
     await act({ action: "end" }, () => t("ended_done"));
   };
 
+  const chooseFolder = async () => {
+    try {
+      const picked = await open({ multiple: false, directory: true });
+      if (typeof picked === "string" && picked) folder = picked;
+    } catch (e) {
+      exportError = toAppError(e);
+    }
+    render();
+  };
+
+  const exportNow = async () => {
+    exportError = null;
+    exported = null;
+    folderMissing = !folder.trim();
+    if (folderMissing) { render(); focus("#export-folder"); return; }
+    busy = true;
+    render();
+    try {
+      exported = await backend.exportResults(passphrase, folder, venue);
+    } catch (e) {
+      exportError = toAppError(e);
+    }
+    busy = false;
+    render();
+    focus(exported ? "#export-done" : "#export-error");
+  };
+
+  const exportSection = () =>
+    h("section", { class: "export", "aria-labelledby": "export-heading" },
+      h("h3", { id: "export-heading" }, t("export_heading")),
+      h("p", { class: "muted small" }, t("export_intro")),
+      h("form", { onsubmit: (e: Event) => { e.preventDefault(); void exportNow(); } },
+        h("div", { class: "row" },
+          h("label", { for: "export-folder" }, t("export_folder")),
+          h("input", {
+            tid: "export-folder", type: "text", value: folder, spellcheck: false,
+            "aria-invalid": folderMissing ? "true" : null,
+            oninput: (e: Event) => { folder = (e.target as HTMLInputElement).value; },
+          }),
+          h("button", { type: "button", tid: "export-choose", disabled: busy, onclick: () => void chooseFolder() }, t("choose_folder"))),
+        h("div", { class: "row" },
+          h("label", { for: "export-venue" }, t("venue")),
+          h("input", {
+            tid: "export-venue", type: "text", value: venue,
+            oninput: (e: Event) => { venue = (e.target as HTMLInputElement).value; },
+          }),
+          h("button", { type: "submit", tid: "export-results", class: "primary", disabled: busy }, t("export_now")))),
+      folderMissing ? h("p", { class: "error", role: "alert" }, t("folder_missing_ui")) : null,
+      exported
+        ? h("div", { class: "ok-message", role: "status", tid: "export-done", tabindex: -1 },
+            h("p", null, f.exported(exported.records, exported.folder)),
+            h("ul", null, exported.files.map((n) => h("li", null, h("code", null, n)))),
+            h("p", { class: "muted small" }, f.fingerprint(exported.fingerprint)))
+        : null,
+      errorBox(exportError, "export-error"));
+
   const render = () => {
     const s = state.session;
     const stateName = s ? t(s.state === "running" ? "state_running" : s.state === "interrupted" ? "state_interrupted" : "state_ended") : "—";
@@ -119,6 +181,7 @@ export function openProctor(setSession: (v: SessionView) => void): void {
       problem ? h("p", { class: "error", role: "alert" }, t(problem)) : null,
       done ? h("p", { class: "ok-message", role: "status", tid: "proctor-done" }, done()) : null,
       errorBox(error, "proctor-error"),
+      unlocked ? exportSection() : null,
       unlocked && report ? records(report) : null,
       h("div", { class: "actions" }, h("button", { type: "button", tid: "proctor-close", onclick: () => m.close() }, t("close"))),
     );
@@ -129,7 +192,7 @@ export function openProctor(setSession: (v: SessionView) => void): void {
     labelledBy: "proctor-title",
     initialFocus: "#proctor-passphrase",
     render: (d) => { dlg = d; render(); },
-    onClose: () => { passphrase = ""; report = null; isOpen = false; },
+    onClose: () => { passphrase = ""; report = null; exported = null; exportError = null; isOpen = false; },
   });
 }
 
