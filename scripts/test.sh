@@ -11,7 +11,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 cargo fmt --all -- --check
 (cd ui && npm run --silent typecheck)
 cargo clippy --workspace --all-targets --locked -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p sqlexam-core
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p sqlexam-core -p sqlexam-export
 # One cargo test for everything, so the Tauri stack is built once; the app's window needs a
 # display and a session bus (single-instance).
 log=$(mktemp)

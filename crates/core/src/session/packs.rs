@@ -118,7 +118,8 @@ pub(super) fn kept_proctor_key(dir: &Path, hash: &str) -> Option<Option<PublicKe
 }
 
 /// The proctor key (with how to derive it from the passphrase) of the engine's copy of pack
-/// `hash`, as [`kept_proctor_key`]: what signs a proctor's results bundle.
+/// `hash`, if the copy is that pack (`Some(None)`: it allows no proctor actions): what signs
+/// a proctor's results bundle.
 pub fn kept_proctor(dir: &Path, hash: &str) -> Option<Option<ProctorKey>> {
     let file = std::fs::File::open(copy_path(dir, hash)).ok()?;
     let (manifest, found) = crate::pack::signed_manifest(std::io::BufReader::new(file)).ok()?;
