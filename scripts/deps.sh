@@ -3,8 +3,8 @@
 # apt packages (C toolchain, WebKitGTK for Tauri, Xvfb and the WebDriver for end-to-end
 # tests, CJK fonts, OpenSSL and Python's cryptography for independent checks; MinGW, wine64
 # and NSIS for the Windows build; PostgreSQL for the server tests, which start their own
-# throwaway clusters), the Rust target for Windows, Node.js, the UI's npm
-# packages, and tauri-driver.
+# throwaway clusters; Debian's Chromium and chromedriver for the dashboard test), the Rust
+# target for Windows, Node.js, the UI's npm packages, and tauri-driver.
 # Rust itself comes from rustup (Debian's rustc is too old for edition 2024).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ done
 
 packages=(build-essential pkg-config libssl-dev openssl python3 python3-cryptography
   libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth dbus fonts-noto-cjk imagemagick
-  gcc-mingw-w64-x86-64 wine64 nsis postgresql)
+  gcc-mingw-w64-x86-64 wine64 nsis postgresql chromium chromium-driver)
 node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)
 if [ -z "$node_major" ] || [ "$node_major" -lt 18 ]; then
   packages+=(nodejs npm)

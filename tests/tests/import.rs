@@ -200,6 +200,14 @@ async fn a_bundle_whose_receipts_the_log_contradicts_is_reported_loudly() {
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, vec!["log_contradiction"], "{}", flags.text);
+    // The session came by the bundle first: its venue is the one the proctor named.
+    let view = Api::new(&restored.url)
+        .get(
+            &restored.organizer,
+            &format!("/v1/exams/{}/dashboard", org.pack_id),
+        )
+        .await;
+    assert_eq!(view.json["venues"][0]["venue"], "Room 3", "{}", view.text);
     restored.stop().await;
     honest.stop().await;
 }

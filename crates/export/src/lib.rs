@@ -5,6 +5,7 @@
 //!   submissions, so every writer below shows the same numbers.
 //! - [`table`]: the results as CSV (Excel-safe) and XLSX; JSON is the model itself
 //!   (docs/export-format.md).
+//! - [`clics`]: the results as a CLICS `scoreboard.json` and a `results.tsv`.
 //! - [`bundle`]: a proctor's signed results bundle — the records verbatim in the sync wire
 //!   format, the receipts the device holds, the roster — and its offline check.
 //!
@@ -13,6 +14,7 @@
 //! No network and no Tauri: the app, the CLI and the server call into this.
 
 pub mod bundle;
+pub mod clics;
 pub mod machine;
 pub mod results;
 pub mod table;

@@ -19,15 +19,12 @@ use sqlexam_core::protocol::{
     BatchOutcome, BundleImport, Consistency, LogHead, NDJSON, Rejected, SessionHeld, SessionOutcome,
 };
 
-use sqlexam_export::Lang;
-use sqlexam_export::results::{Results, ResultsBuilder};
-use sqlexam_export::table;
-
 use crate::db::{Checks, Role, Store, StoredPack};
 use crate::error::ApiFailure;
 use crate::ingest::{Incoming, Line, SessionFacts, parse_batch};
 use crate::limits::{Limiter, Rate};
 use crate::log::{ConsistencyError, Covered};
+use crate::results;
 
 /// A record batch's largest body and line count.
 pub const MAX_BATCH_BYTES: usize = 16 << 20;
@@ -38,7 +35,7 @@ pub const MAX_BUNDLE_BYTES: usize = sqlexam_export::bundle::MAX_BYTES;
 pub const MAX_PACK_BYTES: usize = (1 << 30) + (4 << 20);
 
 pub struct AppState {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     key: SigningKey,
     trust: Trust,
     wake: Arc<tokio::sync::Notify>,
@@ -48,7 +45,7 @@ pub struct AppState {
     batches: std::sync::atomic::AtomicU64,
     /// Tokens already looked up (by hash): tokens are never changed once made, so a known
     /// token need not cost a query per request.
-    known_tokens: std::sync::Mutex<std::collections::HashMap<String, Role>>,
+    known_tokens: std::sync::Mutex<std::collections::HashMap<String, Caller>>,
     sequencer: crate::log::Sequencer,
 }
 
@@ -81,7 +78,7 @@ impl AppState {
     }
 }
 
-type Shared = State<Arc<AppState>>;
+pub(crate) type Shared = State<Arc<AppState>>;
 
 /// A request body whose refusals (too large, cut off) are [`ApiFailure`]s with a JSON body
 /// like every other refusal, not the framework's plain text.
@@ -139,10 +136,17 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .get(get_pack)
                 .layer(DefaultBodyLimit::max(MAX_PACK_BYTES)),
         )
-        .route("/v1/exams/{id}/results", get(results))
-        .route("/v1/exams/{id}/results.csv", get(results_csv))
-        .route("/v1/exams/{id}/results.xlsx", get(results_xlsx))
-        .route("/v1/exams/{id}/flags", get(flags))
+        .route("/v1/exams/{id}/results", get(results::results))
+        .route("/v1/exams/{id}/results.csv", get(results::results_csv))
+        .route("/v1/exams/{id}/results.xlsx", get(results::results_xlsx))
+        .route("/v1/exams/{id}/scoreboard.json", get(results::scoreboard))
+        .route("/v1/exams/{id}/results.tsv", get(results::results_tsv))
+        .route("/v1/exams/{id}/dashboard", get(results::dashboard))
+        .route("/v1/exams/{id}/flags", get(results::flags))
+        .route("/", get(crate::dashboard::home))
+        .route("/dashboard", get(crate::dashboard::home))
+        .route("/dashboard/", get(crate::dashboard::index))
+        .route("/dashboard/{file}", get(crate::dashboard::file))
         .fallback(|| async { ApiFailure::not_found("no such endpoint (see docs/api.md)") })
         .method_not_allowed_fallback(|| async {
             ApiFailure::new(
@@ -154,16 +158,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     format_time(time::OffsetDateTime::now_utc())
 }
 
+/// Who called: the token's role and its label (a venue token's label names the venue).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub role: Role,
+    pub label: String,
+}
+
 /// Checks the bearer token and its role, and the token's rate.
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     allowed: &[Role],
-) -> Result<Role, ApiFailure> {
+) -> Result<Caller, ApiFailure> {
     let unauthorized =
         |message: &str| ApiFailure::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
     let value = headers
@@ -182,27 +193,28 @@ async fn authorize(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(&hash)
-        .copied();
-    let role = match cached {
-        Some(role) => role,
+        .cloned();
+    let caller = match cached {
+        Some(caller) => caller,
         None => {
-            let role = state
+            let (role, label) = state
                 .store
-                .token_role(&hash)
+                .token(&hash)
                 .await?
                 .ok_or_else(|| unauthorized("the token is not known to this server"))?;
+            let caller = Caller { role, label };
             let mut known = state.known_tokens.lock().unwrap_or_else(|p| p.into_inner());
             if known.len() < 10_000 {
-                known.insert(hash.clone(), role);
+                known.insert(hash.clone(), caller.clone());
             }
-            role
+            caller
         }
     };
-    if !allowed.contains(&role) {
+    if !allowed.contains(&caller.role) {
         return Err(ApiFailure::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("a {} token cannot do this", role.as_str()),
+            format!("a {} token cannot do this", caller.role.as_str()),
         ));
     }
     state.per_token.take(&hash).map_err(|wait| {
@@ -213,7 +225,7 @@ async fn authorize(
         )
         .retry_after(wait)
     })?;
-    Ok(role)
+    Ok(caller)
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -304,7 +316,7 @@ async fn post_records(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<BatchOutcome>, ApiFailure> {
-    authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    let caller = authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -336,7 +348,7 @@ async fn post_records(
     state
         .batches
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(Json(ingest(&state, lines, true).await?))
+    Ok(Json(ingest(&state, lines, &caller.label, true).await?))
 }
 
 /// Takes verified records into their sessions' chains and answers with receipts: a sync
@@ -345,6 +357,7 @@ async fn post_records(
 async fn ingest(
     state: &AppState,
     lines: Vec<Line>,
+    venue: &str,
     limit_devices: bool,
 ) -> Result<BatchOutcome, ApiFailure> {
     let mut by_session: BTreeMap<String, Vec<Line>> = BTreeMap::new();
@@ -416,7 +429,7 @@ async fn ingest(
             );
             continue;
         }
-        let checks = checks_for(state, &facts).await?;
+        let checks = checks_for(state, &facts, venue).await?;
         let from = checked.iter().map(|r| r.seq).min();
         let plan = state.store.apply(&facts, checked, &checks, &now()).await?;
         queued |= !plan.append.is_empty();
@@ -451,7 +464,7 @@ async fn ingest(
     Ok(outcome)
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiFailure {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiFailure {
     ApiFailure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
 }
 
@@ -465,7 +478,7 @@ async fn post_bundle(
     Body(body): Body,
 ) -> Result<Json<BundleImport>, ApiFailure> {
     use sqlexam_export::bundle::{Known, parse, verify};
-    authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    let caller = authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
     let bundle = tokio::task::spawn_blocking(move || parse(&body))
         .await
         .map_err(internal)?
@@ -531,7 +544,12 @@ async fn post_bundle(
     let mut lines = lines.into_iter().peekable();
     while lines.peek().is_some() {
         let chunk: Vec<Line> = lines.by_ref().take(MAX_BATCH_LINES).collect();
-        let outcome = ingest(&state, chunk, false).await?;
+        // The venue the proctor named; else the uploading token's.
+        let venue = match m.venue.trim() {
+            "" => caller.label.as_str(),
+            named => named,
+        };
+        let outcome = ingest(&state, chunk, venue, false).await?;
         rejected.extend(outcome.rejected.into_iter().map(|mut r| {
             r.line += 1;
             r
@@ -652,7 +670,11 @@ fn missing_start(session: &str, l: &Line) -> Rejected {
 }
 
 /// The exam's pack and the session's pack, as this server holds them.
-async fn checks_for(state: &AppState, facts: &SessionFacts) -> Result<Checks, ApiFailure> {
+async fn checks_for(
+    state: &AppState,
+    facts: &SessionFacts,
+    venue: &str,
+) -> Result<Checks, ApiFailure> {
     let exam_pack = state.store.exam_pack(&facts.exam).await?;
     let session_pack = match &exam_pack {
         Some(p) if p.hash == facts.pack_hash => Some(p.clone()),
@@ -665,6 +687,7 @@ async fn checks_for(state: &AppState, facts: &SessionFacts) -> Result<Checks, Ap
                 .as_deref()
                 .and_then(sqlexam_core::crypto::PublicKey::from_hex)
         }),
+        venue: venue.to_owned(),
     })
 }
 
@@ -841,146 +864,4 @@ async fn get_pack(
         bytes,
     )
         .into_response())
-}
-
-/// An exam's results in the one model every export reads: the server's re-grade is the
-/// score once it has one.
-async fn exam_results(state: &AppState, exam: &str) -> Result<Results, ApiFailure> {
-    use sqlexam_export::results::{Attempt, Regrade, Sitting};
-    let pack = state.store.exam_pack(exam).await?;
-    let exam_ref = sqlexam_core::record::PackRef {
-        id: exam.to_owned(),
-        version: pack.as_ref().map(|p| p.version.clone()).unwrap_or_default(),
-        hash: pack.map(|p| p.hash).unwrap_or_default(),
-    };
-    let mut b = ResultsBuilder::new(exam_ref, "server");
-    for r in state.store.submissions(exam).await? {
-        b.sitting(Sitting {
-            session: r.session.clone(),
-            candidate: r.candidate.clone(),
-            name: r.candidate_name.clone(),
-            device: String::new(),
-            venue: String::new(),
-        });
-        b.attempt(Attempt {
-            session: r.session,
-            problem: r.problem,
-            submitted_ms: r.submitted_ms,
-            device_verdict: r.device_verdict,
-            device_score: r.device_score,
-            max_score: r.max_score,
-            regrade: match (r.server_verdict, r.server_score, r.server_error) {
-                (Some(verdict), Some(score), _) => Regrade::Graded { verdict, score },
-                (_, _, Some(_)) => Regrade::Ungradable,
-                _ => Regrade::Awaiting,
-            },
-        });
-    }
-    Ok(b.finish(&now()))
-}
-
-async fn results(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path(exam): Path<String>,
-) -> Result<Json<Results>, ApiFailure> {
-    authorize(&state, &headers, &[Role::Organizer]).await?;
-    Ok(Json(exam_results(&state, &exam).await?))
-}
-
-/// The `lang` query parameter (`en`, the default, or `ja`).
-fn query_lang(query: &Option<String>) -> Result<Lang, ApiFailure> {
-    let value = query.as_deref().and_then(|q| {
-        q.split('&')
-            .find_map(|pair| pair.strip_prefix("lang="))
-            .map(str::to_owned)
-    });
-    match value {
-        None => Ok(Lang::En),
-        Some(v) => Lang::parse(&v).ok_or_else(|| {
-            ApiFailure::bad_request("bad_query", format!("lang must be en or ja, not {v:?}"))
-        }),
-    }
-}
-
-/// A download: its media type and file name.
-fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-async fn results_csv(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path(exam): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiFailure> {
-    authorize(&state, &headers, &[Role::Organizer]).await?;
-    let lang = query_lang(&query)?;
-    let results = exam_results(&state, &exam).await?;
-    Ok(attachment(
-        "text/csv; charset=utf-8",
-        format!("{exam}-results.csv"),
-        table::results_csv(&results, lang).into_bytes(),
-    ))
-}
-
-async fn results_xlsx(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path(exam): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiFailure> {
-    authorize(&state, &headers, &[Role::Organizer]).await?;
-    let lang = query_lang(&query)?;
-    let results = exam_results(&state, &exam).await?;
-    let bytes = tokio::task::spawn_blocking(move || table::results_xlsx(&results, lang))
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
-    Ok(attachment(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        format!("{exam}-results.xlsx"),
-        bytes,
-    ))
-}
-
-async fn flags(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path(exam): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiFailure> {
-    authorize(&state, &headers, &[Role::Organizer]).await?;
-    let flags = state.store.flags(&exam).await?;
-    // Gaps are not flags but the present state: records held back until the missing ones
-    // arrive.
-    let gaps: Vec<_> = state
-        .store
-        .gaps(&exam)
-        .await?
-        .into_iter()
-        .map(|(session, from, to)| serde_json::json!({"session": session, "from": from, "to": to}))
-        .collect();
-    Ok(Json(
-        serde_json::json!({ "exam": exam, "flags": flags, "gaps": gaps }),
-    ))
 }

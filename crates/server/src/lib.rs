@@ -6,12 +6,14 @@
 //! flight and stops the re-grade workers. `sqlexam serve` is a thin call into it.
 
 pub mod api;
+mod dashboard;
 pub mod db;
 mod error;
 pub mod ingest;
 mod limits;
 pub mod log;
 pub mod regrade;
+mod results;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

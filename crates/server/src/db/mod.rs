@@ -138,6 +138,23 @@ pub struct SubmissionRow {
     pub server_error: Option<String>,
 }
 
+/// A session as the dashboard lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionRow {
+    pub session: String,
+    pub device: String,
+    pub candidate: String,
+    pub candidate_name: String,
+    /// Where its records first came from: the uploading venue token's label, or the
+    /// bundle's venue.
+    pub venue: String,
+    /// The highest contiguous seq held.
+    pub held_seq: u64,
+    pub created_at: String,
+    /// When a record of it last arrived.
+    pub last_record_at: String,
+}
+
 /// Something an organizer should look at.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Flag {
@@ -196,7 +213,8 @@ pub trait Store: Send + Sync {
     async fn leaves(&self, session: &str, from: u64, to: u64) -> StoreResult<Vec<(u64, u64)>>;
 
     async fn add_token(&self, hash: &str, role: Role, label: &str, now: &str) -> StoreResult<()>;
-    async fn token_role(&self, hash: &str) -> StoreResult<Option<Role>>;
+    /// The role and label of the token whose hash is `hash`.
+    async fn token(&self, hash: &str) -> StoreResult<Option<(Role, String)>>;
 
     /// Stores a pack as its exam's pack. A different pack of the same exam and version is
     /// refused (`Err(Some(hash held))`); the same pack again changes nothing.
@@ -227,6 +245,9 @@ pub trait Store: Send + Sync {
     /// Puts a claimed job back in the queue at once (its grader failed).
     async fn release_job(&self, id: i64) -> StoreResult<()>;
 
+    /// Every session of `exam`, by candidate.
+    async fn sessions(&self, exam: &str) -> StoreResult<Vec<SessionRow>>;
+
     /// Raises flags found outside a batch (a bundle whose receipts contradict the log).
     async fn add_flags(&self, flags: Vec<Flag>, now: &str) -> StoreResult<()>;
 
@@ -245,6 +266,9 @@ pub struct Checks {
     /// The proctor key of the pack the session names, if the server holds that pack:
     /// `Some(None)` when the pack allows no proctor actions.
     pub proctor_key: Option<Option<PublicKey>>,
+    /// Where the records came from (a venue token's label, a bundle's venue): recorded on a
+    /// session they create.
+    pub venue: String,
 }
 
 /// A new submission to show in results and re-grade.

@@ -11,9 +11,9 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
 use super::{
-    Checks, Counts, Flag, Job, JobResult, MAX_ATTEMPTS, PackFacts, Role, Store, StoreError,
-    StoreResult, StoredPack, SubmissionRow, effects, gave_up, parse_verdict, regrade_flag,
-    verdict_text,
+    Checks, Counts, Flag, Job, JobResult, MAX_ATTEMPTS, PackFacts, Role, SessionRow, Store,
+    StoreError, StoreResult, StoredPack, SubmissionRow, effects, gave_up, parse_verdict,
+    regrade_flag, verdict_text,
 };
 use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
 use crate::log;
@@ -145,6 +145,9 @@ CREATE TABLE log_head (
     root BYTEA NOT NULL
 );
 INSERT INTO log_head (id, size, root) VALUES (1, 0, '\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+",
+    r"
+ALTER TABLE sessions ADD COLUMN venue TEXT NOT NULL DEFAULT '';
 ",
 ];
 
@@ -465,8 +468,8 @@ impl Store for PgStore {
         let new_session = tx
             .execute(
                 "INSERT INTO sessions (id, device, public_key, candidate, candidate_name, exam,
-                    pack_hash, held_seq, head, created_at, last_record_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9) ON CONFLICT (id) DO NOTHING",
+                    pack_hash, held_seq, head, created_at, last_record_at, venue)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, $10) ON CONFLICT (id) DO NOTHING",
                 &[
                     &facts.session,
                     &facts.device,
@@ -477,6 +480,7 @@ impl Store for PgStore {
                     &facts.pack_hash,
                     &GENESIS,
                     &now,
+                    &checks.venue,
                 ],
             )
             .await
@@ -735,14 +739,14 @@ impl Store for PgStore {
             .map(|_| ())
     }
 
-    async fn token_role(&self, hash: &str) -> StoreResult<Option<Role>> {
+    async fn token(&self, hash: &str) -> StoreResult<Option<(Role, String)>> {
         let row = self
             .client()
             .await?
-            .query_opt("SELECT role FROM tokens WHERE hash = $1", &[&hash])
+            .query_opt("SELECT role, label FROM tokens WHERE hash = $1", &[&hash])
             .await
             .map_err(err)?;
-        Ok(row.and_then(|r| Role::parse(r.get(0))))
+        Ok(row.and_then(|r| Some((Role::parse(r.get(0))?, r.get(1)))))
     }
 
     async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>> {
@@ -1001,6 +1005,32 @@ impl Store for PgStore {
                 server_verdict: r.get::<_, Option<&str>>(9).and_then(parse_verdict),
                 server_score: r.get::<_, Option<i64>>(10).map(|s| s as u32),
                 server_error: r.get(11),
+            })
+            .collect())
+    }
+
+    async fn sessions(&self, exam: &str) -> StoreResult<Vec<SessionRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, device, candidate, candidate_name, venue, held_seq, created_at,
+                    last_record_at FROM sessions WHERE exam = $1 ORDER BY candidate, id",
+                &[&exam],
+            )
+            .await
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| SessionRow {
+                session: r.get(0),
+                device: r.get(1),
+                candidate: r.get(2),
+                candidate_name: r.get(3),
+                venue: r.get(4),
+                held_seq: r.get::<_, i64>(5) as u64,
+                created_at: r.get(6),
+                last_record_at: r.get(7),
             })
             .collect())
     }

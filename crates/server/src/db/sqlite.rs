@@ -11,9 +11,9 @@ use sqlexam_core::grade::Verdict;
 use sqlexam_core::record::GENESIS;
 
 use super::{
-    Checks, Counts, Flag, Job, JobResult, MAX_ATTEMPTS, PackFacts, Role, Store, StoreError,
-    StoreResult, StoredPack, SubmissionRow, effects, gave_up, parse_verdict, regrade_flag,
-    verdict_text,
+    Checks, Counts, Flag, Job, JobResult, MAX_ATTEMPTS, PackFacts, Role, SessionRow, Store,
+    StoreError, StoreResult, StoredPack, SubmissionRow, effects, gave_up, parse_verdict,
+    regrade_flag, verdict_text,
 };
 use crate::ingest::{Held, Incoming, Plan, SessionFacts, plan};
 use crate::log;
@@ -132,6 +132,9 @@ CREATE TABLE log_head (
     root BLOB NOT NULL
 );
 INSERT INTO log_head (id, size, root) VALUES (1, 0, x'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+",
+    r"
+ALTER TABLE sessions ADD COLUMN venue TEXT NOT NULL DEFAULT '';
 ",
 ];
 
@@ -465,8 +468,9 @@ impl Store for SqliteStore {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let new_session = tx.execute(
                 "INSERT OR IGNORE INTO sessions (id, device, public_key, candidate,
-                    candidate_name, exam, pack_hash, held_seq, head, created_at, last_record_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?9)",
+                    candidate_name, exam, pack_hash, held_seq, head, created_at, last_record_at,
+                    venue)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?9, ?10)",
                 params![
                     facts.session,
                     facts.device,
@@ -476,7 +480,8 @@ impl Store for SqliteStore {
                     facts.exam,
                     facts.pack_hash,
                     GENESIS,
-                    now
+                    now,
+                    checks.venue
                 ],
             )? == 1;
             let (seq, head, key): (i64, String, String) = tx.query_row(
@@ -683,16 +688,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn token_role(&self, hash: &str) -> StoreResult<Option<Role>> {
+    async fn token(&self, hash: &str) -> StoreResult<Option<(Role, String)>> {
         let hash = hash.to_owned();
         self.with(move |c| {
-            c.query_row("SELECT role FROM tokens WHERE hash = ?1", [&hash], |r| {
-                r.get::<_, String>(0)
-            })
+            c.query_row(
+                "SELECT role, label FROM tokens WHERE hash = ?1",
+                [&hash],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
             .optional()
         })
         .await
-        .map(|role| role.and_then(|r| Role::parse(&r)))
+        .map(|row| row.and_then(|(role, label)| Some((Role::parse(&role)?, label))))
     }
 
     async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>> {
@@ -892,6 +899,30 @@ impl Store for SqliteStore {
                         .and_then(|v| parse_verdict(&v)),
                     server_score: r.get(10)?,
                     server_error: r.get(11)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    async fn sessions(&self, exam: &str) -> StoreResult<Vec<SessionRow>> {
+        let exam = exam.to_owned();
+        self.with_reads(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, device, candidate, candidate_name, venue, held_seq, created_at,
+                    last_record_at FROM sessions WHERE exam = ?1 ORDER BY candidate, id",
+            )?;
+            stmt.query_map([&exam], |r| {
+                Ok(SessionRow {
+                    session: r.get(0)?,
+                    device: r.get(1)?,
+                    candidate: r.get(2)?,
+                    candidate_name: r.get(3)?,
+                    venue: r.get(4)?,
+                    held_seq: r.get::<_, i64>(5)? as u64,
+                    created_at: r.get(6)?,
+                    last_record_at: r.get(7)?,
                 })
             })?
             .collect()

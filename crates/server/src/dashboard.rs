@@ -1,0 +1,51 @@
+//! The organizer's dashboard page (`dashboard/` at the repository root), served as it is:
+//! three static files compiled in. The page holds no secret; it asks for the organizer token
+//! and reads the API with it. A strict Content-Security-Policy lets it load only its own
+//! script and style, and reach only this server.
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::error::ApiFailure;
+
+const INDEX: &str = include_str!("../../../dashboard/index.html");
+const SCRIPT: &str = include_str!("../../../dashboard/dashboard.js");
+const STYLE: &str = include_str!("../../../dashboard/dashboard.css");
+
+const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+fn page(content_type: &'static str, body: &'static str) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_SECURITY_POLICY, POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `/` and `/dashboard`: to the page.
+pub async fn home() -> Redirect {
+    Redirect::to("/dashboard/")
+}
+
+pub async fn index() -> Response {
+    page("text/html; charset=utf-8", INDEX)
+}
+
+pub async fn file(Path(file): Path<String>) -> Result<Response, ApiFailure> {
+    match file.as_str() {
+        "dashboard.js" => Ok(page("text/javascript; charset=utf-8", SCRIPT)),
+        "dashboard.css" => Ok(page("text/css; charset=utf-8", STYLE)),
+        "" | "index.html" => Ok(page("text/html; charset=utf-8", INDEX)),
+        _ => Err(ApiFailure::not_found(format!(
+            "the dashboard has no file {file:?}"
+        ))),
+    }
+}

@@ -1,0 +1,364 @@
+//! The organizer's dashboard in a real browser (Debian's headless Chromium through
+//! chromedriver), against a server filled by real syncs from two venues: it asks for the
+//! organizer token, lists the exam, shows each venue's freshness, every candidate's scores
+//! (sortable, filterable), the score histograms and what needs a look, in both languages.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use sqlexam_core::grade::Verdict;
+use sqlexam_core::problem::Expectation;
+use sqlexam_server::db::Role;
+use sqlexam_sync::{Client as SyncClient, Server, sync_pass};
+use sqlexam_tests::{Api, Device, Machine, TestServer, ndjson, organizer, root};
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct Driver(Child, u16);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromium() -> PathBuf {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("Debian's chromium is installed (scripts/deps.sh installs it)")
+}
+
+async fn browser() -> (Driver, Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is installed (scripts/deps.sh installs chromium-driver)");
+    let driver = Driver(child, port);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium(),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1700", "--lang=en-GB"],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{}", driver.1);
+    for _ in 0..100 {
+        if let Ok(client) = ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            return (driver, client);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn wait(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+async fn texts(c: &Client, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in c.find_all(Locator::Css(css)).await.unwrap() {
+        out.push(e.text().await.unwrap());
+    }
+    out
+}
+
+async fn attrs(c: &Client, css: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in c.find_all(Locator::Css(css)).await.unwrap() {
+        out.push(e.attr(name).await.unwrap().unwrap_or_default());
+    }
+    out
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let png = c.screenshot().await.unwrap();
+    let dir = root().join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
+    let org = organizer(2);
+    let server = TestServer::start(&org.trust, 1).await;
+    let api = Api::new(&server.url);
+    api.upload(&server.organizer, &org).await;
+    let now = sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc());
+    let mut venue_tokens = Vec::new();
+    for room in ["Room A", "Room B"] {
+        let (token, hash) = sqlexam_server::new_token().unwrap();
+        server
+            .store
+            .add_token(&hash, Role::Venue, room, &now)
+            .await
+            .unwrap();
+        venue_tokens.push(token);
+    }
+
+    // Three candidates in Room A and B sit the exam and sync as the app does.
+    let answer = |p: usize, e: Expectation| (org.problems[p].id.clone(), org.answer(p, e));
+    let sittings = [
+        (
+            "0007",
+            0,
+            vec![
+                answer(0, Expectation::Accepted),
+                answer(1, Expectation::Accepted),
+            ],
+        ),
+        (
+            "0012",
+            0,
+            vec![
+                answer(0, Expectation::WrongAnswer),
+                answer(0, Expectation::Accepted),
+            ],
+        ),
+        ("0031", 1, vec![answer(1, Expectation::WrongAnswer)]),
+    ];
+    let mut machines = Vec::new();
+    for (candidate, room, answers) in sittings {
+        let m = tokio::task::block_in_place(|| Machine::exam(&org, candidate, &answers));
+        let client =
+            SyncClient::new(Server::parse(&server.url, Some(&venue_tokens[room])).unwrap())
+                .unwrap();
+        sync_pass(&m.engine, &client, true, &|_: usize| {})
+            .await
+            .unwrap();
+        machines.push(m);
+    }
+    // A fourth machine in Room B whose second record never arrived: a gap to look at.
+    let mut gapped = Device::new(&org, "s-gapped", "0044");
+    let start = gapped.start();
+    let _lost = gapped.push(Device::submission(
+        &org.problems[0],
+        1,
+        "SELECT 1",
+        Verdict::WrongAnswer,
+        0,
+    ));
+    let late = gapped.push(Device::submission(
+        &org.problems[0],
+        2,
+        "SELECT 2",
+        Verdict::WrongAnswer,
+        0,
+    ));
+    let batch = api
+        .post_batch(&venue_tokens[1], ndjson(&[start, late]))
+        .await;
+    assert_eq!(batch.status, 200, "{}", batch.text);
+    api.wait_regraded(&server.organizer, &org.pack_id, Duration::from_secs(240))
+        .await;
+
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{}/", server.url)).await.unwrap();
+    // A wrong token is said, and the page asks again.
+    wait(&c, "[data-testid=token]")
+        .await
+        .send_keys("not-a-token")
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=sign-in]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = wait(&c, "[data-testid=error]").await.text().await.unwrap();
+    assert!(error.contains("not accepted"), "{error}");
+    // A venue token is no organizer's.
+    wait(&c, "[data-testid=token]")
+        .await
+        .send_keys(&venue_tokens[0])
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=sign-in]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = wait(&c, "[data-testid=error]").await.text().await.unwrap();
+    assert!(error.contains("forbidden"), "{error}");
+    c.find(Locator::Css("[data-testid=sign-out]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait(&c, "[data-testid=token]")
+        .await
+        .send_keys(&server.organizer)
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=sign-in]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait(&c, &format!("[data-testid=exam-{}]", org.pack_id))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait(&c, "[data-testid=results-table]").await;
+
+    // Venues with their freshness; every candidate, the top scorer first.
+    assert_eq!(
+        attrs(&c, "[data-testid=venue-card]", "data-venue").await,
+        vec!["Room A", "Room B"]
+    );
+    for fresh in texts(&c, "[data-testid=freshness]").await {
+        assert!(
+            fresh.contains("just now") || fresh.contains("min ago"),
+            "{fresh}"
+        );
+    }
+    let full = org.problems[0].points + org.problems[1].points;
+    assert_eq!(
+        attrs(&c, "[data-testid=candidate-row]", "data-candidate").await,
+        vec!["0007", "0012", "0031", "0044"]
+    );
+    assert_eq!(
+        texts(&c, "[data-testid=total]").await[0],
+        format!("{full} / {full}")
+    );
+    // Sorted the other way round by the total, then by id.
+    c.find(Locator::Css("[data-testid=sort-total] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let ascending = attrs(&c, "[data-testid=candidate-row]", "data-candidate").await;
+    assert_eq!(ascending.last().unwrap(), "0007", "{ascending:?}");
+    c.find(Locator::Css("[data-testid=sort-candidate] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs(&c, "[data-testid=candidate-row]", "data-candidate").await,
+        vec!["0044", "0031", "0012", "0007"]
+    );
+    // Filtered by venue, then by id.
+    let select = c
+        .find(Locator::Css("[data-testid=venue-filter]"))
+        .await
+        .unwrap();
+    select.select_by_value("Room B").await.unwrap();
+    assert_eq!(
+        attrs(&c, "[data-testid=candidate-row]", "data-candidate").await,
+        vec!["0044", "0031"]
+    );
+    c.find(Locator::Css("[data-testid=venue-filter]"))
+        .await
+        .unwrap()
+        .select_by_value("")
+        .await
+        .unwrap();
+    wait(&c, "[data-testid=filter]")
+        .await
+        .send_keys("0012")
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs(&c, "[data-testid=candidate-row]", "data-candidate").await,
+        vec!["0012"]
+    );
+    c.find(Locator::Css("[data-testid=filter]"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=filter]"))
+        .await
+        .unwrap()
+        .send_keys(" ")
+        .await
+        .unwrap();
+
+    // Histograms: one for the total and one per problem, each counting every candidate.
+    let charts = c
+        .find_all(Locator::Css("[data-testid^=histogram-]"))
+        .await
+        .unwrap();
+    assert_eq!(charts.len(), 1 + org.problems.len());
+    let counted: u32 = attrs(&c, "[data-testid=histogram-total] rect", "data-count")
+        .await
+        .iter()
+        .map(|n| n.parse::<u32>().unwrap())
+        .sum();
+    assert_eq!(counted, 4);
+    // What needs a look: the gap.
+    assert_eq!(
+        attrs(&c, "[data-testid=flag-row]", "data-kind").await,
+        vec!["gap"]
+    );
+    screenshot(&c, "13-dashboard-en").await;
+    c.find(Locator::Css("[data-testid=lang-ja]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let heading = wait(&c, "#results-h").await.text().await.unwrap();
+    assert_eq!(heading, "受験者");
+    screenshot(&c, "13-dashboard-ja").await;
+    c.close().await.unwrap();
+
+    // The CLICS shapes contest tools read.
+    let board = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/scoreboard.json", org.pack_id),
+        )
+        .await;
+    assert_eq!(board.json["rows"][0]["rank"], 1, "{}", board.text);
+    assert_eq!(board.json["rows"][0]["team_id"], "0007");
+    assert_eq!(board.json["rows"][0]["score"]["score"], full);
+    let tsv = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/results.tsv", org.pack_id),
+        )
+        .await;
+    let lines: Vec<&str> = tsv.text.lines().collect();
+    assert_eq!(lines[0], "results\t1");
+    assert!(
+        lines[1].starts_with(&format!("0007\t1\tRanked\t{full}\t")),
+        "{}",
+        tsv.text
+    );
+    assert_eq!(lines.len(), 1 + 4);
+    drop(machines);
+    server.stop().await;
+}
