@@ -20,6 +20,8 @@ pub struct ExportView {
     sessions: usize,
     candidates: usize,
     fingerprint: String,
+    /// Why no PDF report was printed (the HTML report is there to print by hand).
+    pdf_error: Option<String>,
 }
 
 #[tauri::command]
@@ -52,6 +54,8 @@ pub async fn export_results(
             lang,
             out: Path::new(folder),
             now: &now,
+            // The report for the paperwork, printed if this machine has a browser to print.
+            pdf: true,
         })?;
         Ok(ExportView {
             files: done
@@ -65,6 +69,7 @@ pub async fn export_results(
             sessions: done.sessions,
             candidates: done.results.candidates.len(),
             fingerprint: done.fingerprint,
+            pdf_error: done.pdf_error,
         })
     })
     .await

@@ -604,12 +604,32 @@ async fn the_proctor_exports_the_results_onto_a_stick() {
     }
     app.quit().await;
 
-    // Four files, written twice under the same names; the second time in Japanese.
+    // Five files (six with the PDF report, where a browser printed it), written twice under
+    // the same names; the second time in Japanese.
     let names: Vec<String> = std::fs::read_dir(&stick)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 4, "{names:?}");
+    let printed = names.iter().any(|n| n.ends_with("-report.pdf"));
+    // The session report as printed, for the README (where a browser can draw it).
+    if let Some(browser) = sqlexam_export::report::find_browser() {
+        let report = names.iter().find(|n| n.ends_with("-report.html")).unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let shot = repo().join("docs/screenshots/14-report-ja.png");
+        let status = Command::new(browser)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg("--window-size=900,1100")
+            .arg(format!("file://{}", stick.join(report).display()).replace(' ', "%20"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    assert_eq!(names.len(), if printed { 6 } else { 5 }, "{names:?}");
+    assert_eq!(printed, sqlexam_export::report::find_browser().is_some());
     let csv_name = names.iter().find(|n| n.ends_with(".csv")).unwrap();
     let csv = std::fs::read_to_string(stick.join(csv_name)).unwrap();
     assert!(csv.starts_with("\u{feff}受験者ID,氏名,会場"), "{csv}");

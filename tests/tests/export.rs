@@ -26,6 +26,7 @@ fn export(m: &Machine, out: &Path, passphrase: &str, lang: Lang) -> Result<Expor
         lang,
         out,
         now: "2026-11-30T12:00:00Z",
+        pdf: false,
     })
     .map_err(|e| e.code().to_owned())
 }
@@ -78,7 +79,7 @@ fn a_proctor_exports_a_machine_and_the_bundle_proves_its_records() {
     let done = export(&m, out.path(), PASSPHRASE, Lang::Ja).unwrap();
     let records = m.engine.records().unwrap();
     assert_eq!(done.records, records.len());
-    assert_eq!(done.files.len(), 4, "{:?}", done.files);
+    assert_eq!(done.files.len(), 5, "{:?}", done.files);
 
     // The bundle: the engine's records verbatim, signed by the pack's proctor key.
     let bytes = std::fs::read(file_with(&done.files, ".sqlexam-bundle")).unwrap();
@@ -149,6 +150,61 @@ fn a_proctor_exports_a_machine_and_the_bundle_proves_its_records() {
         .read_to_string(&mut strings)
         .unwrap();
     assert!(strings.contains(">007<"), "{strings}");
+
+    // The session report, in Japanese: the venue, the candidate and the bundle's fingerprint.
+    let report = std::fs::read_to_string(file_with(&done.files, "-report.html")).unwrap();
+    assert!(report.contains("試験実施報告書"), "{report}");
+    for text in ["Room 3", "007", "Candidate 007", &done.fingerprint] {
+        assert!(report.contains(text), "{text} missing: {report}");
+    }
+}
+
+#[test]
+fn the_report_is_printed_to_pdf_where_a_browser_is_installed() {
+    let org = organizer(1);
+    let m = Machine::exam(
+        &org,
+        "c-1",
+        &[(
+            org.problems[0].id.clone(),
+            org.answer(0, Expectation::Accepted),
+        )],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let done = machine::export(&Request {
+        dir: m.dir.path(),
+        pack: None,
+        passphrase: PASSPHRASE,
+        venue: "Room 3",
+        lang: Lang::En,
+        out: out.path(),
+        now: "2026-11-30T12:00:00Z",
+        pdf: true,
+    })
+    .unwrap();
+    match sqlexam_export::report::find_browser() {
+        Some(_) => {
+            assert_eq!(done.pdf_error, None);
+            let pdf = std::fs::read(file_with(&done.files, "-report.pdf")).unwrap();
+            assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+        }
+        None => {
+            let why = done.pdf_error.unwrap();
+            assert!(why.contains("print it"), "{why}");
+            assert!(
+                !done
+                    .files
+                    .iter()
+                    .any(|f| f.to_string_lossy().ends_with(".pdf"))
+            );
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
@@ -170,7 +226,7 @@ fn exporting_again_replaces_the_files_and_merging_machines_counts_each_record_on
     assert_eq!(again.records, first.records + 1);
     let other = export(&b, stick.path(), PASSPHRASE, Lang::En).unwrap();
     let names = std::fs::read_dir(stick.path()).unwrap().count();
-    assert_eq!(names, 8, "four files per machine, nothing else");
+    assert_eq!(names, 10, "five files per machine, nothing else");
 
     // The first export kept elsewhere, then all three bundles together: each record once.
     let old = tempfile::tempdir().unwrap();
@@ -288,6 +344,7 @@ fn only_the_proctor_passphrase_signs_an_export() {
         lang: Lang::En,
         out: out.path(),
         now: "2026-11-30T12:00:00Z",
+        pdf: false,
     })
     .unwrap_err();
     assert_eq!(nothing.code(), "nothing_to_export");

@@ -34,6 +34,7 @@ fn bundle_of(m: &Machine, out: &Path) -> Vec<u8> {
         lang: Lang::En,
         out,
         now: "2026-11-30T12:00:00Z",
+        pdf: false,
     })
     .unwrap();
     let file = done
@@ -307,6 +308,31 @@ async fn the_cli_creates_verifies_merges_and_imports_bundles() {
     let table = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(table.matches("(total)").count(), 2, "{table}");
     assert!(table.contains("\"=\"\"0042\"\"\""), "{table}");
+
+    // The room's session report, in Japanese, printed to PDF where a browser is installed.
+    let html = stick.path().join("room.html");
+    let pdf = stick.path().join("room.pdf");
+    let mut args = vec![os::new("bundle"), os::new("report")];
+    args.extend(bundles.iter().map(|b| b.as_os_str()));
+    args.extend([
+        os::new("--out"),
+        html.as_os_str(),
+        os::new("--lang"),
+        os::new("ja"),
+    ]);
+    if sqlexam_export::report::find_browser().is_some() {
+        args.extend([os::new("--pdf"), pdf.as_os_str()]);
+    }
+    let (code, text) = cli(&args);
+    assert_eq!(code, Some(0), "{text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("試験実施報告書") && page.contains("0043"),
+        "{page}"
+    );
+    if sqlexam_export::report::find_browser().is_some() {
+        assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    }
 
     // Imported into a server.
     let server = TestServer::start(&org.trust, 0).await;

@@ -104,6 +104,8 @@ export interface ExportView {
   sessions: number;
   candidates: number;
   fingerprint: string;
+  /** Why no PDF report was printed (the HTML report is there). */
+  pdf_error: string | null;
 }
 
 export type ProctorAction = { action: "extend"; minutes: number } | { action: "end" } | { action: "resume" };

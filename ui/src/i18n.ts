@@ -229,13 +229,17 @@ const S = {
   passphrase_missing: ["Enter the passphrase.", "パスフレーズを入力してください。"],
   export_heading: ["Export results", "結果の書き出し"],
   export_intro: [
-    "Writes this computer's results into a folder (a USB stick): a bundle signed with the proctor passphrase, for the server, and CSV, Excel and JSON files for people. Exporting again replaces the files.",
-    "このコンピューターの結果をフォルダー（USB メモリなど）に書き出します。サーバー用に試験監督者のパスフレーズで署名したバンドルと、閲覧用の CSV・Excel・JSON ファイルです。もう一度書き出すとファイルは置き換えられます。",
+    "Writes this computer's results into a folder (a USB stick): a bundle signed with the proctor passphrase, for the server, and CSV, Excel and JSON files and a printable session report for people. Exporting again replaces the files.",
+    "このコンピューターの結果をフォルダー（USB メモリなど）に書き出します。サーバー用に試験監督者のパスフレーズで署名したバンドルと、閲覧用の CSV・Excel・JSON ファイルおよび印刷用の試験実施報告書です。もう一度書き出すとファイルは置き換えられます。",
   ],
   export_folder: ["Folder", "フォルダー"],
   choose_folder: ["Choose folder…", "フォルダーを選ぶ…"],
   venue: ["Venue or room", "会場・教室"],
   export_now: ["Export", "書き出す"],
+  no_pdf: [
+    "No PDF report was printed on this computer (no Chromium, Chrome or Edge found): open the report (…-report.html) in a browser and print it.",
+    "このコンピューターでは PDF の報告書を作成できませんでした（Chromium・Chrome・Edge が見つかりません）。報告書（…-report.html）をブラウザーで開いて印刷してください。",
+  ],
   folder_missing_ui: ["Choose the folder to export into.", "書き出し先のフォルダーを選んでください。"],
 
   // Closing

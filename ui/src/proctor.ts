@@ -138,7 +138,8 @@ export function openProctor(setSession: (v: SessionView) => void): void {
         ? h("div", { class: "ok-message", role: "status", tid: "export-done", tabindex: -1 },
             h("p", null, f.exported(exported.records, exported.folder)),
             h("ul", null, exported.files.map((n) => h("li", null, h("code", null, n)))),
-            h("p", { class: "muted small" }, f.fingerprint(exported.fingerprint)))
+            h("p", { class: "muted small" }, f.fingerprint(exported.fingerprint)),
+            exported.pdf_error ? h("p", { class: "small", tid: "export-no-pdf" }, t("no_pdf")) : null)
         : null,
       errorBox(exportError, "export-error"));
 

@@ -1,6 +1,7 @@
 //! `sqlexam bundle`: a proctor's signed results bundle — create it from this machine's
 //! store (with the results for people beside it), check it offline, turn bundles of several
-//! machines into one set of results, and import it into a server (docs/export-format.md).
+//! machines into one set of results or one session report, and import it into a server
+//! (docs/export-format.md).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use sqlexam_core::record::{Expectations, verify_records};
 use sqlexam_export::Lang;
 use sqlexam_export::bundle::{self, Bundle, BundleReport, Known};
 use sqlexam_export::machine::{self, Request};
+use sqlexam_export::report::{ReportFacts, print_pdf, report_html};
 use sqlexam_export::results::{Results, from_records};
 use sqlexam_export::table::{results_csv, results_xlsx};
 
@@ -39,6 +41,7 @@ pub struct CreateArgs<'a> {
     pub venue: &'a str,
     pub lang: Lang,
     pub out: &'a Path,
+    pub pdf: bool,
     pub json: bool,
 }
 
@@ -53,6 +56,7 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<ExitCode> {
         lang: a.lang,
         out: a.out,
         now: &now,
+        pdf: a.pdf,
     })
     .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
     if a.json {
@@ -64,6 +68,7 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<ExitCode> {
                 "sessions": done.sessions,
                 "fingerprint": done.fingerprint,
                 "files": done.files,
+                "pdf_error": done.pdf_error,
             })
         );
     } else {
@@ -78,6 +83,9 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<ExitCode> {
         for f in &done.files {
             say!("  wrote {}", f.display());
         }
+    }
+    if let Some(e) = &done.pdf_error {
+        say_err!("sqlexam bundle create: no PDF report: {e}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -212,9 +220,9 @@ fn proves(r: &BundleReport) -> Vec<String> {
     out
 }
 
-/// `sqlexam bundle results`: the results of one or more bundles (several machines of a
-/// venue), each record counted once, as CSV, XLSX or JSON.
-pub fn results(files: &[PathBuf], out: &Path, lang: Lang) -> anyhow::Result<ExitCode> {
+/// The results of one or more bundles (several machines of a venue): each must verify,
+/// their records count once. Returns the results and the bundles.
+fn merged(files: &[PathBuf]) -> anyhow::Result<(Results, Vec<Bundle>)> {
     let mut bundles = Vec::new();
     for f in files {
         let b = read_bundle(f)?;
@@ -236,26 +244,35 @@ pub fn results(files: &[PathBuf], out: &Path, lang: Lang) -> anyhow::Result<Exit
             "the bundles disagree with each other: {f}"
         ))));
     }
-    let venues: Vec<&str> = bundles.iter().map(|b| b.manifest.venue.as_str()).collect();
-    let venue = if venues.windows(2).all(|w| w[0] == w[1]) {
-        venues.first().copied().unwrap_or_default()
-    } else {
-        ""
-    };
-    let mut all: Vec<Results> = from_records(&verified, venue, &now());
-    for r in &mut all {
-        r.source = "bundle".into();
-    }
-    let [results] = all.as_slice() else {
+    let mut all: Vec<Results> = from_records(&verified, &venue_of(&bundles), &now());
+    if all.len() != 1 {
         return Err(anyhow::Error::new(BadInput(
             "the bundles are of different packs: give the bundles of one exam".into(),
         )));
-    };
+    }
+    let mut results = all.remove(0);
+    results.source = "bundle".into();
+    Ok((results, bundles))
+}
+
+/// The bundles' venue, when they agree on one.
+fn venue_of(bundles: &[Bundle]) -> String {
+    let venues: std::collections::BTreeSet<&str> =
+        bundles.iter().map(|b| b.manifest.venue.as_str()).collect();
+    match venues.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] => (*one).to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// `sqlexam bundle results`: the results of bundles as CSV, XLSX or JSON.
+pub fn results(files: &[PathBuf], out: &Path, lang: Lang) -> anyhow::Result<ExitCode> {
+    let (results, bundles) = merged(files)?;
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("");
     let bytes = match ext {
-        "csv" => results_csv(results, lang).into_bytes(),
-        "xlsx" => results_xlsx(results, lang).map_err(|e| anyhow::anyhow!(e))?,
-        "json" => serde_json::to_vec_pretty(results)?,
+        "csv" => results_csv(&results, lang).into_bytes(),
+        "xlsx" => results_xlsx(&results, lang).map_err(|e| anyhow::anyhow!(e))?,
+        "json" => serde_json::to_vec_pretty(&results)?,
         _ => {
             return Err(anyhow::Error::new(BadInput(format!(
                 "{}: the output's extension says its format: .csv, .xlsx or .json",
@@ -266,12 +283,39 @@ pub fn results(files: &[PathBuf], out: &Path, lang: Lang) -> anyhow::Result<Exit
     sqlexam_core::fsutil::write_atomic(out, &bytes, false)
         .with_context(|| format!("{}: cannot write", out.display()))?;
     say!(
-        "{} candidates, {} records from {} bundles: wrote {}",
+        "{} candidates from {} bundles: wrote {}",
         results.candidates.len(),
-        verified.len(),
         bundles.len(),
         out.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sqlexam bundle report`: the printable session report of bundles (a room), as HTML and,
+/// with `pdf`, PDF.
+pub fn report(
+    files: &[PathBuf],
+    out: &Path,
+    pdf: Option<&Path>,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
+    let (results, bundles) = merged(files)?;
+    let fingerprints: Vec<String> = bundles.iter().map(Bundle::fingerprint).collect();
+    let html = report_html(
+        &results,
+        &ReportFacts {
+            venue: &venue_of(&bundles),
+            fingerprints: &fingerprints,
+        },
+        lang,
+    );
+    sqlexam_core::fsutil::write_atomic(out, html.as_bytes(), false)
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    say!("wrote {}", out.display());
+    if let Some(pdf) = pdf {
+        print_pdf(out, pdf).map_err(|e| anyhow::Error::new(BadInput(e)))?;
+        say!("wrote {}", pdf.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -168,9 +168,13 @@ enum BundleCommand {
         /// The venue or room, as the results should show it.
         #[arg(long, default_value = "")]
         venue: String,
-        /// Language of the CSV and XLSX headers: en or ja (default: from the locale).
+        /// Language of the CSV and XLSX headers and the report: en or ja (default: from the
+        /// locale).
         #[arg(long)]
         lang: Option<Lang>,
+        /// Also print the session report to PDF (with a headless Chromium, Chrome or Edge).
+        #[arg(long)]
+        pdf: bool,
         #[arg(long)]
         json: bool,
     },
@@ -195,6 +199,21 @@ enum BundleCommand {
         #[arg(long)]
         out: PathBuf,
         /// Language of the headers: en or ja (default: from the locale).
+        #[arg(long)]
+        lang: Option<Lang>,
+    },
+    /// The printable session report of one or more bundles (a room): HTML, and PDF with
+    /// --pdf (printed by a headless Chromium, Chrome or Edge).
+    Report {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The HTML file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also print it to this PDF file.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        /// Language: en or ja (default: from the locale).
         #[arg(long)]
         lang: Option<Lang>,
     },
@@ -579,6 +598,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 passphrase,
                 venue,
                 lang,
+                pdf,
                 json,
             } => {
                 let dir = session::engine_dir(dir.as_deref())?;
@@ -589,6 +609,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     venue: &venue,
                     lang: lang.unwrap_or_else(Lang::from_env).export(),
                     out: &out,
+                    pdf,
                     json,
                 })
             }
@@ -604,6 +625,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 token,
                 json,
             } => bundle::import(&files, &server, token.as_deref(), json),
+            BundleCommand::Report {
+                files,
+                out,
+                pdf,
+                lang,
+            } => bundle::report(
+                &files,
+                &out,
+                pdf.as_deref(),
+                lang.unwrap_or_else(Lang::from_env).export(),
+            ),
             BundleCommand::Results { files, out, lang } => {
                 bundle::results(&files, &out, lang.unwrap_or_else(Lang::from_env).export())
             }

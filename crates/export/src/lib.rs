@@ -9,6 +9,7 @@
 //! - [`bundle`]: a proctor's signed results bundle — the records verbatim in the sync wire
 //!   format, the receipts the device holds, the roster — and its offline check.
 //!
+//! - [`report`]: the printable session report (HTML, and PDF through a headless browser).
 //! - [`machine`]: a proctor's export of one machine: all of the above into one folder.
 //!
 //! No network and no Tauri: the app, the CLI and the server call into this.
@@ -16,6 +17,7 @@
 pub mod bundle;
 pub mod clics;
 pub mod machine;
+pub mod report;
 pub mod results;
 pub mod table;
 

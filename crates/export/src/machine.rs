@@ -1,6 +1,7 @@
 //! A proctor's export of one machine (`sqlexam bundle create`, the app's proctor panel):
-//! the signed bundle for the server and the results for people — CSV, XLSX, JSON — written
-//! into one folder (a USB stick). The store is read without changing it, so this works while
+//! the signed bundle for the server and the results for people — CSV, XLSX, JSON and the
+//! session report (HTML, and PDF when asked and a browser can print it) — written into one
+//! folder (a USB stick). The store is read without changing it, so this works while
 //! the app has it open.
 //!
 //! File names are fixed by exam, version and device (`<exam>-<version>-<device>`), and each
@@ -21,6 +22,7 @@ use sqlexam_core::session::{
 };
 
 use crate::bundle::{self, Contents};
+use crate::report::{ReportFacts, print_pdf, report_html};
 use crate::results::{Results, from_records};
 use crate::table::{results_csv, results_xlsx};
 use crate::{ExportError, Lang};
@@ -38,6 +40,8 @@ pub struct Request<'a> {
     pub out: &'a Path,
     /// When (RFC 3339), as the manifest and the results say.
     pub now: &'a str,
+    /// Also print the session report to PDF (with a headless browser, if one is found).
+    pub pdf: bool,
 }
 
 /// What was written.
@@ -50,6 +54,8 @@ pub struct Exported {
     /// The bundle's fingerprint (SHA-256 of its signed manifest).
     pub fingerprint: String,
     pub results: Results,
+    /// Why the PDF report was not printed, when it was asked for and could not be.
+    pub pdf_error: Option<String>,
 }
 
 /// Why a machine could not be exported.
@@ -209,6 +215,18 @@ pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
             results_xlsx(&results, req.lang)?,
         ),
         (format!("{base}-results.json"), json),
+        (
+            format!("{base}-report.html"),
+            report_html(
+                &results,
+                &ReportFacts {
+                    venue: req.venue,
+                    fingerprints: std::slice::from_ref(&parsed.fingerprint()),
+                },
+                req.lang,
+            )
+            .into_bytes(),
+        ),
     ];
     std::fs::create_dir_all(req.out).map_err(|e| MachineError::Write {
         path: req.out.to_owned(),
@@ -223,6 +241,23 @@ pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
         })?;
         written.push(path);
     }
+    let mut pdf_error = None;
+    if req.pdf {
+        let html = req.out.join(format!("{base}-report.html"));
+        let pdf = req.out.join(format!("{base}-report.pdf"));
+        // Printed beside, then renamed: never half a PDF, nor an old one beside new results.
+        let printing = req.out.join(format!("{base}-report.pdf.tmp"));
+        match print_pdf(&html, &printing).and_then(|()| {
+            std::fs::rename(&printing, &pdf).map_err(|e| format!("{}: {e}", pdf.display()))
+        }) {
+            Ok(()) => written.push(pdf),
+            Err(e) => {
+                let _ = std::fs::remove_file(&printing);
+                let _ = std::fs::remove_file(&pdf);
+                pdf_error = Some(e);
+            }
+        }
+    }
     Ok(Exported {
         files: written,
         pack,
@@ -230,6 +265,7 @@ pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
         sessions,
         fingerprint: parsed.fingerprint(),
         results,
+        pdf_error,
     })
 }
 

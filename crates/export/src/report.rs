@@ -1,0 +1,364 @@
+//! The session report for a proctor's paperwork: one printable HTML page (A4) in English or
+//! Japanese — venue, times, candidates and scores, a histogram of the totals, the incidents
+//! (crashes and resumes, extensions, refusals), the bundles' fingerprints and a line to
+//! sign — and its PDF, printed by a headless Chromium (or Edge) when one is installed.
+//! Every text from records is escaped; the page loads nothing.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::Lang;
+use crate::lang::exam_time;
+use crate::results::Results;
+
+/// What the report says besides the results.
+pub struct ReportFacts<'a> {
+    pub venue: &'a str,
+    /// Fingerprints of the bundles the results come from (none: straight from a store).
+    pub fingerprints: &'a [String],
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A bar chart (inline SVG) of how many candidates reached each tenth of the maximum.
+fn histogram(totals: &[u32], max: u32, lang: Lang) -> String {
+    const BINS: usize = 10;
+    let mut counts = [0u32; BINS];
+    for &t in totals {
+        let bin = if max == 0 {
+            0
+        } else {
+            (t as usize * BINS / max as usize).min(BINS - 1)
+        };
+        counts[bin] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(0).max(1);
+    let (w, h, bw) = (500.0, 120.0, 50.0);
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"{}\">",
+        h + 30.0,
+        esc(lang.pick("Distribution of totals", "合計点の分布"))
+    );
+    for (i, n) in counts.iter().enumerate() {
+        let bh = f64::from(*n) / f64::from(top) * (h - 16.0);
+        let x = i as f64 * bw;
+        let _ = write!(
+            svg,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{bh}\" fill=\"#1f4e8c\"/>",
+            x + 3.0,
+            h - bh,
+            bw - 6.0
+        );
+        if *n > 0 {
+            let _ = write!(
+                svg,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\">{n}</text>",
+                x + bw / 2.0,
+                h - bh - 3.0
+            );
+        }
+        let from = i as u32 * max / BINS as u32;
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#555\">{from}–</text>",
+            x + bw / 2.0,
+            h + 14.0
+        );
+    }
+    let _ = write!(
+        svg,
+        "<line x1=\"0\" x2=\"{w}\" y1=\"{h}\" y2=\"{h}\" stroke=\"#999\"/></svg>"
+    );
+    svg
+}
+
+/// The report as a whole HTML document.
+pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> String {
+    let p = |en: &'static str, ja: &'static str| lang.pick(en, ja);
+    let c = &results.candidates;
+    let first = c.iter().filter_map(|c| c.first_wall_time.as_deref()).min();
+    let last = c.iter().filter_map(|c| c.last_wall_time.as_deref()).max();
+    let sessions: usize = c.iter().map(|c| c.sessions.len()).sum();
+    let devices: std::collections::BTreeSet<&str> = c
+        .iter()
+        .flat_map(|c| c.devices.iter().map(String::as_str))
+        .collect();
+    let max_total: u32 = results.problems.iter().map(|p| p.max_score).sum();
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} — {} {}</title>\
+         <style>{STYLE}</style></head><body>",
+        lang.code(),
+        esc(p("Session report", "試験実施報告書")),
+        esc(&results.exam.id),
+        esc(&results.exam.version)
+    );
+    let _ = write!(
+        html,
+        "<h1>{}</h1><p class=\"sub\">{} {} <code>{}</code></p>",
+        esc(p("Session report", "試験実施報告書")),
+        esc(&results.exam.id),
+        esc(&results.exam.version),
+        esc(&results.exam.hash)
+    );
+    let row = |html: &mut String, k: &str, v: &str| {
+        let _ = write!(html, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+    };
+    html.push_str("<table class=\"facts\">");
+    row(&mut html, p("Venue", "会場"), facts.venue);
+    row(
+        &mut html,
+        p("First record", "最初の記録"),
+        first.unwrap_or("—"),
+    );
+    row(
+        &mut html,
+        p("Last record", "最後の記録"),
+        last.unwrap_or("—"),
+    );
+    row(
+        &mut html,
+        p("Candidates", "受験者数"),
+        &format!(
+            "{} ({} {}, {} {})",
+            c.len(),
+            sessions,
+            p("sessions", "セッション"),
+            devices.len(),
+            p("devices", "台")
+        ),
+    );
+    row(
+        &mut html,
+        p("Report made", "作成日時"),
+        &results.generated_at,
+    );
+    for f in facts.fingerprints {
+        row(&mut html, p("Bundle fingerprint", "バンドルの指紋"), f);
+    }
+    html.push_str("</table>");
+
+    let _ = write!(
+        html,
+        "<h2>{}</h2><table class=\"grid\"><thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th>",
+        esc(p("Candidates and scores", "受験者と得点")),
+        esc(p("Candidate ID", "受験者ID")),
+        esc(p("Name", "氏名")),
+        esc(p("Total", "合計"))
+    );
+    for pr in &results.problems {
+        let _ = write!(html, "<th class=\"num\">{}</th>", esc(&pr.id));
+    }
+    let _ = write!(
+        html,
+        "<th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr></thead><tbody>",
+        esc(p("Attempts", "提出")),
+        esc(p("Time used", "使用時間")),
+        esc(p("Ended", "終了"))
+    );
+    for cand in c {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{} / {}</td>",
+            esc(&cand.candidate),
+            esc(&cand.name),
+            cand.total,
+            cand.max_total
+        );
+        for pr in &cand.problems {
+            let _ = write!(html, "<td class=\"num\">{}</td>", pr.score);
+        }
+        let ended = match cand.ended.as_deref() {
+            Some("time_up") => p("time up", "時間切れ"),
+            Some("finished") => p("by the candidate", "受験者が終了"),
+            Some("proctor") => p("by the proctor", "試験監督が終了"),
+            Some(_) => p("ended", "終了"),
+            None => p("not ended", "未終了"),
+        };
+        let _ = write!(
+            html,
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            cand.attempts,
+            exam_time(cand.elapsed_ms),
+            esc(ended)
+        );
+    }
+    html.push_str("</tbody></table>");
+
+    let totals: Vec<u32> = c.iter().map(|c| c.total).collect();
+    let _ = write!(
+        html,
+        "<h2>{}</h2><div class=\"chart\">{}</div>",
+        esc(p("Distribution of totals", "合計点の分布")),
+        histogram(&totals, max_total, lang)
+    );
+
+    let _ = write!(html, "<h2>{}</h2>", esc(p("Incidents", "出来事")));
+    let incidents: Vec<_> = c
+        .iter()
+        .flat_map(|cand| cand.incidents.iter().map(move |i| (cand, i)))
+        .collect();
+    if incidents.is_empty() {
+        let _ = write!(
+            html,
+            "<p>{}</p>",
+            esc(p(
+                "None: no interruption, extension or refused submission.",
+                "なし（中断・時間延長・提出拒否はありません）。"
+            ))
+        );
+    } else {
+        let _ = write!(
+            html,
+            "<table class=\"grid\"><thead><tr><th>{}</th><th class=\"num\">{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            esc(p("Candidate ID", "受験者ID")),
+            esc(p("Exam time", "試験時間")),
+            esc(p("What happened", "出来事")),
+            esc(p("Detail", "詳細"))
+        );
+        for (cand, i) in incidents {
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&cand.candidate),
+                i.elapsed_ms.map(exam_time).unwrap_or_default(),
+                esc(&lang.incident(&i.kind)),
+                esc(&i.detail)
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
+    let _ = write!(
+        html,
+        "<p class=\"sign\">{} ____________________ &nbsp; {} ____________</p></body></html>",
+        esc(p("Proctor (name, signature):", "試験監督者（氏名・署名）:")),
+        esc(p("Date:", "日付:"))
+    );
+    html
+}
+
+const STYLE: &str = "@page{size:A4;margin:14mm}\
+body{font-family:'Noto Sans','Noto Sans CJK JP',sans-serif;font-size:10.5pt;color:#111}\
+h1{font-size:16pt;margin:0}h2{font-size:12pt;margin:14pt 0 4pt}\
+.sub{color:#555;margin:2pt 0 8pt}code{font-size:8pt;word-break:break-all}\
+table{border-collapse:collapse}table.grid{width:100%}\
+th,td{text-align:left;padding:2pt 5pt;border-bottom:0.5pt solid #bbb;vertical-align:top}\
+.facts th{font-weight:600;padding-right:12pt}.num{text-align:right}\
+tr{page-break-inside:avoid}.chart svg{width:120mm;height:auto}\
+.sign{margin-top:24pt}";
+
+/// A browser that can print to PDF: `SQLEXAM_CHROMIUM`, else Chromium, Chrome or Edge
+/// where they are usually installed.
+pub fn find_browser() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SQLEXAM_CHROMIUM").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let mut candidates: Vec<PathBuf> = [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+        "/usr/bin/microsoft-edge",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    for base in ["ProgramFiles(x86)", "ProgramFiles"] {
+        if let Some(dir) = std::env::var_os(base) {
+            let dir = PathBuf::from(dir);
+            candidates.push(dir.join("Microsoft/Edge/Application/msedge.exe"));
+            candidates.push(dir.join("Google/Chrome/Application/chrome.exe"));
+        }
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Prints the HTML file `html` to the PDF file `pdf` with a headless browser (at most a
+/// minute). The error says what to do instead.
+pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
+    let browser = find_browser().ok_or_else(|| {
+        "no Chromium, Chrome or Edge was found to print the PDF (set SQLEXAM_CHROMIUM): open the HTML report and print it".to_owned()
+    })?;
+    let html = std::path::absolute(html).map_err(|e| e.to_string())?;
+    // A profile of its own: the browser must not touch (or wait for) the user's.
+    let profile =
+        tempfile::tempdir().map_err(|e| format!("cannot make a folder for the browser: {e}"))?;
+    let url = format!(
+        "file://{}{}",
+        if cfg!(windows) { "/" } else { "" },
+        html.to_string_lossy()
+            .replace('\\', "/")
+            .replace(' ', "%20")
+    );
+    let mut child = Command::new(&browser)
+        .args([
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--no-pdf-header-footer",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(&url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: cannot start: {e}", browser.display()))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "{} did not print the PDF within a minute",
+                    browser.display()
+                ));
+            }
+        }
+    };
+    let printed = std::fs::metadata(pdf).map(|m| m.len() > 0).unwrap_or(false);
+    if status.success() && printed {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} could not print the PDF ({status})",
+            browser.display()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_records_cannot_become_markup() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(esc("a\u{1b}[2Jb"), "a\u{fffd}[2Jb");
+    }
+}
