@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use sqlexam_core::pack::PackInfo;
-use sqlexam_core::session::Engine;
 use sqlexam_sync::{Client, Device, Server, SyncState, SyncStatus};
 use tauri::State;
 use tokio::sync::watch;
@@ -59,8 +58,10 @@ impl SyncChannels {
 struct AppDevice(Arc<AppState>);
 
 impl Device for AppDevice {
-    fn engine(&self) -> Option<&Engine> {
-        self.0.engine_if_open()
+    fn outbox(&self) -> Option<&dyn sqlexam_sync::Outbox> {
+        self.0
+            .engine_if_open()
+            .map(|e| e as &dyn sqlexam_sync::Outbox)
     }
 }
 

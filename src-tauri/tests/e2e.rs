@@ -617,7 +617,12 @@ async fn the_proctor_exports_the_results_onto_a_stick() {
         let profile = tempfile::tempdir().unwrap();
         let shot = repo().join("docs/screenshots/14-report-ja.png");
         let status = Command::new(browser)
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+            ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg(format!("--screenshot={}", shot.display()))
             .arg("--window-size=900,1100")
@@ -716,6 +721,7 @@ impl Prepared {
                 args: Vec::new(),
             },
             workers: 0,
+            relay: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(sqlexam_server::launch(

@@ -460,7 +460,7 @@ impl TestServer {
             Some(b) => Place::Beside(b),
             None => Place::In(tempfile::tempdir().unwrap()),
         };
-        Self::launch_at(backend, trust, workers, place, grader).await
+        Self::launch_at(backend, trust, workers, place, grader, None).await
     }
 
     /// A server on SQLite in `dir`, which a test may have prepared (a server key copied
@@ -470,7 +470,17 @@ impl TestServer {
             program: sqlexam_bin(),
             args: vec!["serve".into(), "--grader".into()],
         };
-        Self::launch_at(&Backend::Sqlite, trust, 0, Place::In(dir), grader).await
+        Self::launch_at(&Backend::Sqlite, trust, 0, Place::In(dir), grader, None).await
+    }
+
+    /// A venue relay: a server on SQLite that forwards every record to `to`.
+    pub async fn relay(trust: &Trust, to: sqlexam_server::relay::RelayTo) -> TestServer {
+        let grader = GraderCommand {
+            program: sqlexam_bin(),
+            args: vec!["serve".into(), "--grader".into()],
+        };
+        let dir = Place::In(tempfile::tempdir().unwrap());
+        Self::launch_at(&Backend::Sqlite, trust, 0, dir, grader, Some(to)).await
     }
 
     async fn launch_at(
@@ -479,6 +489,7 @@ impl TestServer {
         workers: usize,
         place: Place<'_>,
         grader: GraderCommand,
+        relay: Option<sqlexam_server::relay::RelayTo>,
     ) -> TestServer {
         let (dir, beside) = match place {
             Place::In(dir) => (Some(dir), None),
@@ -515,6 +526,7 @@ impl TestServer {
             trust: trust.clone(),
             grader,
             workers,
+            relay,
         };
         let handle = tokio::spawn(sqlexam_server::launch(
             settings,

@@ -90,6 +90,13 @@ enum Command {
         /// Re-grade workers in this process (default: one per core; 0: none).
         #[arg(long)]
         workers: Option<usize>,
+        /// Run as a venue relay: forward every record to this central server whenever it
+        /// can be reached, checking its receipts as a device does (SQLite store only).
+        #[arg(long, value_name = "CENTRAL_URL")]
+        relay_to: Option<String>,
+        /// The central server's venue token for the relay.
+        #[arg(long, env = "SQLEXAM_RELAY_TOKEN", hide_env_values = true)]
+        relay_token: Option<String>,
         /// Internal: run as a grading child of a server (jobs on stdin, verdicts on stdout).
         #[arg(long, hide = true)]
         grader: bool,
@@ -571,13 +578,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             database,
             workers,
+            relay_to,
+            relay_token,
             grader: false,
         } => serve::serve(
             &Home::locate()?,
-            &listen,
-            data.as_deref(),
-            database.as_deref(),
-            workers,
+            &serve::ServeArgs {
+                listen: &listen,
+                data: data.as_deref(),
+                database: database.as_deref(),
+                workers,
+                relay: relay_to.map(|url| sqlexam_server::relay::RelayTo {
+                    url,
+                    token: relay_token,
+                }),
+            },
         ),
         Command::Receipt {
             command:

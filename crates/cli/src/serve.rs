@@ -61,16 +61,24 @@ async fn open_store(
     }
 }
 
-pub fn serve(
-    home: &Home,
-    listen: &str,
-    data: Option<&Path>,
-    database: Option<&str>,
-    workers: Option<usize>,
-) -> anyhow::Result<ExitCode> {
-    let data = data_dir(home, data);
-    let database = database_url(database);
+pub struct ServeArgs<'a> {
+    pub listen: &'a str,
+    pub data: Option<&'a Path>,
+    pub database: Option<&'a str>,
+    pub workers: Option<usize>,
+    pub relay: Option<sqlexam_server::relay::RelayTo>,
+}
+
+pub fn serve(home: &Home, a: &ServeArgs<'_>) -> anyhow::Result<ExitCode> {
+    let (listen, workers) = (a.listen, a.workers);
+    let data = data_dir(home, a.data);
+    let database = database_url(a.database);
     let database = database.as_deref();
+    if a.relay.is_some() && database.is_some() {
+        return Err(anyhow::Error::new(crate::BadInput(
+            "a relay keeps its queue in its own SQLite store: run it without --database (and SQLEXAM_DATABASE)".into(),
+        )));
+    }
     let trust = home.trust()?;
     if trust.anchors.is_empty() {
         say_err!(
@@ -97,6 +105,12 @@ pub fn serve(
             None => data.display().to_string(),
         };
         say!("sqlexam server listening on http://{address}/ (data: {stored_in})");
+        if let Some(to) = &a.relay {
+            say!(
+                "relaying every record to {} (status: GET /v1/relay; the dashboard shows the room)",
+                to.url
+            );
+        }
         let shutdown = async {
             stop_signal().await;
             say_err!("sqlexam serve: stopping after the requests in flight");
@@ -110,6 +124,7 @@ pub fn serve(
                     args: vec!["serve".into(), "--grader".into()],
                 },
                 workers,
+                relay: a.relay.clone(),
             },
             store,
             listener,

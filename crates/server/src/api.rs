@@ -47,6 +47,8 @@ pub struct AppState {
     /// token need not cost a query per request.
     known_tokens: std::sync::Mutex<std::collections::HashMap<String, Caller>>,
     sequencer: crate::log::Sequencer,
+    /// The relay's status, when this server forwards to a central one.
+    relay: Option<crate::relay::Relay>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
         key: SigningKey,
         trust: Trust,
         wake: Arc<tokio::sync::Notify>,
+        relay: Option<crate::relay::Relay>,
     ) -> Arc<AppState> {
         Arc::new(AppState {
             store,
@@ -74,6 +77,7 @@ impl AppState {
             batches: std::sync::atomic::AtomicU64::new(0),
             known_tokens: std::sync::Mutex::new(std::collections::HashMap::new()),
             sequencer: crate::log::Sequencer::default(),
+            relay,
         })
     }
 }
@@ -126,6 +130,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/bundles",
             post(post_bundle).layer(DefaultBodyLimit::max(MAX_BUNDLE_BYTES)),
         )
+        .route("/v1/relay", get(relay_status))
         .route("/v1/sessions/{id}", get(get_session))
         .route("/v1/log/checkpoint", get(log_checkpoint))
         .route("/v1/log/consistency", get(log_consistency))
@@ -251,6 +256,22 @@ async fn metrics(State(state): Shared) -> Result<Response, ApiFailure> {
         state.started.elapsed().as_secs()
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
+
+/// `GET /v1/relay`: how far the relay has forwarded the room's records.
+async fn relay_status(
+    State(state): Shared,
+    headers: HeaderMap,
+) -> Result<Json<sqlexam_sync::SyncStatus>, ApiFailure> {
+    authorize(&state, &headers, &[Role::Venue, Role::Organizer]).await?;
+    match state.relay.clone() {
+        Some(relay) => tokio::task::spawn_blocking(move || Json(relay.status()))
+            .await
+            .map_err(internal),
+        None => Err(ApiFailure::not_found(
+            "this server is not a relay (sqlexam serve --relay-to URL)",
+        )),
+    }
 }
 
 async fn server_key(State(state): Shared) -> Json<serde_json::Value> {

@@ -13,6 +13,7 @@ pub mod ingest;
 mod limits;
 pub mod log;
 pub mod regrade;
+pub mod relay;
 mod results;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ pub struct Settings {
     pub grader: GraderCommand,
     /// Re-grade workers in this process (0: this process only takes records).
     pub workers: usize,
+    /// Run as a venue relay, forwarding every record to this central server (SQLite only).
+    pub relay: Option<relay::RelayTo>,
 }
 
 /// The server key: created on first start, kept in the data folder (mode 0600). Several
@@ -130,7 +133,15 @@ pub async fn launch(
             tokio::spawn(regrader.clone().run(name, stop_rx.clone()))
         })
         .collect();
-    let state = api::AppState::new(store, key, settings.trust, wake);
+    let relay = match &settings.relay {
+        Some(to) => Some(relay::start(
+            &settings.data_dir.join("server.sqlite"),
+            to,
+            stop_rx.clone(),
+        )?),
+        None => None,
+    };
+    let state = api::AppState::new(store, key, settings.trust, wake, relay);
     let app = api::router(state);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

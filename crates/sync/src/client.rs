@@ -68,6 +68,11 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
+            // A fresh connection per request: on a venue's network an idle connection is
+            // often dead by the time it is reused (a NAT or proxy dropped it), and a request
+            // sent on it fails after it was written — a retry, where a new connection would
+            // simply have worked. Requests are few and large (batches), so this costs little.
+            .pool_max_idle_per_host(0)
             .user_agent(concat!("sqlexam-sync/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Config(format!("cannot make an HTTP client: {e}")))?;

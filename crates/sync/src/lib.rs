@@ -1,5 +1,6 @@
 //! sqlexam-sync: sends a device's records to a server, exactly once, and keeps the proof
-//! that the server holds them (docs/sync.md).
+//! that the server holds them (docs/sync.md). The sending side is an [`Outbox`]: a
+//! candidate's machine, or a venue relay forwarding its room's records.
 //!
 //! A pass ([`sync_pass`]) first asks the server what it already holds of each session with
 //! unsent records (so a device that crashed or lost an answer does not send everything
@@ -12,10 +13,12 @@
 //! publishes what the app shows.
 
 mod client;
+mod outbox;
 mod pass;
 mod run;
 
 pub use client::{BATCH_RECORDS, Client, Server, tls_provider};
+pub use outbox::{Outbox, Unsent};
 pub use pass::{Accepted, PassReport, accept_receipt, sync_pass};
 pub use run::{Backoff, Device, SyncState, SyncStatus, run, settle};
 

@@ -7,9 +7,9 @@ use sqlexam_core::log::{
     LogError, check_consistency, check_inclusion, decode_proof, open_checkpoint,
 };
 use sqlexam_core::protocol::{BatchOutcome, Receipt};
-use sqlexam_core::session::{Engine, StoredCheckpoint, StoredReceipt};
+use sqlexam_core::session::{StoredCheckpoint, StoredReceipt};
 
-use crate::{Client, SyncError};
+use crate::{Client, Outbox, SyncError};
 
 /// What a pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,9 +28,9 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The server key this device trusts for `client`'s server: the one pinned at first
+/// The server key this side trusts for `client`'s server: the one pinned at first
 /// contact, or — at first contact — the one the server presents, pinned now.
-async fn server_key(engine: &Engine, client: &Client) -> Result<PublicKey, SyncError> {
+async fn server_key(engine: &dyn Outbox, client: &Client) -> Result<PublicKey, SyncError> {
     let url = &client.server().url;
     if let Some(key) = engine.pinned_server(url)? {
         return Ok(key);
@@ -56,7 +56,7 @@ pub enum Accepted {
 /// does not hold for one of this device's records is the session's problem
 /// ([`Accepted::Mismatch`]). Either way nothing of the receipt is stored.
 pub async fn accept_receipt(
-    engine: &Engine,
+    engine: &dyn Outbox,
     client: &Client,
     server: &PublicKey,
     receipt: &Receipt,
@@ -157,7 +157,7 @@ pub async fn accept_receipt(
 /// stopped (a receipt proves at most 10,000 records), never past the device's own last
 /// record, and stops when an answer proves nothing new.
 async fn resume(
-    engine: &Engine,
+    engine: &dyn Outbox,
     client: &Client,
     server: &PublicKey,
     set_aside: &mut BTreeMap<String, String>,
@@ -214,7 +214,7 @@ fn refusal(outcome: &BatchOutcome, session: &str) -> String {
 /// it does not hold up the others; the pass then ends with the reason. `progress` hears
 /// the number of unsent records after each step.
 pub async fn sync_pass(
-    engine: &Engine,
+    engine: &dyn Outbox,
     client: &Client,
     resume_first: bool,
     progress: &(dyn Fn(usize) + Send + Sync),
@@ -227,7 +227,7 @@ pub async fn sync_pass(
         progress(engine.sync_counts()?.unsent);
     }
     // In the order they were written (each session's in seq order).
-    let mut queue = engine.outbox(usize::MAX >> 1)?;
+    let mut queue = engine.outbox()?;
     queue.retain(|r| !set_aside.contains_key(&r.session));
     while !queue.is_empty() {
         let take = client.batch_size().min(queue.len());

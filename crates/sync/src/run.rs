@@ -5,10 +5,9 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlexam_core::session::Engine;
 use tokio::sync::watch;
 
-use crate::{Client, Server, SyncError, sync_pass};
+use crate::{Client, Outbox, Server, SyncError, sync_pass};
 
 /// What the indicator shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,7 +42,7 @@ pub struct SyncStatus {
 impl SyncStatus {
     /// The status in `state`, with the store's counts — or `Refused` with the reason if
     /// the store cannot say (never "all synced" on a store that failed).
-    fn new(state: SyncState, engine: &Engine, server: Option<&Server>) -> SyncStatus {
+    fn new(state: SyncState, engine: &dyn Outbox, server: Option<&Server>) -> SyncStatus {
         let (state, counts, message) = match engine.sync_counts() {
             Ok(counts) => (state, Some(counts), None),
             Err(e) => (
@@ -115,7 +114,7 @@ fn wait_after(error: &SyncError, backoff: &mut Backoff) -> Duration {
 /// not every time.
 fn after_failure(
     error: &SyncError,
-    engine: &Engine,
+    engine: &dyn Outbox,
     server: &Server,
     before: usize,
     backoff: &mut Backoff,
@@ -145,14 +144,14 @@ const IDLE_CHECK: Duration = Duration::from_secs(2);
 /// How often an offline task checks whether the server answers again.
 const PROBE: Duration = Duration::from_secs(1);
 
-/// Where the task finds the engine (the app opens it after the window is up).
+/// Where the task finds what it sends (the app opens its engine after the window is up).
 pub trait Device: Send + Sync + 'static {
-    fn engine(&self) -> Option<&Engine>;
+    fn outbox(&self) -> Option<&dyn Outbox>;
 }
 
-impl Device for std::sync::Arc<Engine> {
-    fn engine(&self) -> Option<&Engine> {
-        Some(self)
+impl<O: Outbox + 'static> Device for std::sync::Arc<O> {
+    fn outbox(&self) -> Option<&dyn Outbox> {
+        Some(&**self)
     }
 }
 
@@ -193,7 +192,7 @@ pub async fn run<D: Device>(
     let mut client: Option<Client> = None;
     let mut resume = true;
     loop {
-        let Some(engine) = device.engine() else {
+        let Some(engine) = device.outbox() else {
             if !pause(IDLE_CHECK, &mut servers, None).await {
                 return;
             }
@@ -262,7 +261,7 @@ pub async fn run<D: Device>(
 /// Syncs until everything is proven held, a person must act, or `deadline` passes: what
 /// `sqlexam session sync` runs. `on_status` hears each change.
 pub async fn settle(
-    engine: &Engine,
+    engine: &dyn Outbox,
     client: &Client,
     deadline: std::time::Instant,
     on_status: &(dyn Fn(&SyncStatus) + Send + Sync),

@@ -136,6 +136,32 @@ INSERT INTO log_head (id, size, root) VALUES (1, 0, x'e3b0c44298fc1c149afbf4c899
     r"
 ALTER TABLE sessions ADD COLUMN venue TEXT NOT NULL DEFAULT '';
 ",
+    // The venue relay's state (crate::relay): the central server's pinned key, its
+    // checkpoints, and the proof of each record forwarded.
+    r"
+CREATE TABLE relay_servers (
+    url TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    pinned_at TEXT NOT NULL
+);
+CREATE TABLE relay_checkpoints (
+    server TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    consistency TEXT NOT NULL,
+    received_wall_ms INTEGER NOT NULL,
+    PRIMARY KEY (server, size)
+);
+CREATE TABLE relay_receipts (
+    session TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    server TEXT NOT NULL,
+    leaf INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    proof TEXT NOT NULL,
+    PRIMARY KEY (session, seq, server)
+) WITHOUT ROWID;
+",
 ];
 
 pub struct SqliteStore {
