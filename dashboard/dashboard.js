@@ -51,6 +51,11 @@ const STRINGS = {
   unauthorized: ["The token was not accepted.", "トークンが受け付けられませんでした。"],
   failed: ["The server could not be reached or refused:", "サーバーに接続できないか、拒否されました:"],
   ago_now: ["just now", "たった今"],
+  relay: ["This server is a venue relay", "このサーバーは会場リレーです"],
+  relay_to: ["forwarding to", "転送先"],
+  relay_waiting: ["records waiting to be forwarded", "件が転送待ち"],
+  relay_done: ["every record forwarded, with proof", "すべての記録を転送済み（証明あり）"],
+  relay_last: ["last proof", "最終の証明"],
 };
 
 const KINDS = {
@@ -76,6 +81,7 @@ const state = {
   venue: "",
   kind: "",
   loadedAt: null,
+  relay: null,
 };
 
 const t = (key) => (STRINGS[key] || [key, key])[state.lang === "ja" ? 1 : 0];
@@ -140,6 +146,8 @@ async function loadExams() {
 async function loadExam(id) {
   try {
     state.data = await (await api(`/v1/exams/${encodeURIComponent(id)}/dashboard`)).json();
+    // A relay says how far it has forwarded the room; any other server answers 404.
+    try { state.relay = await (await api("/v1/relay")).json(); } catch { state.relay = null; }
     state.exam = id;
     state.loadedAt = new Date();
     state.error = null;
@@ -203,6 +211,17 @@ function examList() {
       h("li", null,
         h("button", { type: "button", tid: `exam-${x.exam}`, onclick: () => void loadExam(x.exam) }, x.exam),
         " ", h("span", { class: "muted small" }, `${t("version")} ${x.version}`)))));
+}
+
+function relaySection() {
+  const r = state.relay;
+  if (!r) return null;
+  const waiting = r.unsent > 0;
+  return h("section", { tid: "relay", "data-state": r.state, class: waiting ? "card stale" : "card" },
+    h("strong", null, t("relay")), " — ", `${t("relay_to")} ${r.server || ""}`, h("br"),
+    waiting ? `${r.unsent} ${t("relay_waiting")}` : t("relay_done"),
+    r.last_synced_wall_ms ? ` · ${t("relay_last")}: ${ago(new Date(r.last_synced_wall_ms).toISOString())}` : "",
+    r.message && waiting ? h("div", { class: "muted small" }, r.message) : null);
 }
 
 function venuesSection(d) {
@@ -375,6 +394,7 @@ function examView() {
         link("JSON", `/v1/exams/${id}/results`, "results.json", "download-json"),
         link("CLICS scoreboard.json", `/v1/exams/${id}/scoreboard.json`, "scoreboard.json", "download-scoreboard"),
         link("CLICS results.tsv", `/v1/exams/${id}/results.tsv`, "results.tsv", "download-tsv"))),
+    relaySection(),
     venuesSection(d),
     resultsSection(d),
     chartsSection(d),

@@ -179,6 +179,56 @@ async fn a_room_behind_a_relay_reaches_the_central_server_once_after_the_uplink_
         .await;
     assert_eq!(view.json["venues"][0]["sessions"], 3, "{}", view.text);
 
+    // The room's one export, from the relay: one bundle of every machine's records, with the
+    // central server's proofs the relay holds — which verify against the central key.
+    let stick = tempfile::tempdir().unwrap();
+    let done = sqlexam_server::relay::room_export(
+        &relay.data_dir,
+        &sqlexam_export::machine::Request {
+            dir: &relay.data_dir,
+            pack: None,
+            passphrase: sqlexam_tests::PASSPHRASE,
+            venue: "Room 7",
+            lang: sqlexam_export::Lang::En,
+            out: stick.path(),
+            now: "2026-11-30T12:00:00Z",
+            pdf: false,
+        },
+    )
+    .unwrap();
+    assert_eq!((done.records, done.sessions), (total, 3));
+    let file = done
+        .files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "sqlexam-bundle"))
+        .unwrap();
+    let bundle = sqlexam_export::bundle::parse(&std::fs::read(file).unwrap()).unwrap();
+    let (manifest, hash) = sqlexam_core::pack::signed_manifest(&org.pack[..]).unwrap();
+    let report = sqlexam_export::bundle::verify(
+        &bundle,
+        &sqlexam_export::bundle::Known {
+            pack: Some((hash, manifest.proctor_public_key())),
+            server_keys: vec![key],
+        },
+    );
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!((report.candidates, report.devices), (3, 3));
+    assert_eq!(report.servers.len(), 1);
+    assert!(report.servers[0].key_trusted);
+    assert_eq!(report.servers[0].report.proven, total);
+    // Imported at the central server, it adds nothing: every record is already there.
+    let again = Client::new(Server::parse(&central.url, Some(&central.venue)).unwrap())
+        .unwrap()
+        .post_bundle(std::fs::read(file).unwrap())
+        .await
+        .unwrap();
+    assert!(again.sessions.iter().all(|s| s.stored == 0));
+    assert!(
+        again.contradictions.is_empty(),
+        "{:?}",
+        again.contradictions
+    );
+
     // A server that is no relay says so.
     let not = central_api.get(&central.organizer, "/v1/relay").await;
     assert_eq!(not.status, 404);

@@ -35,7 +35,9 @@ fn parse(path: &Path, bytes: &[u8]) -> anyhow::Result<Bundle> {
 }
 
 pub struct CreateArgs<'a> {
+    /// The engine directory, or (with `relay`) a relay's data folder.
     pub dir: &'a Path,
+    pub relay: bool,
     pub pack: Option<&'a str>,
     pub passphrase: &'a str,
     pub venue: &'a str,
@@ -48,7 +50,7 @@ pub struct CreateArgs<'a> {
 /// `sqlexam bundle create`: the bundle and the results of this machine, into a folder.
 pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<ExitCode> {
     let now = now();
-    let done = machine::export(&Request {
+    let req = Request {
         dir: a.dir,
         pack: a.pack,
         passphrase: a.passphrase,
@@ -57,8 +59,13 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<ExitCode> {
         out: a.out,
         now: &now,
         pdf: a.pdf,
-    })
-    .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
+    };
+    let done = if a.relay {
+        sqlexam_server::relay::room_export(a.dir, &req)
+    } else {
+        machine::export(&req).map_err(|e| e.to_string())
+    }
+    .map_err(|e| anyhow::Error::new(BadInput(e)))?;
     if a.json {
         say!(
             "{}",

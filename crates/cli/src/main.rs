@@ -163,6 +163,10 @@ enum BundleCommand {
         /// The engine directory (default: as for `session`).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Instead of this machine: the room's records held by a venue relay (or any
+        /// SQLite server), from its data folder, with the central server's receipts.
+        #[arg(long, conflicts_with = "dir")]
+        relay_data: Option<PathBuf>,
         /// The folder to write into.
         #[arg(long)]
         out: PathBuf,
@@ -608,6 +612,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bundle { command } => match command {
             BundleCommand::Create {
                 dir,
+                relay_data,
                 out,
                 pack,
                 passphrase,
@@ -616,9 +621,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 pdf,
                 json,
             } => {
-                let dir = session::engine_dir(dir.as_deref())?;
+                let (dir, relay) = match relay_data {
+                    Some(data) => (data, true),
+                    None => (session::engine_dir(dir.as_deref())?, false),
+                };
                 bundle::create(&bundle::CreateArgs {
                     dir: &dir,
+                    relay,
                     pack: pack.as_deref(),
                     passphrase: &passphrase,
                     venue: &venue,

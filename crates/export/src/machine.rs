@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use sqlexam_core::ErrorCode;
 use sqlexam_core::fsutil::write_atomic;
 use sqlexam_core::pack::ProctorKey;
-use sqlexam_core::record::{PackRef, Record, verify_records};
+use sqlexam_core::record::{PackRef, Record, SignedRecord, verify_records};
 use sqlexam_core::session::{
-    SessionError, kept_proctor, read_store_receipts, read_store_records, store_expectations,
-    store_path,
+    HeldReceipts, SessionError, kept_proctor, read_store_receipts, read_store_records,
+    store_expectations, store_path,
 };
 
 use crate::bundle::{self, Contents};
@@ -92,7 +92,7 @@ impl ErrorCode for MachineError {
 }
 
 /// The pack to export: the one `wanted` names (id or hash), or the only one there is.
-fn choose_pack(records: &[Record], wanted: Option<&str>) -> Result<PackRef, MachineError> {
+pub fn choose_pack(records: &[Record], wanted: Option<&str>) -> Result<PackRef, MachineError> {
     let packs: BTreeSet<(String, String, String)> = records
         .iter()
         .map(|r| {
@@ -114,15 +114,15 @@ fn choose_pack(records: &[Record], wanted: Option<&str>) -> Result<PackRef, Mach
             hash: hash.clone(),
         }),
         [] if packs.is_empty() => Err(MachineError::Nothing(
-            "this machine holds no exam records yet: nothing to export".into(),
+            "no exam records are held here yet: nothing to export".into(),
         )),
         [] => Err(MachineError::Nothing(format!(
-            "this machine holds no records of exam {:?}; it holds {}",
+            "no records of exam {:?} are held here; there are {}",
             wanted.unwrap_or_default(),
             list(&packs)
         ))),
         _ => Err(MachineError::SeveralPacks(format!(
-            "this machine holds sessions of several packs ({}): choose one by its hash",
+            "sessions of several packs are held here ({}): choose one by its hash",
             list(&packs)
         ))),
     }
@@ -168,13 +168,56 @@ pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
     }
     let pack = choose_pack(&records, req.pack)?;
     let key = proctor_key(req.dir, &pack)?;
+    let receipts = read_store_receipts(&store)?;
+    let device = records
+        .first()
+        .map(|r| r.device.clone())
+        .unwrap_or_default();
+    export_gathered(
+        Gathered {
+            signed,
+            records,
+            receipts,
+            pack,
+            proctor: key,
+            label: device,
+        },
+        req,
+    )
+}
+
+/// What an export is made of, however it was gathered: a machine's store, or a relay's
+/// (the room's) records.
+pub struct Gathered {
+    /// Every record at hand, as stored (only the pack's are taken).
+    pub signed: Vec<SignedRecord>,
+    /// The same records, verified.
+    pub records: Vec<Record>,
+    pub receipts: HeldReceipts,
+    pub pack: PackRef,
+    /// The pack's proctor key, unlocked here with the passphrase.
+    pub proctor: ProctorKey,
+    /// Names the files beside the exam and version (a device's or a relay's key id).
+    pub label: String,
+}
+
+/// Writes the bundle, the results and the report of `g` into `req.out` (`req.dir` and
+/// `req.pack` are not used: `g` is already gathered).
+pub fn export_gathered(g: Gathered, req: &Request<'_>) -> Result<Exported, MachineError> {
+    let Gathered {
+        signed,
+        records,
+        receipts,
+        pack,
+        proctor: key,
+        label,
+    } = g;
     let public = key
         .public()
         .ok_or_else(|| MachineError::PackCopyMissing("the pack's proctor key is damaged".into()))?;
     let signer = key
         .unlock(req.passphrase)
         .ok_or(SessionError::WrongPassphrase)?;
-    let receipts = read_store_receipts(&store)?;
     let bytes = bundle::create(
         &Contents {
             records: &signed,
@@ -200,8 +243,7 @@ pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
         .pop()
         .ok_or_else(|| MachineError::Nothing("no results to export".into()))?;
 
-    let device = mine.first().map(|r| r.device.as_str()).unwrap_or_default();
-    let base = file_base(&pack, device);
+    let base = file_base(&pack, &label);
     let json =
         serde_json::to_vec_pretty(&results).map_err(|e| ExportError::Invalid(e.to_string()))?;
     let files = [

@@ -311,3 +311,136 @@ pub fn start(path: &Path, to: &RelayTo, mut stop: watch::Receiver<bool>) -> Resu
         outbox,
     })
 }
+
+/// The room's export from a relay's (or any SQLite server's) data folder, read-only: every
+/// record the server holds in a chain, of the exam `pack` names (or of its only exam), with
+/// the central server's receipts the relay holds, as one bundle (signed with the proctor
+/// passphrase) beside the results and the report — what `sqlexam bundle create
+/// --relay-data` writes.
+pub fn room_export(
+    data_dir: &Path,
+    req: &sqlexam_export::machine::Request<'_>,
+) -> Result<sqlexam_export::machine::Exported, String> {
+    use sqlexam_core::record::{Expectations, verify_records};
+    use sqlexam_core::session::HeldReceipts;
+    use sqlexam_export::machine::{Gathered, choose_pack, export_gathered};
+
+    let path = data_dir.join("server.sqlite");
+    let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let e = |e: rusqlite::Error| format!("{}: {e}", path.display());
+    let signed: Vec<SignedRecord> = conn
+        .prepare("SELECT bytes, signature FROM records ORDER BY session, seq")
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok(SignedRecord {
+                    bytes: r.get(0)?,
+                    signature: r.get(1)?,
+                })
+            })?
+            .collect()
+        })
+        .map_err(e)?;
+    // Each pack's proctor key, from the pack as the server holds it.
+    let packs: Vec<(String, Vec<u8>)> = conn
+        .prepare("SELECT hash, bytes FROM packs")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(e)?;
+    let mut proctor = std::collections::BTreeMap::new();
+    for (hash, bytes) in &packs {
+        if let Ok((manifest, found)) = sqlexam_core::pack::signed_manifest(&bytes[..])
+            && found == *hash
+        {
+            proctor.insert(hash.clone(), manifest.proctor);
+        }
+    }
+    let expect = Expectations {
+        device: None,
+        proctor_keys: proctor
+            .iter()
+            .map(|(h, k)| (h.clone(), k.as_ref().and_then(|k| k.public())))
+            .collect(),
+    };
+    let (records, findings) = verify_records(&signed, &expect);
+    // Proctor actions of a pack the server was never given cannot be proven here; anything
+    // else that does not verify stops the export.
+    let blocking: Vec<String> = findings
+        .iter()
+        .filter(|f| !matches!(f, sqlexam_core::record::Finding::ProctorUnproven { .. }))
+        .map(ToString::to_string)
+        .collect();
+    if !blocking.is_empty() {
+        return Err(format!(
+            "the records held here do not verify: {}",
+            blocking.join("; ")
+        ));
+    }
+    let pack = choose_pack(&records, req.pack).map_err(|e| e.to_string())?;
+    let key = match proctor.get(&pack.hash) {
+        Some(Some(key)) => key.clone(),
+        Some(None) => {
+            return Err("this exam's pack allows no proctor, so no bundle can be signed".into());
+        }
+        None => {
+            return Err(format!(
+                "this server does not hold pack {} {} ({}): upload it (PUT /v1/exams/{}/pack) so the bundle can be signed",
+                pack.id, pack.version, pack.hash, pack.id
+            ));
+        }
+    };
+    let held = (|| -> rusqlite::Result<HeldReceipts> {
+        let servers = conn
+            .prepare("SELECT url, public_key FROM relay_servers ORDER BY url")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let checkpoints = conn
+            .prepare(
+                "SELECT server, size, note, consistency, received_wall_ms FROM relay_checkpoints ORDER BY server, size",
+            )?
+            .query_map([], |r| {
+                Ok(StoredCheckpoint {
+                    server: r.get(0)?,
+                    size: r.get::<_, i64>(1)? as u64,
+                    note: r.get(2)?,
+                    consistency: serde_json::from_str(&r.get::<_, String>(3)?)
+                        .unwrap_or_default(),
+                    received_wall_ms: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let receipts = conn
+            .prepare("SELECT server, session, seq, leaf, size, proof FROM relay_receipts ORDER BY server, session, seq")?
+            .query_map([], |r| {
+                Ok(StoredReceipt {
+                    server: r.get(0)?,
+                    session: r.get(1)?,
+                    seq: r.get::<_, i64>(2)? as u64,
+                    leaf: r.get::<_, i64>(3)? as u64,
+                    size: r.get::<_, i64>(4)? as u64,
+                    proof: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(HeldReceipts {
+            servers,
+            checkpoints,
+            receipts,
+        })
+    })()
+    .map_err(e)?;
+    let label = crate::server_key(data_dir)
+        .map(|k| k.public().key_id())
+        .unwrap_or_else(|_| "relay".into());
+    export_gathered(
+        Gathered {
+            signed,
+            records,
+            receipts: held,
+            pack,
+            proctor: key,
+            label,
+        },
+        req,
+    )
+    .map_err(|e| e.to_string())
+}
