@@ -293,6 +293,25 @@ impl App {
         v.as_str().unwrap_or_default().to_owned()
     }
 
+    /// Opens the demo pack, checks `id` in with the start code and answers the first
+    /// problem correctly.
+    async fn check_in_and_answer(&self, id: &str, name: &str) {
+        self.click("[data-testid=open-demo]").await;
+        self.wait_for("[data-testid=pack-verified]").await;
+        self.fill("[data-testid=candidate-id]", id).await;
+        self.fill("[data-testid=candidate-name]", name).await;
+        self.fill("[data-testid=start-code]", START_CODE).await;
+        self.click("[data-testid=check-in]").await;
+        self.wait_text("[data-testid=statement]", "employees").await;
+        let correct = std::fs::read_to_string(repo().join(
+            "problems/sql-basics/p01-high-earners/submissions/accepted/year-and-between.sql",
+        ))
+        .unwrap();
+        self.set_editor(&correct).await;
+        self.click("[data-testid=submit]").await;
+        self.wait_text("[data-testid=verdict]", "Accepted").await;
+    }
+
     async fn screenshot(&self, name: &str) {
         // The DOM is settled by the caller's waits; give the compositor one frame.
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -562,21 +581,7 @@ async fn the_proctor_exports_the_results_onto_a_stick() {
     let pack = demo_pack(tmp.path());
     let stick = tmp.path().join("USB STICK");
     let app = App::launch(&home, &pack, 1).await;
-    app.click("[data-testid=open-demo]").await;
-    app.wait_for("[data-testid=pack-verified]").await;
-    app.fill("[data-testid=candidate-id]", "0042").await;
-    app.fill("[data-testid=candidate-name]", "Tanaka Yui").await;
-    app.fill("[data-testid=start-code]", START_CODE).await;
-    app.click("[data-testid=check-in]").await;
-    app.wait_text("[data-testid=statement]", "employees").await;
-    let correct = std::fs::read_to_string(
-        repo()
-            .join("problems/sql-basics/p01-high-earners/submissions/accepted/year-and-between.sql"),
-    )
-    .unwrap();
-    app.set_editor(&correct).await;
-    app.click("[data-testid=submit]").await;
-    app.wait_text("[data-testid=verdict]", "Accepted").await;
+    app.check_in_and_answer("0042", "Tanaka Yui").await;
 
     for lang in ["en", "ja"] {
         app.click(&format!("[data-testid=lang-{lang}]")).await;
@@ -836,21 +841,7 @@ async fn an_offline_exam_syncs_by_itself_once_the_server_is_up() {
     let app = App::launch(&home, &pack, 1).await;
     app.wait_for("[data-testid=sync-status][data-state=off]")
         .await;
-    app.click("[data-testid=open-demo]").await;
-    app.wait_for("[data-testid=pack-verified]").await;
-    app.fill("[data-testid=candidate-id]", "C-0777").await;
-    app.fill("[data-testid=candidate-name]", "Sato Ren").await;
-    app.fill("[data-testid=start-code]", START_CODE).await;
-    app.click("[data-testid=check-in]").await;
-    app.wait_text("[data-testid=statement]", "employees").await;
-    let correct = std::fs::read_to_string(
-        repo()
-            .join("problems/sql-basics/p01-high-earners/submissions/accepted/year-and-between.sql"),
-    )
-    .unwrap();
-    app.set_editor(&correct).await;
-    app.click("[data-testid=submit]").await;
-    app.wait_text("[data-testid=verdict]", "Accepted").await;
+    app.check_in_and_answer("C-0777", "Sato Ren").await;
 
     // The proctor sets the venue's server; it is not reachable yet.
     app.click("[data-testid=sync-status]").await;

@@ -172,6 +172,27 @@ impl Machine {
     }
 }
 
+/// A proctor's export of `m` into `out` (what the app's proctor panel does), as of a fixed
+/// time, in `venue` "Room 3".
+pub fn proctor_export(
+    m: &Machine,
+    out: &Path,
+    passphrase: &str,
+    lang: sqlexam_export::Lang,
+    pdf: bool,
+) -> Result<sqlexam_export::machine::Exported, sqlexam_export::machine::MachineError> {
+    sqlexam_export::machine::export(&sqlexam_export::machine::Request {
+        dir: m.dir.path(),
+        pack: None,
+        passphrase,
+        venue: "Room 3",
+        lang,
+        out,
+        now: "2026-11-30T12:00:00Z",
+        pdf,
+    })
+}
+
 /// Takes an exam on the real session engine: starts a session, submits each (problem, SQL)
 /// and waits for every verdict, then ends it. Returns the engine's records.
 pub fn take_exam(
@@ -662,6 +683,18 @@ impl Api {
 
     pub fn raw(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// The kinds of the flags raised on `exam`, in order.
+    pub async fn flag_kinds(&self, token: &str, exam: &str) -> Vec<String> {
+        let flags = self.get(token, &format!("/v1/exams/{exam}/flags")).await;
+        assert_eq!(flags.status, 200, "{}", flags.text);
+        flags.json["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// Waits until every submission of `exam` has the server's verdict (at most `limit`);

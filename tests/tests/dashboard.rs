@@ -77,6 +77,14 @@ async fn wait(c: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
 }
 
+async fn click(c: &Client, css: &str) {
+    wait(c, css).await.click().await.unwrap();
+}
+
+async fn type_in(c: &Client, css: &str, text: &str) {
+    wait(c, css).await.send_keys(text).await.unwrap();
+}
+
 async fn texts(c: &Client, css: &str) -> Vec<String> {
     let mut out = Vec::new();
     for e in c.find_all(Locator::Css(css)).await.unwrap() {
@@ -178,55 +186,19 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
     let (_driver, c) = browser().await;
     c.goto(&format!("{}/", server.url)).await.unwrap();
     // A wrong token is said, and the page asks again.
-    wait(&c, "[data-testid=token]")
-        .await
-        .send_keys("not-a-token")
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=sign-in]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_in(&c, "[data-testid=token]", "not-a-token").await;
+    click(&c, "[data-testid=sign-in]").await;
     let error = wait(&c, "[data-testid=error]").await.text().await.unwrap();
     assert!(error.contains("not accepted"), "{error}");
     // A venue token is no organizer's.
-    wait(&c, "[data-testid=token]")
-        .await
-        .send_keys(&venue_tokens[0])
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=sign-in]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_in(&c, "[data-testid=token]", &venue_tokens[0]).await;
+    click(&c, "[data-testid=sign-in]").await;
     let error = wait(&c, "[data-testid=error]").await.text().await.unwrap();
     assert!(error.contains("forbidden"), "{error}");
-    c.find(Locator::Css("[data-testid=sign-out]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait(&c, "[data-testid=token]")
-        .await
-        .send_keys(&server.organizer)
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=sign-in]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait(&c, &format!("[data-testid=exam-{}]", org.pack_id))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=sign-out]").await;
+    type_in(&c, "[data-testid=token]", &server.organizer).await;
+    click(&c, "[data-testid=sign-in]").await;
+    click(&c, &format!("[data-testid=exam-{}]", org.pack_id)).await;
     wait(&c, "[data-testid=results-table]").await;
 
     // Venues with their freshness; every candidate, the top scorer first.
@@ -250,20 +222,10 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
         format!("{full} / {full}")
     );
     // Sorted the other way round by the total, then by id.
-    c.find(Locator::Css("[data-testid=sort-total] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=sort-total] button").await;
     let ascending = attrs(&c, "[data-testid=candidate-row]", "data-candidate").await;
     assert_eq!(ascending.last().unwrap(), "0007", "{ascending:?}");
-    c.find(Locator::Css("[data-testid=sort-candidate] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=sort-candidate] button").await;
     assert_eq!(
         attrs(&c, "[data-testid=candidate-row]", "data-candidate").await,
         vec!["0044", "0031", "0012", "0007"]
@@ -284,11 +246,7 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
         .select_by_value("")
         .await
         .unwrap();
-    wait(&c, "[data-testid=filter]")
-        .await
-        .send_keys("0012")
-        .await
-        .unwrap();
+    type_in(&c, "[data-testid=filter]", "0012").await;
     assert_eq!(
         attrs(&c, "[data-testid=candidate-row]", "data-candidate").await,
         vec!["0012"]
@@ -324,12 +282,7 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
         vec!["gap"]
     );
     screenshot(&c, "13-dashboard-en").await;
-    c.find(Locator::Css("[data-testid=lang-ja]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=lang-ja]").await;
     let heading = wait(&c, "#results-h").await.text().await.unwrap();
     assert_eq!(heading, "受験者");
     screenshot(&c, "13-dashboard-ja").await;

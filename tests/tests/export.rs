@@ -15,20 +15,10 @@ use sqlexam_export::Lang;
 use sqlexam_export::bundle::{self, Known};
 use sqlexam_export::machine::{self, Exported, Request};
 use sqlexam_export::results::Results;
-use sqlexam_tests::{Machine, Organizer, PASSPHRASE, organizer};
+use sqlexam_tests::{Machine, Organizer, PASSPHRASE, organizer, proctor_export};
 
 fn export(m: &Machine, out: &Path, passphrase: &str, lang: Lang) -> Result<Exported, String> {
-    machine::export(&Request {
-        dir: m.dir.path(),
-        pack: None,
-        passphrase,
-        venue: "Room 3",
-        lang,
-        out,
-        now: "2026-11-30T12:00:00Z",
-        pdf: false,
-    })
-    .map_err(|e| e.code().to_owned())
+    proctor_export(m, out, passphrase, lang, false).map_err(|e| e.code().to_owned())
 }
 
 /// The pack's hash and proctor key, as a verifier holding the pack file knows them.
@@ -171,17 +161,7 @@ fn the_report_is_printed_to_pdf_where_a_browser_is_installed() {
         )],
     );
     let out = tempfile::tempdir().unwrap();
-    let done = machine::export(&Request {
-        dir: m.dir.path(),
-        pack: None,
-        passphrase: PASSPHRASE,
-        venue: "Room 3",
-        lang: Lang::En,
-        out: out.path(),
-        now: "2026-11-30T12:00:00Z",
-        pdf: true,
-    })
-    .unwrap();
+    let done = proctor_export(&m, out.path(), PASSPHRASE, Lang::En, true).unwrap();
     match sqlexam_export::report::find_browser() {
         Some(_) => {
             assert_eq!(done.pdf_error, None);

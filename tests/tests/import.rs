@@ -8,10 +8,11 @@ use std::path::Path;
 
 use sqlexam_core::problem::Expectation;
 use sqlexam_export::Lang;
-use sqlexam_export::machine::{self, Request};
 use sqlexam_sync::{Client, Server, SyncError, sync_pass};
 use sqlexam_tests::pg::PgCluster;
-use sqlexam_tests::{Api, Backend, Machine, Organizer, PASSPHRASE, TestServer, organizer};
+use sqlexam_tests::{
+    Api, Backend, Machine, Organizer, PASSPHRASE, TestServer, organizer, proctor_export,
+};
 
 fn client(url: &str, token: &str) -> Client {
     Client::new(Server::parse(url, Some(token)).unwrap()).unwrap()
@@ -26,17 +27,7 @@ fn answers(org: &Organizer, problems: &[(usize, Expectation)]) -> Vec<(String, S
 
 /// The machine's bundle, exported to `out`.
 fn bundle_of(m: &Machine, out: &Path) -> Vec<u8> {
-    let done = machine::export(&Request {
-        dir: m.dir.path(),
-        pack: None,
-        passphrase: PASSPHRASE,
-        venue: "Room 3",
-        lang: Lang::En,
-        out,
-        now: "2026-11-30T12:00:00Z",
-        pdf: false,
-    })
-    .unwrap();
+    let done = proctor_export(m, out, PASSPHRASE, Lang::En, false).unwrap();
     let file = done
         .files
         .iter()
@@ -106,13 +97,10 @@ async fn a_bundle_is_a_sync_by_hand(backend: Backend) {
         .map(|p| p["attempts"].as_u64().unwrap())
         .collect();
     assert_eq!(attempts, vec![1, 2]);
-    let flags = api
-        .get(
-            &server.organizer,
-            &format!("/v1/exams/{}/flags", org.pack_id),
-        )
-        .await;
-    assert_eq!(flags.json["flags"], serde_json::json!([]), "{}", flags.text);
+    assert_eq!(
+        api.flag_kinds(&server.organizer, &org.pack_id).await,
+        Vec::<String>::new()
+    );
 
     // A bundle changed after signing is refused whole, naming why.
     let text = String::from_utf8(bytes).unwrap();
@@ -188,19 +176,10 @@ async fn a_bundle_whose_receipts_the_log_contradicts_is_reported_loudly() {
         answer.sessions[0].stored,
         m.engine.records().unwrap().len() as u64
     );
-    let flags = Api::new(&restored.url)
-        .get(
-            &restored.organizer,
-            &format!("/v1/exams/{}/flags", org.pack_id),
-        )
+    let kinds = Api::new(&restored.url)
+        .flag_kinds(&restored.organizer, &org.pack_id)
         .await;
-    let kinds: Vec<&str> = flags.json["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, vec!["log_contradiction"], "{}", flags.text);
+    assert_eq!(kinds, vec!["log_contradiction"]);
     // The session came by the bundle first: its venue is the one the proctor named.
     let view = Api::new(&restored.url)
         .get(
