@@ -53,6 +53,15 @@ fn sit(org: &Organizer, id: &str) -> Machine {
     Machine::exam(org, id, &answers)
 }
 
+/// Candidate c-1, with the first problem answered right.
+fn answered_once(org: &Organizer) -> Machine {
+    let answer = (
+        org.problems[0].id.clone(),
+        org.answer(0, Expectation::Accepted),
+    );
+    Machine::exam(org, "c-1", &[answer])
+}
+
 fn file_with(files: &[std::path::PathBuf], suffix: &str) -> std::path::PathBuf {
     files
         .iter()
@@ -152,14 +161,7 @@ fn a_proctor_exports_a_machine_and_the_bundle_proves_its_records() {
 #[test]
 fn the_report_is_printed_to_pdf_where_a_browser_is_installed() {
     let org = organizer(1);
-    let m = Machine::exam(
-        &org,
-        "c-1",
-        &[(
-            org.problems[0].id.clone(),
-            org.answer(0, Expectation::Accepted),
-        )],
-    );
+    let m = answered_once(&org);
     let out = tempfile::tempdir().unwrap();
     let done = proctor_export(&m, out.path(), PASSPHRASE, Lang::En, true).unwrap();
     match sqlexam_export::report::find_browser() {
@@ -295,14 +297,7 @@ fn a_changed_bundle_is_caught_and_named() {
 #[test]
 fn only_the_proctor_passphrase_signs_an_export() {
     let org = organizer(1);
-    let m = Machine::exam(
-        &org,
-        "c-1",
-        &[(
-            org.problems[0].id.clone(),
-            org.answer(0, Expectation::Accepted),
-        )],
-    );
+    let m = answered_once(&org);
     let out = tempfile::tempdir().unwrap();
     assert_eq!(
         export(&m, out.path(), "not-the-passphrase", Lang::En).unwrap_err(),
