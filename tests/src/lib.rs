@@ -3,6 +3,7 @@
 //! hand-driven device for records no honest engine would write.
 #![allow(clippy::unwrap_used)] // a test harness panics on broken setup
 
+pub mod browser;
 pub mod pg;
 pub mod proxy;
 

@@ -4,110 +4,15 @@
 //! (sortable, filterable), the score histograms and what needs a look, in both languages.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use sqlexam_core::grade::Verdict;
 use sqlexam_core::problem::Expectation;
 use sqlexam_server::db::Role;
 use sqlexam_sync::{Client as SyncClient, Server, sync_pass};
-use sqlexam_tests::{Api, Device, Machine, TestServer, ndjson, organizer, root};
-
-/// chromedriver on a free loopback port, killed when dropped.
-struct Driver(Child, u16);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn chromium() -> PathBuf {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect("Debian's chromium is installed (scripts/deps.sh installs it)")
-}
-
-async fn browser() -> (Driver, Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver is installed (scripts/deps.sh installs chromium-driver)");
-    let driver = Driver(child, port);
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium(),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,1700", "--lang=en-GB"],
-        }),
-    );
-    let url = format!("http://127.0.0.1:{}", driver.1);
-    for _ in 0..100 {
-        if let Ok(client) = ClientBuilder::native()
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
-            return (driver, client);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not start");
-}
-
-async fn wait(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
-}
-
-async fn click(c: &Client, css: &str) {
-    wait(c, css).await.click().await.unwrap();
-}
-
-async fn type_in(c: &Client, css: &str, text: &str) {
-    wait(c, css).await.send_keys(text).await.unwrap();
-}
-
-async fn texts(c: &Client, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in c.find_all(Locator::Css(css)).await.unwrap() {
-        out.push(e.text().await.unwrap());
-    }
-    out
-}
-
-async fn attrs(c: &Client, css: &str, name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in c.find_all(Locator::Css(css)).await.unwrap() {
-        out.push(e.attr(name).await.unwrap().unwrap_or_default());
-    }
-    out
-}
-
-async fn screenshot(c: &Client, name: &str) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let png = c.screenshot().await.unwrap();
-    let dir = root().join("docs/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
+use sqlexam_tests::browser::{attrs, browser, click, screenshot, texts, type_in, wait};
+use sqlexam_tests::{Api, Device, Machine, TestServer, ndjson, organizer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
@@ -276,6 +181,8 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
         .map(|n| n.parse::<u32>().unwrap())
         .sum();
     assert_eq!(counted, 4);
+    // No relay here: no relay banner.
+    assert!(c.find(Locator::Css("[data-testid=relay]")).await.is_err());
     // What needs a look: the gap.
     assert_eq!(
         attrs(&c, "[data-testid=flag-row]", "data-kind").await,

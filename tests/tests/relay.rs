@@ -122,6 +122,25 @@ async fn a_room_behind_a_relay_reaches_the_central_server_once_after_the_uplink_
         )
         .await;
     assert_eq!(room.json["candidates"].as_array().unwrap().len(), 3);
+    // The proctor sees the backlog on the relay's dashboard.
+    {
+        use sqlexam_tests::browser::{browser, click, type_in, wait};
+        let (_driver, c) = browser().await;
+        c.goto(&format!("{}/", relay.url)).await.unwrap();
+        type_in(&c, "[data-testid=token]", &relay.organizer).await;
+        click(&c, "[data-testid=sign-in]").await;
+        click(&c, &format!("[data-testid=exam-{}]", org.pack_id)).await;
+        let banner = wait(&c, "[data-testid=relay][data-state=offline]")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            banner.contains(&format!("{total} records waiting to be forwarded")),
+            "{banner}"
+        );
+        c.close().await.unwrap();
+    }
 
     // The uplink returns, flaky at first: answers lost after the server committed, failures.
     let n = Arc::new(AtomicU64::new(0));
