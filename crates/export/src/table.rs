@@ -162,9 +162,11 @@ fn write_sheet(
         for (col, v) in row.iter().enumerate() {
             let c = col as u16;
             match v {
-                // Strings stay strings: a candidate id `007` keeps its zeros.
+                // Strings stay strings: a candidate id `007` keeps its zeros. A cell holds
+                // at most 32,767 characters: longer text (a hostile name) is cut, not a
+                // failed export.
                 Value::Text(t) => {
-                    sheet.write_string(r, c, t)?;
+                    sheet.write_string(r, c, fit_cell(t).as_ref())?;
                     widths[col] = widths[col].max(display_width(t));
                 }
                 Value::Number(n) => {
@@ -181,6 +183,19 @@ fn write_sheet(
     let last_col = headers.len().saturating_sub(1) as u16;
     sheet.autofilter(0, 0, rows.len() as u32, last_col)?;
     Ok(())
+}
+
+/// The longest text an XLSX cell holds, in characters.
+const CELL_CHARS: usize = 32_767;
+
+/// `text`, cut to what a cell holds (ending in `…` when cut).
+fn fit_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= CELL_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut cut: String = text.chars().take(CELL_CHARS - 1).collect();
+    cut.push('…');
+    std::borrow::Cow::Owned(cut)
 }
 
 /// Columns a text takes in a spreadsheet: East Asian wide characters take two.
@@ -295,6 +310,39 @@ mod tests {
         assert_eq!(csv_field("1-2"), "\"=\"\"1-2\"\"\"");
         assert_eq!(csv_field("山田"), "山田");
         assert_eq!(csv_field(""), "");
+    }
+
+    #[test]
+    fn a_name_longer_than_a_cell_is_cut_not_a_failed_workbook() {
+        use crate::results::{Attempt, Regrade, ResultsBuilder, Sitting};
+        use sqlexam_core::grade::Verdict;
+        let pack = sqlexam_core::record::PackRef {
+            id: "x".into(),
+            version: "1".into(),
+            hash: "h".into(),
+        };
+        let mut b = ResultsBuilder::new(pack, "device");
+        b.sitting(Sitting {
+            session: "s".into(),
+            candidate: "=cmd|' /C calc'!A0".into(),
+            name: "名".repeat(40_000),
+            device: "d".into(),
+            venue: String::new(),
+        });
+        b.attempt(Attempt {
+            session: "s".into(),
+            problem: "p".into(),
+            submitted_ms: 1,
+            device_verdict: Verdict::Accepted,
+            device_score: 1,
+            max_score: 1,
+            regrade: Regrade::NotApplicable,
+        });
+        let results = b.finish("2026-11-30T12:00:00Z");
+        assert!(results_xlsx(&results, Lang::Ja).is_ok());
+        let csv = results_csv(&results, Lang::En);
+        assert!(csv.contains("'=cmd|' /C calc'!A0"), "never a formula");
+        assert_eq!(fit_cell(&"a".repeat(40_000)).chars().count(), CELL_CHARS);
     }
 
     #[test]
