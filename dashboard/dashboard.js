@@ -82,6 +82,7 @@ const state = {
   kind: "",
   loadedAt: null,
   relay: null,
+  wanted: null,
 };
 
 const t = (key) => (STRINGS[key] || [key, key])[state.lang === "ja" ? 1 : 0];
@@ -144,8 +145,12 @@ async function loadExams() {
 }
 
 async function loadExam(id) {
+  state.wanted = id;
   try {
-    state.data = await (await api(`/v1/exams/${encodeURIComponent(id)}/dashboard`)).json();
+    const data = await (await api(`/v1/exams/${encodeURIComponent(id)}/dashboard`)).json();
+    // An answer for an exam no longer chosen (back, or another exam meanwhile) is dropped.
+    if (state.wanted !== id) return;
+    state.data = data;
     // A relay says how far it has forwarded the room; any other server answers 404.
     try { state.relay = await (await api("/v1/relay")).json(); } catch { state.relay = null; }
     state.exam = id;
@@ -307,7 +312,7 @@ function resultsSection(d) {
         oninput: (e) => { state.filter = e.target.value; update(); },
       }),
       h("select", {
-        tid: "venue-filter", "aria-label": t("venue"),
+        id: "venue-filter", tid: "venue-filter", "aria-label": t("venue"),
         onchange: (e) => { state.venue = e.target.value; update(); },
       }, h("option", { value: "" }, t("all_venues")), venues.map((v) => h("option", { value: v, selected: v === state.venue }, v))),
       count),
@@ -360,7 +365,7 @@ function flagsSection(d) {
     h("h2", { id: "flags-h" }, t("flags")),
     all.length === 0 ? h("p", { tid: "no-flags" }, t("no_flags")) : [
       h("div", { class: "row" }, h("select", {
-        tid: "kind-filter", "aria-label": t("kind"),
+        id: "kind-filter", tid: "kind-filter", "aria-label": t("kind"),
         onchange: (e) => { state.kind = e.target.value; render(); },
       }, h("option", { value: "" }, t("all_kinds")), kinds.map((k) => h("option", { value: k, selected: k === state.kind }, kindName(k))))),
       h("div", { class: "wrap" }, h("table", { tid: "flags-table" },
@@ -384,7 +389,7 @@ function examView() {
   return [
     h("section", { tid: "exam-head" },
       h("div", { class: "row" },
-        h("button", { type: "button", tid: "back", onclick: () => { state.exam = null; state.data = null; location.hash = ""; render(); } }, `← ${t("back")}`),
+        h("button", { type: "button", tid: "back", onclick: () => { state.wanted = null; state.exam = null; state.data = null; location.hash = ""; render(); } }, `← ${t("back")}`),
         h("h1", { tid: "exam-title" }, `${d.results.exam.id} ${d.results.exam.version}`),
         h("button", { type: "button", tid: "refresh", onclick: () => void loadExam(state.exam) }, t("refresh")),
         h("span", { class: "muted small" }, `${t("updated")}: ${state.loadedAt.toLocaleTimeString(lang === "ja" ? "ja-JP" : "en-GB")}`)),

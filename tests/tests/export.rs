@@ -162,8 +162,10 @@ fn a_proctor_exports_a_machine_and_the_bundle_proves_its_records() {
 fn the_report_is_printed_to_pdf_where_a_browser_is_installed() {
     let org = organizer(1);
     let m = answered_once(&org);
-    let out = tempfile::tempdir().unwrap();
-    let done = proctor_export(&m, out.path(), PASSPHRASE, Lang::En, true).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    // A folder name a URL must escape.
+    let out = tmp.path().join("Exam #2 100% 試験");
+    let done = proctor_export(&m, &out, PASSPHRASE, Lang::En, true).unwrap();
     match sqlexam_export::report::find_browser() {
         Some(_) => {
             assert_eq!(done.pdf_error, None);
@@ -181,7 +183,7 @@ fn the_report_is_printed_to_pdf_where_a_browser_is_installed() {
             );
         }
     }
-    let left: Vec<_> = std::fs::read_dir(out.path())
+    let left: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".tmp"))

@@ -36,6 +36,29 @@ fn bundle_of(m: &Machine, out: &Path) -> Vec<u8> {
     std::fs::read(file).unwrap()
 }
 
+/// `text` with `line` appended to its records, counted, digested and signed again with the
+/// pack's proctor key: what only someone holding the proctor passphrase could make.
+fn resign(text: &str, line: &str, org: &Organizer) -> Vec<u8> {
+    use sqlexam_core::crypto::sha256_hex;
+    let (head, body) = text.split_once('\n').unwrap();
+    let header: serde_json::Value = serde_json::from_str(head).unwrap();
+    let mut manifest: sqlexam_export::bundle::Manifest =
+        serde_json::from_str(header["manifest"].as_str().unwrap()).unwrap();
+    let body = format!("{body}{line}\n");
+    manifest.records += 1;
+    manifest.records_sha256 = sha256_hex(body.as_bytes());
+    let manifest = serde_json::to_string(&manifest).unwrap();
+    let (pack, _) = sqlexam_core::pack::signed_manifest(&org.pack[..]).unwrap();
+    let signer = pack.proctor.unwrap().unlock(PASSPHRASE).unwrap();
+    let signature = signer.sign(&format!("bundle={}", sha256_hex(manifest.as_bytes())));
+    let header = serde_json::json!({
+        "format": "sqlexam-bundle/1",
+        "manifest": manifest,
+        "signature": sqlexam_core::encoding::hex(&signature),
+    });
+    format!("{header}\n{body}").into_bytes()
+}
+
 async fn a_bundle_is_a_sync_by_hand(backend: Backend) {
     let org = organizer(2);
     let server = TestServer::launch(&backend, &org.trust, 1, None).await;
@@ -108,6 +131,23 @@ async fn a_bundle_is_a_sync_by_hand(backend: Backend) {
     let refused = c.post_bundle(changed.into_bytes()).await.unwrap_err();
     assert!(
         matches!(&refused, SyncError::Refused(m) if m.contains("bundle_not_signed") && m.contains("signature")),
+        "{refused:?}"
+    );
+    // A record of another exam slipped into a bundle (and signed again with the proctor's
+    // key): refused whole, naming the line.
+    let other = organizer(1);
+    let stranger = tokio::task::block_in_place(|| {
+        Machine::exam(
+            &other,
+            "c-9",
+            &answers(&other, &[(0, Expectation::Accepted)]),
+        )
+    });
+    let foreign = stranger.engine.records().unwrap()[0].to_export_line();
+    let mixed = resign(&text, &foreign, &org);
+    let refused = c.post_bundle(mixed).await.unwrap_err();
+    assert!(
+        matches!(&refused, SyncError::Refused(m) if m.contains("wrong_pack") && m.contains("line ")),
         "{refused:?}"
     );
     // Not a bundle at all.

@@ -161,9 +161,10 @@ pub fn scoreboard(results: &Results) -> Scoreboard {
     }
 }
 
-/// `results.tsv` (`results\t1`, then team id, rank, award, points, time of the total in
-/// minutes, time of the last submission in minutes, group winner — points in the solved
-/// column, as DOMjudge writes score contests).
+/// `results.tsv` (`results\t1`, then team id, rank, award, points, the minute the total was
+/// reached, the minute of the latest best submission of any problem — the model keeps no
+/// other submission time — and an empty group winner; points in the solved column, as
+/// DOMjudge writes score contests).
 pub fn results_tsv(results: &Results) -> String {
     let field = |s: &str| s.replace(['\t', '\n', '\r'], " ");
     let mut out = String::from("results\t1\n");

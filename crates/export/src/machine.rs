@@ -181,6 +181,8 @@ pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
             pack,
             proctor: key,
             label: device,
+            source: "device",
+            unproven: Vec::new(),
         },
         req,
     )
@@ -199,6 +201,11 @@ pub struct Gathered {
     pub proctor: ProctorKey,
     /// Names the files beside the exam and version (a device's or a relay's key id).
     pub label: String,
+    /// Where the records were gathered: `device` or `relay` (the results' `source`).
+    pub source: &'static str,
+    /// `(session, seq)` of proctor actions whose proctor signature does not hold: kept as
+    /// evidence, shown as `proctor_unproven` incidents, never as what they claim.
+    pub unproven: Vec<(String, u64)>,
 }
 
 /// Writes the bundle, the results and the report of `g` into `req.out` (`req.dir` and
@@ -211,6 +218,8 @@ pub fn export_gathered(g: Gathered, req: &Request<'_>) -> Result<Exported, Machi
         pack,
         proctor: key,
         label,
+        source,
+        unproven,
     } = g;
     let public = key
         .public()
@@ -239,9 +248,18 @@ pub fn export_gathered(g: Gathered, req: &Request<'_>) -> Result<Exported, Machi
         .map(|r| r.session.as_str())
         .collect::<BTreeSet<_>>()
         .len();
-    let results = from_records(&mine, req.venue, req.now)
+    let mut results = from_records(&mine, req.venue, req.now)
         .pop()
         .ok_or_else(|| MachineError::Nothing("no results to export".into()))?;
+    results.source = source.into();
+    for c in &mut results.candidates {
+        for i in &mut c.incidents {
+            if unproven.contains(&(i.session.clone(), i.seq)) {
+                i.detail = format!("{} {}", i.kind, i.detail).trim().to_owned();
+                i.kind = "proctor_unproven".into();
+            }
+        }
+    }
 
     let base = file_base(&pack, &label);
     let json =
@@ -289,8 +307,11 @@ pub fn export_gathered(g: Gathered, req: &Request<'_>) -> Result<Exported, Machi
         let pdf = req.out.join(format!("{base}-report.pdf"));
         // Printed beside, then renamed: never half a PDF, nor an old one beside new results.
         let printing = req.out.join(format!("{base}-report.pdf.tmp"));
+        let synced = |p: &std::path::Path| std::fs::File::open(p).and_then(|f| f.sync_all());
         match print_pdf(&html, &printing).and_then(|()| {
-            std::fs::rename(&printing, &pdf).map_err(|e| format!("{}: {e}", pdf.display()))
+            synced(&printing)
+                .and_then(|()| std::fs::rename(&printing, &pdf))
+                .map_err(|e| format!("{}: {e}", pdf.display()))
         }) {
             Ok(()) => written.push(pdf),
             Err(e) => {

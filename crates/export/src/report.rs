@@ -100,7 +100,10 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
         .iter()
         .flat_map(|c| c.devices.iter().map(String::as_str))
         .collect();
-    let max_total: u32 = results.problems.iter().map(|p| p.max_score).sum();
+    let max_total = results
+        .problems
+        .iter()
+        .fold(0u32, |n, p| n.saturating_add(p.max_score));
     let mut html = String::new();
     let _ = write!(
         html,
@@ -297,16 +300,13 @@ pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
         "no Chromium, Chrome or Edge was found to print the PDF (set SQLEXAM_CHROMIUM): open the HTML report and print it".to_owned()
     })?;
     let html = std::path::absolute(html).map_err(|e| e.to_string())?;
+    // A proper file URL: folder names with `#`, `%`, spaces or non-ASCII letters included.
+    let url = url::Url::from_file_path(&html)
+        .map_err(|()| format!("{}: cannot name this file as a URL", html.display()))?
+        .to_string();
     // A profile of its own: the browser must not touch (or wait for) the user's.
     let profile =
         tempfile::tempdir().map_err(|e| format!("cannot make a folder for the browser: {e}"))?;
-    let url = format!(
-        "file://{}{}",
-        if cfg!(windows) { "/" } else { "" },
-        html.to_string_lossy()
-            .replace('\\', "/")
-            .replace(' ', "%20")
-    );
     let mut child = Command::new(&browser)
         .args([
             "--headless",

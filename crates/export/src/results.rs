@@ -241,7 +241,10 @@ impl ResultsBuilder {
                 None => problems.push(ProblemColumn { id, max_score }),
             }
         }
-        let max_total = problems.iter().map(|p| p.max_score).sum();
+        // Saturating: the numbers come from records, which a hostile device can set.
+        let max_total = problems
+            .iter()
+            .fold(0u32, |n, p| n.saturating_add(p.max_score));
         let candidates = self
             .candidates
             .into_iter()
@@ -258,7 +261,7 @@ impl ResultsBuilder {
                     venues: acc.venues.into_iter().collect(),
                     sessions: acc.sessions.into_iter().collect(),
                     devices: acc.devices.into_iter().collect(),
-                    total: cells.iter().map(|c| c.score).sum(),
+                    total: cells.iter().fold(0u32, |n, c| n.saturating_add(c.score)),
                     max_total,
                     solved: cells
                         .iter()
@@ -396,4 +399,34 @@ pub fn add_record(b: &mut ResultsBuilder, r: &Record, venue: &str) {
         }
     }
     b.progress(&r.session, r.elapsed_ms, &r.wall_time);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_a_hostile_device_inflates_saturate_instead_of_overflowing() {
+        let pack = PackRef {
+            id: "x".into(),
+            version: "1".into(),
+            hash: "h".into(),
+        };
+        let mut b = ResultsBuilder::new(pack, "device");
+        for problem in ["p1", "p2"] {
+            b.attempt(Attempt {
+                session: "s".into(),
+                problem: problem.into(),
+                submitted_ms: 1,
+                device_verdict: Verdict::Accepted,
+                device_score: u32::MAX,
+                max_score: u32::MAX,
+                regrade: Regrade::NotApplicable,
+            });
+        }
+        let r = b.finish("2026-11-30T12:00:00Z");
+        assert_eq!(r.candidates[0].total, u32::MAX);
+        assert_eq!(r.candidates[0].max_total, u32::MAX);
+        assert_eq!(r.candidates[0].solved, 2);
+    }
 }

@@ -85,7 +85,9 @@ fn total_row(c: &CandidateResult, problems: usize, lang: Lang, regrade: bool) ->
         text(""),
     ];
     if regrade {
-        let sum = |f: fn(&ProblemResult) -> u32| number(c.problems.iter().map(f).sum::<u32>());
+        let sum = |f: fn(&ProblemResult) -> u32| {
+            number(c.problems.iter().fold(0u32, |n, p| n.saturating_add(f(p))))
+        };
         row.push(sum(|p| p.awaiting_regrade + p.ungradable));
         row.push(sum(|p| p.disagreements));
     }

@@ -551,9 +551,30 @@ async fn post_bundle(
     // rebuild the very history the server lost.
     let m = &bundle.manifest;
     let contradictions = contradictions(&state, m).await?;
-    // The lines are the ones the proctor signed (the digest held); numbered from the first
-    // record line.
-    let lines = parse_batch(&bundle.body)?;
+    // The lines are the ones the proctor signed (the digest held). Numbered as in the file.
+    let lines = parse_batch(&bundle.body).map_err(|mut e| {
+        e.status = StatusCode::UNPROCESSABLE_ENTITY;
+        e.body.line = e.body.line.map(|l| l + 1);
+        e.body.message = format!(
+            "a record line of the bundle (lines are counted from the header, line 1): {}",
+            e.body.message
+        );
+        e
+    })?;
+    // A bundle is of one pack: a record of another is refused, not slipped in under it.
+    if let Some(l) = lines.iter().find(|l| l.record.pack.hash != m.pack.hash) {
+        return Err(ApiFailure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_pack",
+            format!(
+                "line {}: a record of pack {} in a bundle of pack {}: nothing was taken",
+                l.line + 1,
+                l.record.pack.hash,
+                m.pack.hash
+            ),
+        )
+        .at_line(l.line + 1));
+    }
     if lines.is_empty() {
         return Err(ApiFailure::bad_request(
             "empty_batch",
@@ -565,10 +586,11 @@ async fn post_bundle(
     let mut lines = lines.into_iter().peekable();
     while lines.peek().is_some() {
         let chunk: Vec<Line> = lines.by_ref().take(MAX_BATCH_LINES).collect();
-        // The venue the proctor named; else the uploading token's.
+        // The venue the proctor named — when the pack's proctor is known to have signed it;
+        // else the uploading token's.
         let venue = match m.venue.trim() {
-            "" => caller.label.as_str(),
-            named => named,
+            named if pack.is_some() && !named.is_empty() => named,
+            _ => caller.label.as_str(),
         };
         let outcome = ingest(&state, chunk, venue, false).await?;
         rejected.extend(outcome.rejected.into_iter().map(|mut r| {

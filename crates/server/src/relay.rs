@@ -34,6 +34,9 @@ pub struct RelayTo {
 /// The records this server holds in its chains, as an outbox toward the central server.
 pub struct RelayOutbox {
     conn: Mutex<Connection>,
+    /// The central server's address: a record counts as forwarded once the key pinned for
+    /// it proved it (a proof from a server the relay was pointed at before does not count).
+    url: String,
 }
 
 fn store(e: rusqlite::Error) -> SyncError {
@@ -44,13 +47,15 @@ fn to_json(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }
 
-/// Records in a chain with no proof from the central server yet.
-const UNSENT: &str =
-    "NOT EXISTS (SELECT 1 FROM relay_receipts x WHERE x.session = r.session AND x.seq = r.seq)";
+/// Records in a chain with no proof yet from the server pinned for the central address
+/// (`?1`; every record, before the first contact).
+const UNSENT: &str = "NOT EXISTS (SELECT 1 FROM relay_receipts x
+    WHERE x.session = r.session AND x.seq = r.seq AND x.server = ?1)";
 
 impl RelayOutbox {
-    /// Opens the relay's side of the SQLite store at `path` (the server has migrated it).
-    pub fn open(path: &Path) -> Result<RelayOutbox, String> {
+    /// Opens the relay's side of the SQLite store at `path` (the server has migrated it),
+    /// forwarding to `url`.
+    pub fn open(path: &Path, url: &str) -> Result<RelayOutbox, String> {
         // Never created here: the relay needs the server's own SQLite store.
         let conn = Connection::open_with_flags(
             path,
@@ -67,7 +72,16 @@ impl RelayOutbox {
             .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(RelayOutbox {
             conn: Mutex::new(conn),
+            url: url.to_owned(),
         })
+    }
+
+    /// The key id pinned for the central address ("" before the first contact).
+    fn target(&self) -> Result<String, SyncError> {
+        Ok(self
+            .pinned_server(&self.url)?
+            .map(|k| k.key_id())
+            .unwrap_or_default())
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -153,8 +167,9 @@ impl Outbox for RelayOutbox {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(store)?;
         tx.execute(
-            "INSERT OR IGNORE INTO relay_checkpoints (server, size, note, consistency, received_wall_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO relay_checkpoints (server, size, note, consistency, received_wall_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (server, size) DO UPDATE SET received_wall_ms = excluded.received_wall_ms",
             params![
                 checkpoint.server,
                 checkpoint.size as i64,
@@ -186,6 +201,7 @@ impl Outbox for RelayOutbox {
     }
 
     fn unsent_ranges(&self) -> Result<Vec<(String, u64, u64)>, SyncError> {
+        let target = self.target()?;
         let conn = self.conn();
         let mut stmt = conn
             .prepare(&format!(
@@ -193,7 +209,7 @@ impl Outbox for RelayOutbox {
                  GROUP BY r.session ORDER BY r.session"
             ))
             .map_err(store)?;
-        stmt.query_map([], |r| {
+        stmt.query_map([&target], |r| {
             Ok((
                 r.get(0)?,
                 r.get::<_, i64>(1)? as u64,
@@ -206,6 +222,7 @@ impl Outbox for RelayOutbox {
     }
 
     fn outbox(&self) -> Result<Vec<Unsent>, SyncError> {
+        let target = self.target()?;
         let conn = self.conn();
         // Each session's records in seq order: the central server takes a chain from seq 1.
         let mut stmt = conn
@@ -214,7 +231,7 @@ impl Outbox for RelayOutbox {
                  ORDER BY r.session, r.seq"
             ))
             .map_err(store)?;
-        stmt.query_map([], |r| {
+        stmt.query_map([&target], |r| {
             Ok(Unsent {
                 session: r.get(0)?,
                 record: SignedRecord {
@@ -229,18 +246,19 @@ impl Outbox for RelayOutbox {
     }
 
     fn sync_counts(&self) -> Result<SyncCounts, SyncError> {
+        let target = self.target()?;
         let conn = self.conn();
         let unsent: i64 = conn
             .query_row(
                 &format!("SELECT count(*) FROM records r WHERE {UNSENT}"),
-                [],
+                [&target],
                 |r| r.get(0),
             )
             .map_err(store)?;
         let last: Option<i64> = conn
             .query_row(
-                "SELECT MAX(received_wall_ms) FROM relay_checkpoints",
-                [],
+                "SELECT MAX(received_wall_ms) FROM relay_checkpoints WHERE server = ?1",
+                [&target],
                 |r| r.get(0),
             )
             .map_err(store)?;
@@ -277,7 +295,7 @@ impl Relay {
 /// The relay's background task, on a thread of its own (its storage calls block): forwards
 /// until `stop` fires.
 pub fn start(path: &Path, to: &RelayTo, mut stop: watch::Receiver<bool>) -> Result<Relay, String> {
-    let outbox = std::sync::Arc::new(RelayOutbox::open(path)?);
+    let outbox = std::sync::Arc::new(RelayOutbox::open(path, &to.url)?);
     let task_outbox = outbox.clone();
     let server =
         Server::parse(&to.url, to.token.as_deref()).map_err(|e| format!("--relay-to: {e}"))?;
@@ -362,13 +380,20 @@ pub fn room_export(
             .collect(),
     };
     let (records, findings) = verify_records(&signed, &expect);
-    // Proctor actions of a pack the server was never given cannot be proven here; anything
-    // else that does not verify stops the export.
-    let blocking: Vec<String> = findings
-        .iter()
-        .filter(|f| !matches!(f, sqlexam_core::record::Finding::ProctorUnproven { .. }))
-        .map(ToString::to_string)
-        .collect();
+    // A proctor action without a valid proctor signature (a candidate's forgery the relay
+    // took and flagged) stays in the bundle as evidence, and is shown as unproven in the
+    // results and report, never as a real extension; anything else that does not verify
+    // stops the export.
+    let mut unproven = Vec::new();
+    let mut blocking = Vec::new();
+    for f in &findings {
+        match f {
+            sqlexam_core::record::Finding::ProctorUnproven { session, seq, .. } => {
+                unproven.push((session.clone(), *seq));
+            }
+            other => blocking.push(other.to_string()),
+        }
+    }
     if !blocking.is_empty() {
         return Err(format!(
             "the records held here do not verify: {}",
@@ -428,9 +453,11 @@ pub fn room_export(
         })
     })()
     .map_err(e)?;
-    let label = crate::server_key(data_dir)
-        .map(|k| k.public().key_id())
-        .unwrap_or_else(|_| "relay".into());
+    // Read, never made: this export changes nothing in the folder.
+    let label = std::fs::read_to_string(data_dir.join("server.key"))
+        .ok()
+        .and_then(|pem| sqlexam_core::crypto::SigningKey::from_pem(&pem).ok())
+        .map_or_else(|| "relay".into(), |k| k.public().key_id());
     export_gathered(
         Gathered {
             signed,
@@ -439,6 +466,8 @@ pub fn room_export(
             pack,
             proctor: key,
             label,
+            source: "relay",
+            unproven,
         },
         req,
     )
