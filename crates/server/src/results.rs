@@ -107,15 +107,25 @@ fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// What a table download needs: an organizer, the language asked for, the results.
+async fn for_table(
+    state: &AppState,
+    headers: &HeaderMap,
+    exam: &str,
+    query: &Option<String>,
+) -> Result<(Results, Lang), ApiFailure> {
+    authorize(state, headers, &[Role::Organizer]).await?;
+    let lang = query_lang(query)?;
+    Ok((results_of(state, exam).await?, lang))
+}
+
 pub(crate) async fn results_csv(
     State(state): Shared,
     headers: HeaderMap,
     Path(exam): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiFailure> {
-    authorize(&state, &headers, &[Role::Organizer]).await?;
-    let lang = query_lang(&query)?;
-    let results = results_of(&state, &exam).await?;
+    let (results, lang) = for_table(&state, &headers, &exam, &query).await?;
     Ok(attachment(
         "text/csv; charset=utf-8",
         format!("{exam}-results.csv"),
@@ -129,9 +139,7 @@ pub(crate) async fn results_xlsx(
     Path(exam): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiFailure> {
-    authorize(&state, &headers, &[Role::Organizer]).await?;
-    let lang = query_lang(&query)?;
-    let results = results_of(&state, &exam).await?;
+    let (results, lang) = for_table(&state, &headers, &exam, &query).await?;
     let bytes = tokio::task::spawn_blocking(move || table::results_xlsx(&results, lang))
         .await
         .map_err(internal)?
@@ -152,13 +160,7 @@ pub(crate) async fn flags(
     let flags = state.store.flags(&exam).await?;
     // Gaps are not flags but the present state: records held back until the missing ones
     // arrive.
-    let gaps: Vec<_> = state
-        .store
-        .gaps(&exam)
-        .await?
-        .into_iter()
-        .map(|(session, from, to)| serde_json::json!({"session": session, "from": from, "to": to}))
-        .collect();
+    let gaps = gaps_json(state.store.gaps(&exam).await?);
     Ok(Json(
         serde_json::json!({ "exam": exam, "flags": flags, "gaps": gaps }),
     ))
@@ -268,9 +270,13 @@ pub(crate) async fn dashboard(
         venues,
         sessions,
         flags,
-        gaps: gaps
-            .into_iter()
-            .map(|(session, from, to)| serde_json::json!({"session": session, "from": from, "to": to}))
-            .collect(),
+        gaps: gaps_json(gaps),
     }))
+}
+
+/// Open gaps as the API shows them: `{"session", "from", "to"}`.
+fn gaps_json(gaps: Vec<(String, u64, u64)>) -> Vec<serde_json::Value> {
+    gaps.into_iter()
+        .map(|(session, from, to)| serde_json::json!({"session": session, "from": from, "to": to}))
+        .collect()
 }
