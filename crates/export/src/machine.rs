@@ -136,7 +136,8 @@ fn list(packs: &BTreeSet<(String, String, String)>) -> String {
         .join(", ")
 }
 
-/// The proctor's key for `pack`, unlocked with the passphrase.
+/// The proctor key of `pack`, as the machine's copy of the pack names it (locked: the
+/// passphrase unlocks it when the bundle is signed).
 fn proctor_key(dir: &Path, pack: &PackRef) -> Result<ProctorKey, MachineError> {
     match kept_proctor(dir, &pack.hash) {
         Some(Some(key)) => Ok(key),
