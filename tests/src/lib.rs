@@ -173,6 +173,11 @@ impl Machine {
     }
 }
 
+/// The sync client a machine (or a relay) uses, for the server at `url` with `token`.
+pub fn sync_client(url: &str, token: &str) -> sqlexam_sync::Client {
+    sqlexam_sync::Client::new(sqlexam_sync::Server::parse(url, Some(token)).unwrap()).unwrap()
+}
+
 /// A proctor's export of `m` into `out` (what the app's proctor panel does), as of a fixed
 /// time, in `venue` "Room 3".
 pub fn proctor_export(

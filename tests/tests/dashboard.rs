@@ -10,7 +10,7 @@ use fantoccini::Locator;
 use sqlexam_core::grade::Verdict;
 use sqlexam_core::problem::Expectation;
 use sqlexam_server::db::Role;
-use sqlexam_sync::{Client as SyncClient, Server, sync_pass};
+use sqlexam_sync::sync_pass;
 use sqlexam_tests::browser::{attrs, browser, click, screenshot, texts, type_in, wait};
 use sqlexam_tests::{Api, Device, Machine, TestServer, ndjson, organizer};
 
@@ -56,9 +56,7 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
     let mut machines = Vec::new();
     for (candidate, room, answers) in sittings {
         let m = tokio::task::block_in_place(|| Machine::exam(&org, candidate, &answers));
-        let client =
-            SyncClient::new(Server::parse(&server.url, Some(&venue_tokens[room])).unwrap())
-                .unwrap();
+        let client = sqlexam_tests::sync_client(&server.url, &venue_tokens[room]);
         sync_pass(&m.engine, &client, true, &|_: usize| {})
             .await
             .unwrap();

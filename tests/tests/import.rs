@@ -8,15 +8,12 @@ use std::path::Path;
 
 use sqlexam_core::problem::Expectation;
 use sqlexam_export::Lang;
-use sqlexam_sync::{Client, Server, SyncError, sync_pass};
+use sqlexam_sync::{SyncError, sync_pass};
 use sqlexam_tests::pg::PgCluster;
 use sqlexam_tests::{
     Api, Backend, Machine, Organizer, PASSPHRASE, TestServer, organizer, proctor_export,
+    sync_client,
 };
-
-fn client(url: &str, token: &str) -> Client {
-    Client::new(Server::parse(url, Some(token)).unwrap()).unwrap()
-}
 
 fn answers(org: &Organizer, problems: &[(usize, Expectation)]) -> Vec<(String, String)> {
     problems
@@ -64,7 +61,7 @@ async fn a_bundle_is_a_sync_by_hand(backend: Backend) {
     let server = TestServer::launch(&backend, &org.trust, 1, None).await;
     let api = Api::new(&server.url);
     api.upload(&server.organizer, &org).await;
-    let c = client(&server.url, &server.venue);
+    let c = sync_client(&server.url, &server.venue);
 
     // The machine syncs part of its exam, then the network goes for good.
     let m = tokio::task::block_in_place(|| {
@@ -175,7 +172,7 @@ async fn a_bundle_is_a_sync_by_hand_on_postgres() {
 async fn a_bundle_whose_receipts_the_log_contradicts_is_reported_loudly() {
     let org = organizer(1);
     let honest = TestServer::start(&org.trust, 0).await;
-    let c = client(&honest.url, &honest.venue);
+    let c = sync_client(&honest.url, &honest.venue);
     let m = tokio::task::block_in_place(|| {
         Machine::exam(&org, "c-1", &answers(&org, &[(0, Expectation::Accepted)]))
     });
@@ -196,7 +193,7 @@ async fn a_bundle_whose_receipts_the_log_contradicts_is_reported_loudly() {
     Api::new(&restored.url)
         .upload(&restored.organizer, &org)
         .await;
-    let answer = client(&restored.url, &restored.venue)
+    let answer = sync_client(&restored.url, &restored.venue)
         .post_bundle(bytes)
         .await
         .unwrap();

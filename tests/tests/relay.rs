@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlexam_server::relay::RelayTo;
-use sqlexam_sync::{Client, Server, sync_pass};
+use sqlexam_sync::sync_pass;
 use sqlexam_tests::proxy::{Fault, FaultProxy, addr};
 use sqlexam_tests::{Api, Machine, Organizer, TestServer, checked_receipt, organizer};
 
@@ -71,7 +71,7 @@ async fn a_room_behind_a_relay_reaches_the_central_server_once_after_the_uplink_
 
     // The room syncs to the relay over the LAN, which works.
     let machines: Vec<Machine> = (0..3).map(|n| machine(&org, n, 3)).collect();
-    let lan = Client::new(Server::parse(&relay.url, Some(&relay.venue)).unwrap()).unwrap();
+    let lan = sqlexam_tests::sync_client(&relay.url, &relay.venue);
     for m in &machines {
         sync_pass(&m.engine, &lan, true, &|_: usize| {})
             .await
@@ -235,8 +235,7 @@ async fn a_room_behind_a_relay_reaches_the_central_server_once_after_the_uplink_
     assert!(report.servers[0].key_trusted);
     assert_eq!(report.servers[0].report.proven, total);
     // Imported at the central server, it adds nothing: every record is already there.
-    let again = Client::new(Server::parse(&central.url, Some(&central.venue)).unwrap())
-        .unwrap()
+    let again = sqlexam_tests::sync_client(&central.url, &central.venue)
         .post_bundle(std::fs::read(file).unwrap())
         .await
         .unwrap();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use sqlexam_core::crypto::PublicKey;
 use sqlexam_core::pack::Trust;
 use sqlexam_core::session::verify_store_receipts;
-use sqlexam_sync::{Client, Server, SyncError, SyncStatus, settle, sync_pass};
+use sqlexam_sync::{Client, SyncError, SyncStatus, settle, sync_pass};
 use sqlexam_tests::pg::PgCluster;
 use sqlexam_tests::proxy::{Fault, FaultProxy, addr};
 use sqlexam_tests::{
@@ -31,9 +31,7 @@ async fn servers(backend: &Backend, trust: &Trust) -> Vec<TestServer> {
 }
 
 fn client(url: &str, token: &str, batch: usize) -> Client {
-    Client::new(Server::parse(url, Some(token)).unwrap())
-        .unwrap()
-        .with_batch_size(batch)
+    sqlexam_tests::sync_client(url, token).with_batch_size(batch)
 }
 
 /// Candidate `n`'s machine: a few labelled answers of the organizer's problems.

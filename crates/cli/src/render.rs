@@ -16,14 +16,7 @@ use crate::lang::Lang;
 const SHOWN_ROWS: usize = 20;
 
 pub fn verdict(v: Verdict, lang: Lang) -> &'static str {
-    match v {
-        Verdict::Accepted => lang.pick("Accepted", "正解"),
-        Verdict::WrongAnswer => lang.pick("Wrong Answer", "不正解"),
-        Verdict::RuntimeError => lang.pick("Runtime Error", "実行時エラー"),
-        Verdict::TimeLimitExceeded => lang.pick("Time Limit Exceeded", "時間制限超過"),
-        Verdict::OutputLimitExceeded => lang.pick("Output Limit Exceeded", "出力制限超過"),
-        Verdict::Forbidden => lang.pick("Forbidden", "禁止された操作"),
-    }
+    lang.export().verdict(v)
 }
 
 /// Why a query was refused, on one line (names in it come from the query).

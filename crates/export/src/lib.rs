@@ -25,6 +25,20 @@ mod lang;
 
 pub use lang::Lang;
 
+/// `name` with every character a file system (FAT on a USB stick, Windows, a browser's
+/// download) might refuse replaced by `_`: what every exported file is named with.
+pub fn safe_file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Why an export could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {

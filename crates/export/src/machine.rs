@@ -335,17 +335,7 @@ pub fn export_gathered(g: Gathered, req: &Request<'_>) -> Result<Exported, Machi
 
 /// `<exam>-<version>-<device key id>`, with anything a file system might refuse replaced.
 fn file_base(pack: &PackRef, device: &str) -> String {
-    let safe = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
+    let safe = crate::safe_file_name;
     format!(
         "{}-{}-{}",
         safe(&pack.id),

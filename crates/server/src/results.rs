@@ -84,16 +84,7 @@ fn query_lang(query: &Option<String>) -> Result<Lang, ApiFailure> {
 
 /// A download: its media type and file name.
 fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name = sqlexam_export::safe_file_name(&name);
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
