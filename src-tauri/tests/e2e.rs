@@ -679,12 +679,12 @@ struct Prepared {
     port: u16,
     data: PathBuf,
     trust: sqlexam_core::pack::Trust,
-    store: std::sync::Arc<dyn sqlexam_server::db::Store>,
+    store: std::sync::Arc<dyn sqlexam_server::Store>,
 }
 
 struct LocalServer {
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), String>>,
+    task: tokio::task::JoinHandle<Result<(), sqlexam_server::ServerError>>,
 }
 
 impl Prepared {
@@ -692,8 +692,8 @@ impl Prepared {
         let store = sqlexam_server::open_sqlite(data).unwrap();
         let mut tokens = Vec::new();
         for role in [
-            sqlexam_server::db::Role::Venue,
-            sqlexam_server::db::Role::Organizer,
+            sqlexam_server::model::Role::Venue,
+            sqlexam_server::model::Role::Organizer,
         ] {
             let (token, hash) = sqlexam_server::new_token().unwrap();
             store
@@ -726,7 +726,7 @@ impl Prepared {
                 args: Vec::new(),
             },
             workers: 0,
-            relay: None,
+            uplink: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(sqlexam_server::launch(

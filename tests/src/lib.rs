@@ -22,7 +22,8 @@ use sqlexam_core::problem::{
 use sqlexam_core::protocol::NDJSON;
 use sqlexam_core::record::{Event, FORMAT, GENESIS, PackRef, Record, SignedRecord};
 use sqlexam_core::session::{Engine, SystemClock};
-use sqlexam_server::db::{Role, Store};
+use sqlexam_server::Store;
+use sqlexam_server::model::Role;
 use sqlexam_server::{GraderCommand, Settings};
 
 pub const START_CODE: &str = "7G4K-2QXM-9PZR-H3CW";
@@ -220,7 +221,7 @@ pub fn checked_receipt(
     server: &PublicKey,
     records: &[SignedRecord],
 ) -> sqlexam_core::protocol::Receipt {
-    use sqlexam_core::log::{check_inclusion, decode_proof, open_checkpoint};
+    use sqlexam_core::tlog::{check_inclusion, decode_proof, open_checkpoint};
     let receipt: sqlexam_core::protocol::Receipt =
         serde_json::from_value(json.clone()).expect("a receipt");
     let checkpoint = open_checkpoint(&receipt.checkpoint, server).expect("a signed checkpoint");
@@ -243,7 +244,7 @@ pub fn checked_receipt(
 /// newest seen before (checked with the server's consistency proof).
 pub struct LogWatcher {
     pub key: PublicKey,
-    pub newest: Option<sqlexam_core::log::Checkpoint>,
+    pub newest: Option<sqlexam_core::tlog::Checkpoint>,
 }
 
 impl LogWatcher {
@@ -258,7 +259,7 @@ impl LogWatcher {
         token: &str,
         receipt: &sqlexam_core::protocol::Receipt,
     ) {
-        use sqlexam_core::log::{check_consistency, decode_proof, open_checkpoint};
+        use sqlexam_core::tlog::{check_consistency, decode_proof, open_checkpoint};
         let new = open_checkpoint(&receipt.checkpoint, &self.key).expect("a signed checkpoint");
         if let Some(old) = &self.newest {
             let (from, to) = (old.size.min(new.size), old.size.max(new.size));
@@ -501,7 +502,7 @@ impl TestServer {
     }
 
     /// A venue relay: a server on SQLite that forwards every record to `to`.
-    pub async fn relay(trust: &Trust, to: sqlexam_server::relay::RelayTo) -> TestServer {
+    pub async fn relay(trust: &Trust, to: sqlexam_relay::RelayTo) -> TestServer {
         let grader = GraderCommand {
             program: sqlexam_bin(),
             args: vec!["serve".into(), "--grader".into()],
@@ -516,7 +517,7 @@ impl TestServer {
         workers: usize,
         place: Place<'_>,
         grader: GraderCommand,
-        relay: Option<sqlexam_server::relay::RelayTo>,
+        relay: Option<sqlexam_relay::RelayTo>,
     ) -> TestServer {
         let (dir, beside) = match place {
             Place::In(dir) => (Some(dir), None),
@@ -553,16 +554,23 @@ impl TestServer {
             trust: trust.clone(),
             grader,
             workers,
-            relay,
+            uplink: None,
         };
-        let handle = tokio::spawn(sqlexam_server::launch(
-            settings,
-            store.clone(),
-            listener,
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        let store_ = store.clone();
+        let error = |e: &dyn std::error::Error| sqlexam_core::error_chain(e);
+        let handle = tokio::spawn(async move {
+            match relay {
+                Some(to) => sqlexam_relay::launch(settings, store_, &to, listener, shutdown)
+                    .await
+                    .map_err(|e| error(&e)),
+                None => sqlexam_server::launch(settings, store_, listener, shutdown)
+                    .await
+                    .map_err(|e| error(&e)),
+            }
+        });
         TestServer {
             url,
             organizer,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use sqlexam_core::grade::Verdict;
 use sqlexam_core::problem::Expectation;
-use sqlexam_server::db::Role;
+use sqlexam_server::model::Role;
 use sqlexam_sync::sync_pass;
 use sqlexam_tests::browser::{attrs, browser, click, screenshot, texts, type_in, wait};
 use sqlexam_tests::{Api, Device, Machine, TestServer, ndjson, organizer};

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlexam_server::relay::RelayTo;
+use sqlexam_relay::RelayTo;
 use sqlexam_sync::sync_pass;
 use sqlexam_tests::proxy::{Fault, FaultProxy, addr};
 use sqlexam_tests::{Api, Machine, Organizer, TestServer, checked_receipt, organizer};
@@ -200,7 +200,7 @@ async fn a_room_behind_a_relay_reaches_the_central_server_once_after_the_uplink_
     // The room's one export, from the relay: one bundle of every machine's records, with the
     // central server's proofs the relay holds — which verify against the central key.
     let stick = tempfile::tempdir().unwrap();
-    let done = sqlexam_server::relay::room_export(
+    let done = sqlexam_relay::room_export(
         &relay.data_dir,
         &sqlexam_export::machine::Request {
             dir: &relay.data_dir,

@@ -474,7 +474,7 @@ async fn bad_input_gets_a_clear_4xx_with_a_json_error_and_stores_nothing(backend
     let huge = api
         .post_batch(
             &server.venue,
-            "x".repeat(sqlexam_server::api::MAX_BATCH_BYTES + 1),
+            "x".repeat(sqlexam_server::http::MAX_BATCH_BYTES + 1),
         )
         .await;
     assert_eq!(

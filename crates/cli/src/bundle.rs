@@ -61,7 +61,7 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<ExitCode> {
         pdf: a.pdf,
     };
     let done = if a.relay {
-        sqlexam_server::relay::room_export(a.dir, &req)
+        sqlexam_relay::room_export(a.dir, &req).map_err(|e| sqlexam_core::error_chain(&e))
     } else {
         machine::export(&req).map_err(|e| e.to_string())
     }

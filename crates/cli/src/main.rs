@@ -592,7 +592,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 data: data.as_deref(),
                 database: database.as_deref(),
                 workers,
-                relay: relay_to.map(|url| sqlexam_server::relay::RelayTo {
+                relay: relay_to.map(|url| sqlexam_relay::RelayTo {
                     url,
                     token: relay_token,
                 }),

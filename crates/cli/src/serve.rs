@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow};
-use sqlexam_server::db::Role;
+use anyhow::Context;
+use sqlexam_server::model::Role;
 use sqlexam_server::{GraderCommand, Settings};
 
 use crate::home::Home;
@@ -46,18 +46,24 @@ fn database_url(arg: Option<&str>) -> Option<String> {
     })
 }
 
+/// A server's failure to open its store: input the command cannot use (a folder, a URL).
+fn bad_store(e: sqlexam_server::ServerError) -> anyhow::Error {
+    anyhow::Error::new(crate::BadInput(sqlexam_core::error_chain(&e)))
+}
+
 /// The store: PostgreSQL when there is a URL, else SQLite in the data folder.
 async fn open_store(
     data: &Path,
     database: Option<&str>,
-) -> anyhow::Result<std::sync::Arc<dyn sqlexam_server::db::Store>> {
+) -> anyhow::Result<std::sync::Arc<dyn sqlexam_server::Store>> {
     match database {
-        Some(url) => sqlexam_server::open_postgres(url)
-            .await
-            .map_err(|e| anyhow::Error::new(crate::BadInput(e))),
-        None => {
-            sqlexam_server::open_sqlite(data).map_err(|e| anyhow::Error::new(crate::BadInput(e)))
-        }
+        #[cfg(feature = "postgres")]
+        Some(url) => sqlexam_server::open_postgres(url).await.map_err(bad_store),
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => Err(anyhow::Error::new(crate::BadInput(
+            "this sqlexam was built without PostgreSQL (feature \"postgres\"): run it without --database and SQLEXAM_DATABASE, or use a build with it".into(),
+        ))),
+        None => sqlexam_server::open_sqlite(data).map_err(bad_store),
     }
 }
 
@@ -66,7 +72,7 @@ pub struct ServeArgs<'a> {
     pub data: Option<&'a Path>,
     pub database: Option<&'a str>,
     pub workers: Option<usize>,
-    pub relay: Option<sqlexam_server::relay::RelayTo>,
+    pub relay: Option<sqlexam_relay::RelayTo>,
 }
 
 pub fn serve(home: &Home, a: &ServeArgs<'_>) -> anyhow::Result<ExitCode> {
@@ -115,23 +121,24 @@ pub fn serve(home: &Home, a: &ServeArgs<'_>) -> anyhow::Result<ExitCode> {
             stop_signal().await;
             say_err!("sqlexam serve: stopping after the requests in flight");
         };
-        sqlexam_server::launch(
-            Settings {
-                data_dir: data,
-                trust,
-                grader: GraderCommand {
-                    program: exe,
-                    args: vec!["serve".into(), "--grader".into()],
-                },
-                workers,
-                relay: a.relay.clone(),
+        let settings = Settings {
+            data_dir: data,
+            trust,
+            grader: GraderCommand {
+                program: exe,
+                args: vec!["serve".into(), "--grader".into()],
             },
-            store,
-            listener,
-            shutdown,
-        )
-        .await
-        .map_err(|e| anyhow!(e))
+            workers,
+            uplink: None,
+        };
+        match &a.relay {
+            Some(to) => sqlexam_relay::launch(settings, store, to, listener, shutdown)
+                .await
+                .map_err(anyhow::Error::new),
+            None => sqlexam_server::launch(settings, store, listener, shutdown)
+                .await
+                .map_err(anyhow::Error::new),
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -149,7 +156,7 @@ pub fn token_create(
     let data = data_dir(home, data);
     let database = database_url(database);
     let database = database.as_deref();
-    let (token, hash) = sqlexam_server::new_token().map_err(|e| anyhow!(e))?;
+    let (token, hash) = sqlexam_server::new_token()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -159,7 +166,7 @@ pub fn token_create(
         store
             .add_token(&hash, role, label, &now)
             .await
-            .map_err(|e| anyhow!("cannot store the token: {e}"))
+            .context("cannot store the token")
     })?;
     // The token goes to stdout alone (for scripts); the explanation to stderr.
     println!("{token}");

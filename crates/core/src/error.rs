@@ -92,6 +92,23 @@ impl Error {
     }
 }
 
+/// An error's sentence followed by each of its causes (`a: b: c`): how an edge (the CLI,
+/// a log line, an HTTP body) shows an error whose variants keep their sources.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let cause = s.to_string();
+        // A variant that already says its cause in its own sentence is not repeated.
+        if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// 1-based line and column (in characters) of a byte offset in `text`.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());

@@ -117,7 +117,7 @@ pub(crate) fn read_tables_within(
 /// The contents of tables of a dataset image (organizer data, read on a plain read-only
 /// connection: no candidate SQL runs here, so nothing is capped).
 pub(crate) fn read_image_tables(image: &[u8], tables: &[String]) -> Option<Vec<ResultSet>> {
-    crate::sqlite::init();
+    crate::sqlite_ffi::init();
     let mut conn = Connection::open_in_memory().ok()?;
     conn.deserialize_read_exact(MAIN_DB, image, image.len(), true)
         .ok()?;

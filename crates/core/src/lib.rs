@@ -11,27 +11,28 @@ pub mod crypto;
 pub mod encoding;
 pub mod fsutil;
 pub mod grade;
-pub mod log;
+pub mod migrate;
 pub mod pack;
 pub mod problem;
 pub mod protocol;
 pub mod record;
 pub mod session;
+pub mod tlog;
 pub mod value;
 
 mod error;
 mod image;
 mod platform;
-mod sqlite;
+mod sqlite_ffi;
 
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Result, error_chain};
 
 /// Prepares SQLite for grading in this process (the allocation count the time limit
 /// charges). sqlexam-core calls it before each connection it opens; a program that opens
 /// rusqlite connections of its own and also grades must call it before its first one.
 /// Returns false if SQLite was already initialized, in which case grading refuses to run.
 pub fn init_sqlite() -> bool {
-    sqlite::init()
+    sqlite_ffi::init()
 }
 
 /// The version of this grader, recorded next to every verdict.

@@ -5,7 +5,7 @@
 //! sync batch and a proctor's bundle are one format. The server answers with what it now
 //! holds of each session and a **receipt**: its signed checkpoint of its append-only record
 //! log and, for each record covered, the proof that the record is in that log
-//! ([`crate::log`], docs/sync.md).
+//! ([`crate::tlog`], docs/sync.md).
 
 use serde::{Deserialize, Serialize};
 

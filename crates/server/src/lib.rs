@@ -2,19 +2,19 @@
 //! proctors' bundles, verifies and stores them, answers with signed receipts, re-grades
 //! every submission, and shows organizers the results.
 //!
-//! [`launch`] runs it on a listener until `shutdown` resolves, then finishes the requests in
-//! flight and stops the re-grade workers. `sqlexam serve` is a thin call into it.
+//! Three layers, each knowing only the one below: [`http`] (routes, authorization), the
+//! [`domain`] (the rules: no HTTP, no SQL) and the [`store`] (one trait, a module per
+//! backend); [`model`] is the plain data they share, [`grader`] the re-grade workers and
+//! their child processes. [`launch`] runs it on a listener until `shutdown` resolves, then
+//! finishes the requests in flight and stops the re-grade workers. `sqlexam serve` is a
+//! thin call into it; a venue relay (sqlexam-relay) composes it with a sync client through
+//! [`Uplink`].
 
-pub mod api;
-mod dashboard;
-pub mod db;
-mod error;
-pub mod ingest;
-mod limits;
-pub mod log;
-pub mod regrade;
-pub mod relay;
-mod results;
+pub mod domain;
+pub mod grader;
+pub mod http;
+pub mod model;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,13 +22,13 @@ use std::sync::Arc;
 use sqlexam_core::crypto::SigningKey;
 use sqlexam_core::pack::Trust;
 
-pub use error::ApiFailure;
-pub use regrade::{GraderCommand, child_main};
+pub use grader::{GraderCommand, child_main};
+pub use store::Store;
 
 /// Everything a server needs to run.
 pub struct Settings {
     /// Holds the server key (`server.key`), the SQLite database (`server.sqlite`) unless
-    /// `database` says otherwise, and the packs handed to grading children.
+    /// the store is PostgreSQL, and the packs handed to grading children.
     pub data_dir: PathBuf,
     /// Organizer keys a pack must be signed by (or endorsed from) to be uploaded.
     pub trust: Trust,
@@ -36,16 +36,66 @@ pub struct Settings {
     pub grader: GraderCommand,
     /// Re-grade workers in this process (0: this process only takes records).
     pub workers: usize,
-    /// Run as a venue relay, forwarding every record to this central server (SQLite only).
-    pub relay: Option<relay::RelayTo>,
+    /// What this server forwards to, shown at `GET /v1/relay` (a venue relay's uplink).
+    pub uplink: Option<Arc<dyn Uplink>>,
+}
+
+/// Something this server forwards its records to, reporting how far it has gone: a venue
+/// relay's sync toward the central server.
+pub trait Uplink: Send + Sync {
+    /// The status as `GET /v1/relay` shows it (JSON). May read a database: called off the
+    /// async threads.
+    fn status(&self) -> serde_json::Value;
+}
+
+/// Why the server could not start or keep running.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    #[error("{}: cannot keep the server key there", path.display())]
+    Key {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: the server key cannot be read or made", path.display())]
+    KeyDamaged {
+        path: PathBuf,
+        #[source]
+        source: sqlexam_core::crypto::KeyError,
+    },
+    #[error("{}: cannot open the server's database", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The PostgreSQL URL is shown without its password.
+    #[error("{url}: cannot use the PostgreSQL database")]
+    Connect {
+        url: String,
+        #[source]
+        source: store::StoreError,
+    },
+    #[error("the server stopped")]
+    Serve(#[source] std::io::Error),
+    #[error("the system random source failed")]
+    Random,
 }
 
 /// The server key: created on first start, kept in the data folder (mode 0600). Several
 /// server processes on one database must share it (the same data folder, or a copy).
-pub fn server_key(data_dir: &Path) -> Result<SigningKey, String> {
+pub fn server_key(data_dir: &Path) -> Result<SigningKey, ServerError> {
     let path = data_dir.join("server.key");
-    let shown = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    sqlexam_core::fsutil::create_private_dir(data_dir).map_err(|e| shown(&e))?;
+    let io = |source| ServerError::Key {
+        path: path.clone(),
+        source,
+    };
+    let damaged = |source| ServerError::KeyDamaged {
+        path: path.clone(),
+        source,
+    };
+    sqlexam_core::fsutil::create_private_dir(data_dir).map_err(io)?;
     for _ in 0..50 {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -55,38 +105,46 @@ pub fn server_key(data_dir: &Path) -> Result<SigningKey, String> {
                 // Another process may be writing it this moment: read it again shortly.
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = SigningKey::generate().map_err(|e| e.to_string())?;
+                let key = SigningKey::generate().map_err(damaged)?;
                 // Only one process creates the file; the others read what it wrote.
                 match sqlexam_core::fsutil::create_private(&path, key.to_pem().as_bytes()) {
                     Ok(()) => return Ok(key),
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(shown(&e)),
+                    Err(e) => return Err(io(e)),
                 }
             }
-            Err(e) => return Err(shown(&e)),
+            Err(e) => return Err(io(e)),
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| shown(&e))?;
-    SigningKey::from_pem(&text).map_err(|e| shown(&e))
+    let text = std::fs::read_to_string(&path).map_err(io)?;
+    SigningKey::from_pem(&text).map_err(damaged)
 }
 
 /// Opens the default store: SQLite in the data folder.
-pub fn open_sqlite(data_dir: &Path) -> Result<Arc<dyn db::Store>, String> {
+pub fn open_sqlite(data_dir: &Path) -> Result<Arc<dyn Store>, ServerError> {
     // The database holds start codes and token hashes: a folder only its owner can enter.
-    sqlexam_core::fsutil::create_private_dir(data_dir)
-        .map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    sqlexam_core::fsutil::create_private_dir(data_dir).map_err(|e| ServerError::Open {
+        path: data_dir.to_owned(),
+        source: Box::new(e),
+    })?;
     let path = data_dir.join("server.sqlite");
-    let store =
-        db::sqlite::SqliteStore::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let store = store::sqlite::SqliteStore::open(&path).map_err(|e| ServerError::Open {
+        path,
+        source: Box::new(e),
+    })?;
     Ok(Arc::new(store))
 }
 
 /// Connects to PostgreSQL at `url` (migrating its schema): for several server processes.
-pub async fn open_postgres(url: &str) -> Result<Arc<dyn db::Store>, String> {
-    let store = db::postgres::PgStore::connect(url, 16)
+#[cfg(feature = "postgres")]
+pub async fn open_postgres(url: &str) -> Result<Arc<dyn Store>, ServerError> {
+    let store = store::postgres::PgStore::connect(url, 16)
         .await
-        .map_err(|e| format!("{}: {e}", redact(url)))?;
+        .map_err(|source| ServerError::Connect {
+            url: redact(url),
+            source,
+        })?;
     Ok(Arc::new(store))
 }
 
@@ -113,14 +171,14 @@ pub fn redact(url: &str) -> String {
 /// answered and the re-grade workers have stopped.
 pub async fn launch(
     settings: Settings,
-    store: Arc<dyn db::Store>,
+    store: Arc<dyn Store>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
+) -> Result<(), ServerError> {
     let key = server_key(&settings.data_dir)?;
     let wake = Arc::new(tokio::sync::Notify::new());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let regrader = Arc::new(regrade::Regrader {
+    let regrader = Arc::new(grader::Regrader {
         store: store.clone(),
         command: settings.grader.clone(),
         pack_dir: settings.data_dir.join("packs"),
@@ -133,20 +191,12 @@ pub async fn launch(
             tokio::spawn(regrader.clone().run(name, stop_rx.clone()))
         })
         .collect();
-    let relay = match &settings.relay {
-        Some(to) => Some(relay::start(
-            &settings.data_dir.join("server.sqlite"),
-            to,
-            stop_rx.clone(),
-        )?),
-        None => None,
-    };
-    let state = api::AppState::new(store, key, settings.trust, wake, relay);
-    let app = api::router(state);
+    let server = domain::Server::new(store, key, settings.trust, wake);
+    let app = http::router(http::AppState::new(server, settings.uplink));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| format!("the server stopped: {e}"));
+        .map_err(ServerError::Serve);
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;
@@ -155,12 +205,12 @@ pub async fn launch(
 }
 
 /// A new bearer token and the hash the server stores (the token itself is shown once).
-pub fn new_token() -> Result<(String, String), String> {
+pub fn new_token() -> Result<(String, String), ServerError> {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 32];
     ring::rand::SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| "the system random source failed".to_string())?;
+        .map_err(|_| ServerError::Random)?;
     let token = format!("sqx_{}", sqlexam_core::encoding::hex(&bytes));
     let hash = sqlexam_core::crypto::sha256_hex(token.as_bytes());
     Ok((token, hash))

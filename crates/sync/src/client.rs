@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use sqlexam_core::crypto::PublicKey;
+use sqlexam_core::error_chain;
 use sqlexam_core::protocol::{
     ApiError, BUNDLE, BatchOutcome, BundleImport, Consistency, NDJSON, SessionHeld,
 };
@@ -145,7 +146,11 @@ impl Client {
     }
 
     fn offline(&self, e: reqwest::Error) -> SyncError {
-        SyncError::Offline(format!("cannot reach {}: {}", self.server.url, chain(&e)))
+        SyncError::Offline(format!(
+            "cannot reach {}: {}",
+            self.server.url,
+            error_chain(&e)
+        ))
     }
 
     async fn json<T: DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, SyncError> {
@@ -288,18 +293,6 @@ fn encode(segment: &str) -> String {
         }
     }
     out
-}
-
-/// An error with its causes, which is where reqwest says what actually failed.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -84,8 +84,8 @@ impl From<sqlexam_core::session::SessionError> for SyncError {
     }
 }
 
-impl From<sqlexam_core::log::LogError> for SyncError {
-    fn from(e: sqlexam_core::log::LogError) -> Self {
+impl From<sqlexam_core::tlog::LogError> for SyncError {
+    fn from(e: sqlexam_core::tlog::LogError) -> Self {
         SyncError::Untrusted(e.to_string())
     }
 }

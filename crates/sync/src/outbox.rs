@@ -4,9 +4,9 @@
 //! once its proof is stored. Calls are local storage, and may block.
 
 use sqlexam_core::crypto::PublicKey;
-use sqlexam_core::log::Checkpoint;
 use sqlexam_core::record::SignedRecord;
 use sqlexam_core::session::{Engine, StoredCheckpoint, StoredReceipt, SyncCounts};
+use sqlexam_core::tlog::Checkpoint;
 
 use crate::SyncError;
 

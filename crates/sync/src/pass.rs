@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use sqlexam_core::crypto::PublicKey;
-use sqlexam_core::log::{
-    LogError, check_consistency, check_inclusion, decode_proof, open_checkpoint,
-};
 use sqlexam_core::protocol::{BatchOutcome, Receipt};
 use sqlexam_core::session::{StoredCheckpoint, StoredReceipt};
+use sqlexam_core::tlog::{
+    LogError, check_consistency, check_inclusion, decode_proof, open_checkpoint,
+};
 
 use crate::{Client, Outbox, SyncError};
 

@@ -15,7 +15,7 @@ use super::Refusal;
 use super::authorizer::authorizer;
 use crate::image::{OutputCaps, StepError, collect, configure, read_tables_within};
 use crate::problem::{Kind, Limits};
-use crate::sqlite::{allocated_on_this_thread, fixed_clock_vfs, set_hard_heap_limit};
+use crate::sqlite_ffi::{allocated_on_this_thread, fixed_clock_vfs, set_hard_heap_limit};
 use crate::value::ResultSet;
 
 /// SQLite's process-wide memory ceiling while grading: a hostile query that allocates past
@@ -137,7 +137,7 @@ pub(crate) fn run(spec: &Spec<'_>, sql: &str, statements: &[Range<usize>]) -> Ru
         steps: 0,
         wall: started.elapsed(),
     };
-    if !crate::sqlite::init() {
+    if !crate::sqlite_ffi::init() {
         // Without the allocation count the budget would not be the same on every machine.
         return failed(
             "the grader cannot count SQLite's allocations: SQLite was initialized before \

@@ -11,10 +11,10 @@ mod container;
 mod contents;
 mod exam;
 mod ledger;
-mod read;
 mod seal;
 mod secrets;
 mod trust;
+mod verify;
 
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -25,15 +25,15 @@ pub use time::OffsetDateTime;
 pub use build::{BuildOptions, build};
 pub use exam::{Exam, PROCTOR_DOMAIN, ProctorKey, ProctorSigner};
 pub use ledger::VersionLedger;
-pub use read::{
-    Pack, PackInfo, ProblemSummary, VerifiedPack, VerifyOptions, signed_manifest, verify,
-    verify_in_window, verify_known,
-};
 pub use seal::normalize_start_code;
 pub use secrets::{
     MIN_SECRET_BITS, check_strength, estimated_bits, generate_passphrase, generate_start_code,
 };
 pub use trust::{Anchor, ENDORSEMENT_DOMAIN, Endorsement, Trust, TrustPath};
+pub use verify::{
+    Pack, PackInfo, ProblemSummary, VerifiedPack, VerifyOptions, signed_manifest, verify,
+    verify_in_window, verify_known,
+};
 
 use crate::ErrorCode;
 use crate::problem::Localized;

@@ -11,7 +11,7 @@ use rusqlite::{Connection, MAIN_DB, OpenFlags};
 use super::{ColumnInfo, TableInfo};
 use crate::error::{Error, Result, line_column};
 use crate::image::configure;
-use crate::sqlite::{fixed_clock_vfs, statement_ranges};
+use crate::sqlite_ffi::{fixed_clock_vfs, statement_ranges};
 
 /// The image of a schema with no data, and what the schema defines.
 pub(crate) struct Base {
@@ -199,7 +199,7 @@ pub(crate) fn parse_now(text: &str) -> Option<i64> {
     if !well_formed {
         return None;
     }
-    crate::sqlite::init();
+    crate::sqlite_ffi::init();
     let conn = Connection::open_in_memory().ok()?;
     let seconds: Option<i64> = conn
         .query_row("SELECT unixepoch(?1)", [text], |r| r.get(0))

@@ -10,8 +10,8 @@ use super::store::ReadOnlyStore;
 pub use super::store::{StoredCheckpoint, StoredReceipt};
 use super::{Engine, SessionError, lock};
 use crate::crypto::PublicKey;
-use crate::log::{Checkpoint, check_consistency, check_inclusion, decode_proof, open_checkpoint};
 use crate::record::Record;
+use crate::tlog::{Checkpoint, check_consistency, check_inclusion, decode_proof, open_checkpoint};
 
 /// How far this device's records have reached a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -177,7 +177,7 @@ impl SessionState {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store, SessionError> {
-        crate::sqlite::init();
+        crate::sqlite_ffi::init();
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
         quick_check(&conn, path)?;
         let mode: String = conn
@@ -193,25 +193,9 @@ impl Store {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
         )
         .map_err(|e| db_error(path, e))?;
-        let version: usize = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| db_error(path, e))?;
-        if version > MIGRATIONS.len() {
-            return Err(SessionError::Store(format!(
-                "{}: written by a newer sqlexam (schema {version}); this one knows {}",
-                path.display(),
-                MIGRATIONS.len()
-            )));
-        }
-        for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn
-                .unchecked_transaction()
-                .map_err(|e| db_error(path, e))?;
-            tx.execute_batch(migration).map_err(|e| db_error(path, e))?;
-            tx.pragma_update(None, "user_version", i + 1)
-                .map_err(|e| db_error(path, e))?;
-            tx.commit().map_err(|e| db_error(path, e))?;
-        }
+        crate::migrate::migrate(&conn, MIGRATIONS).map_err(|e| {
+            SessionError::Store(format!("{}: {}", path.display(), crate::error_chain(&e)))
+        })?;
         Ok(Store { conn })
     }
 

@@ -18,7 +18,7 @@ pub(crate) struct ReadOnlyStore {
 impl ReadOnlyStore {
     /// Opens a store file read-only (no recovery, no migration) after SQLite's check.
     pub fn open(path: &Path) -> Result<ReadOnlyStore, SessionError> {
-        crate::sqlite::init();
+        crate::sqlite_ffi::init();
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| db_error(path, e))?;
         quick_check(&conn, path)?;

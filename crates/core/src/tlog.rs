@@ -8,10 +8,19 @@
 //! accepts a newer one only with a consistency proof from it. The tree arithmetic is
 //! `tlog_tiles` (a port of Go's `sumdb/tlog`), the note format `signed_note`; the
 //! signatures are ring's. docs/sync.md describes the same checks for OpenSSL and Python.
+//!
+//! The one piece of the server's side here is [`append`]: the tree maths of adding leaves
+//! to a log stored as `sumdb/tlog` stores it, which each of the server's storage backends
+//! runs inside its own transaction.
+
+use std::collections::HashMap;
 
 use signed_note::{Note, Signer, Verifier, VerifierList};
 pub use tlog_tiles::Hash;
-use tlog_tiles::{Checkpoint as TreeHead, check_record, check_tree, record_hash};
+use tlog_tiles::{
+    Checkpoint as TreeHead, EMPTY_HASH, HashReader, check_record, check_tree, record_hash,
+    stored_hash_index, stored_hashes_for_record_hash, sub_tree_index, tree_hash,
+};
 
 use crate::crypto::{PublicKey, SigningKey};
 
@@ -246,6 +255,73 @@ pub fn check_consistency(
     .map_err(|_| refused())
 }
 
+/// Stored hashes held in memory, by stored-hash index, as `tlog_tiles` reads them.
+pub struct StoredHashes<'a>(pub &'a HashMap<u64, Hash>);
+
+impl HashReader for StoredHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|i| {
+                self.0
+                    .get(i)
+                    .copied()
+                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
+            })
+            .collect()
+    }
+}
+
+/// What appending leaves wrote: every stored hash the tree completed, by index, and the
+/// new head.
+#[derive(Debug)]
+pub struct Appended {
+    pub hashes: Vec<(u64, Hash)>,
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// The stored-hash indexes that appending to a tree of `size` leaves reads: the roots of
+/// its complete subtrees.
+pub fn frontier(size: u64) -> Vec<u64> {
+    if size == 0 {
+        Vec::new()
+    } else {
+        sub_tree_index(0, size, Vec::new())
+    }
+}
+
+/// Appends leaves (their [`leaf_hash`]es) to a tree of `size` leaves whose [`frontier`]
+/// hashes are `known`. Fails only when `known` lacks one of them (a damaged log).
+pub fn append(
+    size: u64,
+    known: Vec<(u64, Hash)>,
+    leaves: impl IntoIterator<Item = Hash>,
+) -> Result<Appended, tlog_tiles::Error> {
+    let mut map: HashMap<u64, Hash> = known.into_iter().collect();
+    let mut hashes = Vec::new();
+    let mut n = size;
+    for leaf in leaves {
+        let new = stored_hashes_for_record_hash(n, leaf, &StoredHashes(&map))?;
+        let first = stored_hash_index(0, n);
+        for (k, h) in new.into_iter().enumerate() {
+            map.insert(first + k as u64, h);
+            hashes.push((first + k as u64, h));
+        }
+        n += 1;
+    }
+    let root = if n == 0 {
+        EMPTY_HASH
+    } else {
+        tree_hash(n, &StoredHashes(&map))?
+    };
+    Ok(Appended {
+        hashes,
+        size: n,
+        root,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,5 +421,25 @@ mod tests {
         assert!(check_inclusion(&new, 0, &[0], &long, "s", 1).is_err());
         let long = vec![Hash([0; 32]); 129];
         assert!(check_consistency(&old, &new, &long).is_err());
+    }
+
+    #[test]
+    fn appending_in_steps_gives_the_tree_of_appending_at_once() {
+        let leaves: Vec<Vec<u8>> = (0..37u32).map(|i| i.to_be_bytes().to_vec()).collect();
+        let all = append(0, Vec::new(), leaves.iter().map(|l| leaf_hash(l))).unwrap();
+        let mut stored: HashMap<u64, Hash> = HashMap::new();
+        let mut size = 0;
+        for chunk in leaves.chunks(5) {
+            let known = frontier(size)
+                .into_iter()
+                .map(|i| (i, stored[&i]))
+                .collect();
+            let step = append(size, known, chunk.iter().map(|l| leaf_hash(l))).unwrap();
+            stored.extend(step.hashes);
+            size = step.size;
+        }
+        assert_eq!(size, 37);
+        assert_eq!(tree_hash(37, &StoredHashes(&stored)).unwrap(), all.root);
+        assert_eq!(stored.len(), all.hashes.len());
     }
 }

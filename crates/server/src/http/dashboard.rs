@@ -3,15 +3,19 @@
 //! and reads the API with it. A strict Content-Security-Policy lets it load only its own
 //! script and style, and reach only this server.
 
+use std::sync::Arc;
+
+use axum::Router;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 
-use crate::error::ApiFailure;
+use super::{ApiFailure, AppState};
 
-const INDEX: &str = include_str!("../../../dashboard/index.html");
-const SCRIPT: &str = include_str!("../../../dashboard/dashboard.js");
-const STYLE: &str = include_str!("../../../dashboard/dashboard.css");
+const INDEX: &str = include_str!("../../../../dashboard/index.html");
+const SCRIPT: &str = include_str!("../../../../dashboard/dashboard.js");
+const STYLE: &str = include_str!("../../../../dashboard/dashboard.css");
 
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -30,16 +34,24 @@ fn page(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/dashboard", get(home))
+        .route("/dashboard/", get(index))
+        .route("/dashboard/{file}", get(file))
+}
+
 /// `/` and `/dashboard`: to the page.
-pub async fn home() -> Redirect {
+async fn home() -> Redirect {
     Redirect::to("/dashboard/")
 }
 
-pub async fn index() -> Response {
+async fn index() -> Response {
     page("text/html; charset=utf-8", INDEX)
 }
 
-pub async fn file(Path(file): Path<String>) -> Result<Response, ApiFailure> {
+async fn file(Path(file): Path<String>) -> Result<Response, ApiFailure> {
     match file.as_str() {
         "dashboard.js" => Ok(page("text/javascript; charset=utf-8", SCRIPT)),
         "dashboard.css" => Ok(page("text/css; charset=utf-8", STYLE)),

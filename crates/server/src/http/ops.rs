@@ -1,0 +1,61 @@
+//! Operating the server: `/v1/health`, `/metrics` and, on a venue relay, `/v1/relay`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use super::auth::{ANY, authorize};
+use super::{ApiFailure, AppState, Shared};
+
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/v1/relay", get(relay_status))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn metrics(State(state): Shared) -> Result<Response, ApiFailure> {
+    let c = state.server.store.counts().await?;
+    let text = format!(
+        "# TYPE sqlexam_records_stored gauge\nsqlexam_records_stored {}\n\
+         # TYPE sqlexam_sessions gauge\nsqlexam_sessions {}\n\
+         # TYPE sqlexam_regrade_jobs_pending gauge\nsqlexam_regrade_jobs_pending {}\n\
+         # TYPE sqlexam_regrade_jobs_done gauge\nsqlexam_regrade_jobs_done {}\n\
+         # TYPE sqlexam_flags gauge\nsqlexam_flags {}\n\
+         # TYPE sqlexam_batches_total counter\nsqlexam_batches_total {}\n\
+         # TYPE sqlexam_uptime_seconds gauge\nsqlexam_uptime_seconds {}\n",
+        c.records,
+        c.sessions,
+        c.jobs_queued,
+        c.jobs_done,
+        c.flags,
+        state.batches.load(std::sync::atomic::Ordering::Relaxed),
+        state.started.elapsed().as_secs()
+    );
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
+
+/// `GET /v1/relay`: how far the relay has forwarded the room's records.
+async fn relay_status(
+    State(state): Shared,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    authorize(&state, &headers, ANY).await?;
+    match state.uplink.clone() {
+        // Counting the backlog reads the relay's database.
+        Some(uplink) => crate::domain::blocking(move || Json(uplink.status()))
+            .await
+            .map_err(ApiFailure::from),
+        None => Err(ApiFailure::not_found(
+            "this server is not a relay (sqlexam serve --relay-to URL)",
+        )),
+    }
+}

@@ -1,0 +1,156 @@
+//! What organizers read (docs/api.md, "Results"): an exam's results as JSON, CSV, XLSX and
+//! the CLICS scoreboard shapes, its flags and gaps, and the dashboard's view of it all.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sqlexam_export::Lang;
+use sqlexam_export::results::Results;
+use sqlexam_export::{clics, table};
+
+use super::auth::{ORGANIZER, authorize};
+use super::{ApiFailure, AppState, Shared, query_param};
+use crate::domain::results::{DashboardView, FlagsView};
+
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/exams/{id}/results", get(results))
+        .route("/v1/exams/{id}/results.csv", get(results_csv))
+        .route("/v1/exams/{id}/results.xlsx", get(results_xlsx))
+        .route("/v1/exams/{id}/scoreboard.json", get(scoreboard))
+        .route("/v1/exams/{id}/results.tsv", get(results_tsv))
+        .route("/v1/exams/{id}/dashboard", get(dashboard))
+        .route("/v1/exams/{id}/flags", get(flags))
+}
+
+/// The `lang` query parameter (`en`, the default, or `ja`).
+fn query_lang(query: &Option<String>) -> Result<Lang, ApiFailure> {
+    match query_param(query, "lang") {
+        None => Ok(Lang::En),
+        Some(v) => Lang::parse(v).ok_or_else(|| {
+            ApiFailure::bad_request("bad_query", format!("lang must be en or ja, not {v:?}"))
+        }),
+    }
+}
+
+/// A download: its media type and file name.
+fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
+    let name = sqlexam_export::safe_file_name(&name);
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// What a table download needs: an organizer, the language asked for, the results.
+async fn for_table(
+    state: &AppState,
+    headers: &HeaderMap,
+    exam: &str,
+    query: &Option<String>,
+) -> Result<(Results, Lang), ApiFailure> {
+    authorize(state, headers, ORGANIZER).await?;
+    let lang = query_lang(query)?;
+    Ok((state.server.results(exam).await?, lang))
+}
+
+async fn results(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Json<Results>, ApiFailure> {
+    authorize(&state, &headers, ORGANIZER).await?;
+    Ok(Json(state.server.results(&exam).await?))
+}
+
+async fn results_csv(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiFailure> {
+    let (results, lang) = for_table(&state, &headers, &exam, &query).await?;
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        format!("{exam}-results.csv"),
+        table::results_csv(&results, lang).into_bytes(),
+    ))
+}
+
+async fn results_xlsx(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiFailure> {
+    let (results, lang) = for_table(&state, &headers, &exam, &query).await?;
+    let bytes = crate::domain::blocking(move || table::results_xlsx(&results, lang))
+        .await?
+        .map_err(|e| {
+            ApiFailure::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                sqlexam_core::error_chain(&e),
+            )
+        })?;
+    Ok(attachment(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        format!("{exam}-results.xlsx"),
+        bytes,
+    ))
+}
+
+/// `GET /v1/exams/{id}/scoreboard.json`: the CLICS Contest API scoreboard (score contest).
+async fn scoreboard(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Json<clics::Scoreboard>, ApiFailure> {
+    authorize(&state, &headers, ORGANIZER).await?;
+    Ok(Json(clics::scoreboard(&state.server.results(&exam).await?)))
+}
+
+/// `GET /v1/exams/{id}/results.tsv`: the CCS `results.tsv`.
+async fn results_tsv(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Response, ApiFailure> {
+    authorize(&state, &headers, ORGANIZER).await?;
+    let results = state.server.results(&exam).await?;
+    Ok(attachment(
+        "text/tab-separated-values; charset=utf-8",
+        format!("{exam}-results.tsv"),
+        clics::results_tsv(&results).into_bytes(),
+    ))
+}
+
+async fn flags(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Json<FlagsView>, ApiFailure> {
+    authorize(&state, &headers, ORGANIZER).await?;
+    Ok(Json(state.server.flags(&exam).await?))
+}
+
+async fn dashboard(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(exam): Path<String>,
+) -> Result<Json<DashboardView>, ApiFailure> {
+    authorize(&state, &headers, ORGANIZER).await?;
+    Ok(Json(state.server.dashboard(&exam).await?))
+}

@@ -1,0 +1,55 @@
+//! The record log: `GET /v1/server-key` (with the log's origin), `/v1/log/checkpoint` and
+//! `/v1/log/consistency?from=&to=`.
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use sqlexam_core::protocol::{Consistency, LogHead};
+
+use super::auth::{ANY, authorize};
+use super::{ApiFailure, AppState, Shared, query_u64};
+
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/server-key", get(server_key))
+        .route("/v1/log/checkpoint", get(log_checkpoint))
+        .route("/v1/log/consistency", get(log_consistency))
+}
+
+async fn server_key(State(state): Shared) -> Json<serde_json::Value> {
+    let public = state.server.key.public();
+    Json(serde_json::json!({
+        "key_id": public.key_id(),
+        "public_key": public.to_hex(),
+        "pem": public.to_pem(),
+        "log_origin": sqlexam_core::tlog::origin(&public),
+    }))
+}
+
+async fn log_checkpoint(
+    State(state): Shared,
+    headers: HeaderMap,
+) -> Result<Json<LogHead>, ApiFailure> {
+    authorize(&state, &headers, ANY).await?;
+    Ok(Json(LogHead {
+        checkpoint: state.server.checkpoint().await?,
+    }))
+}
+
+async fn log_consistency(
+    State(state): Shared,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Consistency>, ApiFailure> {
+    authorize(&state, &headers, ANY).await?;
+    let (Some(from), Some(to)) = (query_u64(&query, "from")?, query_u64(&query, "to")?) else {
+        return Err(ApiFailure::bad_request(
+            "bad_query",
+            "a consistency proof needs both from and to (tree sizes)",
+        ));
+    };
+    Ok(Json(state.server.consistency(from, to).await?))
+}

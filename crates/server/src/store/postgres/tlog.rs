@@ -1,0 +1,155 @@
+//! The record log in PostgreSQL: stored hashes by index (`log_hashes`), each record's leaf
+//! (`log_leaves`) and the head (`log_head`). A batch's transaction only queues its records
+//! (`log_queue`); [`Tlog::sequence`] appends everything queued under the head's lock.
+
+use async_trait::async_trait;
+use sqlexam_core::tlog::{self, Hash};
+
+use super::{PgStore, err};
+use crate::store::{StoreError, StoreResult, Tlog};
+
+fn hash_of(bytes: &[u8]) -> StoreResult<Hash> {
+    bytes
+        .try_into()
+        .map(Hash)
+        .map_err(|_| StoreError::fatal("a log hash in the database is not 32 bytes"))
+}
+
+async fn log_hashes_in(
+    client: &impl tokio_postgres::GenericClient,
+    indexes: &[u64],
+) -> StoreResult<Vec<Hash>> {
+    let wanted: Vec<i64> = indexes.iter().map(|&i| i as i64).collect();
+    let rows = client
+        .query(
+            "SELECT idx, hash FROM log_hashes WHERE idx = ANY($1)",
+            &[&wanted],
+        )
+        .await
+        .map_err(err)?;
+    let mut found = std::collections::HashMap::with_capacity(rows.len());
+    for r in &rows {
+        found.insert(r.get::<_, i64>(0) as u64, hash_of(r.get(1))?);
+    }
+    indexes
+        .iter()
+        .map(|i| {
+            found
+                .get(i)
+                .copied()
+                .ok_or_else(|| StoreError::fatal(format!("the record log lacks stored hash {i}")))
+        })
+        .collect()
+}
+
+impl PgStore {
+    /// Gives every queued record its leaf, in one transaction under the log head's lock
+    /// (see [`Tlog::sequence`]); returns the head after it. Records are queued (with their
+    /// leaf hash) by the transaction that stores them, so batches commit side by side and
+    /// the log is written once for many of them; nothing in `records` is ever updated.
+    pub(super) async fn sequence_pending(&self) -> StoreResult<(u64, Hash)> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(err)?;
+        let head = tx
+            .query_one(
+                "SELECT size, root FROM log_head WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .await
+            .map_err(err)?;
+        let size = head.get::<_, i64>(0) as u64;
+        // Taken after the lock: every record queued before now, by any process.
+        let mut queued: Vec<(i64, String, i64, Hash)> = Vec::new();
+        for r in tx
+            .query(
+                "DELETE FROM log_queue RETURNING id, session, seq, hash",
+                &[],
+            )
+            .await
+            .map_err(err)?
+        {
+            queued.push((r.get(0), r.get(1), r.get(2), hash_of(r.get(3))?));
+        }
+        if queued.is_empty() {
+            return Ok((size, hash_of(head.get(1))?));
+        }
+        queued.sort_unstable_by_key(|q| q.0);
+        let needed = tlog::frontier(size);
+        let known = needed
+            .iter()
+            .copied()
+            .zip(log_hashes_in(&*tx, &needed).await?)
+            .collect();
+        let appended = tlog::append(size, known, queued.iter().map(|q| q.3))
+            .map_err(|e| StoreError::fatal("the record log is damaged").caused_by(e))?;
+        let leaves: Vec<i64> = (0..queued.len() as i64).map(|k| size as i64 + k).collect();
+        let sessions: Vec<&str> = queued.iter().map(|q| q.1.as_str()).collect();
+        let seqs: Vec<i64> = queued.iter().map(|q| q.2).collect();
+        let (idx, hashes): (Vec<i64>, Vec<&[u8]>) = appended
+            .hashes
+            .iter()
+            .map(|(i, h)| (*i as i64, &h.0[..]))
+            .unzip();
+        // One statement for the whole append: a round trip less while the lock is held.
+        tx.execute(
+            "WITH leaves AS (
+                 INSERT INTO log_leaves (leaf, session, seq)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[])
+             ), hashes AS (
+                 INSERT INTO log_hashes (idx, hash) SELECT * FROM UNNEST($4::BIGINT[], $5::BYTEA[])
+             )
+             UPDATE log_head SET size = $6, root = $7 WHERE id = 1",
+            &[
+                &leaves,
+                &sessions,
+                &seqs,
+                &idx,
+                &hashes,
+                &(appended.size as i64),
+                &&appended.root.0[..],
+            ],
+        )
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok((appended.size, appended.root))
+    }
+}
+
+#[async_trait]
+impl Tlog for PgStore {
+    async fn sequence(&self) -> StoreResult<(u64, Hash)> {
+        self.sequence_pending().await
+    }
+
+    async fn log_head(&self) -> StoreResult<(u64, Hash)> {
+        let row = self
+            .client()
+            .await?
+            .query_one("SELECT size, root FROM log_head WHERE id = 1", &[])
+            .await
+            .map_err(err)?;
+        Ok((row.get::<_, i64>(0) as u64, hash_of(row.get(1))?))
+    }
+
+    async fn log_hashes(&self, indexes: Vec<u64>) -> StoreResult<Vec<Hash>> {
+        let client = self.client().await?;
+        log_hashes_in(&**client, &indexes).await
+    }
+
+    async fn leaves(&self, session: &str, from: u64, to: u64) -> StoreResult<Vec<(u64, u64)>> {
+        Ok(self
+            .client()
+            .await?
+            .query(
+                "SELECT seq, leaf FROM log_leaves WHERE session = $1 AND seq BETWEEN $2 AND $3
+                 ORDER BY seq",
+                &[&session, &(from as i64), &(to as i64)],
+            )
+            .await
+            .map_err(err)?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
+            .collect())
+    }
+}

@@ -1,0 +1,153 @@
+//! Packs and tokens in SQLite.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::SqliteStore;
+use crate::model::{ExamRow, PackFacts, Role, StoredPack};
+use crate::store::{Packs, StoreResult};
+
+fn pack_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackFacts> {
+    Ok(PackFacts {
+        hash: r.get(0)?,
+        exam: r.get(1)?,
+        version: r.get(2)?,
+        start_code: r.get(3)?,
+        proctor_key: r.get(4)?,
+    })
+}
+
+/// A pack's columns but its bytes.
+const FACT_COLUMNS: &str = "hash, exam, version, start_code, proctor_key";
+const PACK_COLUMNS: &str = "hash, exam, version, bytes, start_code, proctor_key, uploaded_at";
+
+#[async_trait]
+impl Packs for SqliteStore {
+    async fn add_token(&self, hash: &str, role: Role, label: &str, now: &str) -> StoreResult<()> {
+        let (hash, label, now) = (hash.to_owned(), label.to_owned(), now.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO tokens (hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![hash, role.as_str(), label, now],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn token(&self, hash: &str) -> StoreResult<Option<(Role, String)>> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT role, label FROM tokens WHERE hash = ?1",
+                [&hash],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()
+        })
+        .await
+        .map(|row| row.and_then(|(role, label)| Some((Role::parse(&role)?, label))))
+    }
+
+    async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>> {
+        let pack = pack.clone();
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let held: Option<String> = tx
+                .query_row(
+                    "SELECT hash FROM packs WHERE exam = ?1 AND version = ?2",
+                    [&pack.exam, &pack.version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let outcome = match held {
+                Some(hash) if hash != pack.hash => Err(hash),
+                Some(_) => {
+                    // The same pack again: a corrected start code is taken.
+                    tx.execute(
+                        "UPDATE packs SET start_code = ?2 WHERE hash = ?1",
+                        params![pack.hash, pack.start_code],
+                    )?;
+                    Ok(())
+                }
+                None => {
+                    tx.execute(
+                        &format!(
+                            "INSERT INTO packs ({PACK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                        ),
+                        params![
+                            pack.hash,
+                            pack.exam,
+                            pack.version,
+                            pack.bytes,
+                            pack.start_code,
+                            pack.proctor_key,
+                            pack.uploaded_at
+                        ],
+                    )?;
+                    Ok(())
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn exam_pack(&self, exam: &str) -> StoreResult<Option<PackFacts>> {
+        let exam = exam.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {FACT_COLUMNS} FROM packs WHERE exam = ?1 ORDER BY rowid DESC LIMIT 1"
+                ),
+                [&exam],
+                pack_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn pack_facts(&self, hash: &str) -> StoreResult<Option<PackFacts>> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {FACT_COLUMNS} FROM packs WHERE hash = ?1"),
+                [&hash],
+                pack_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn pack_bytes(&self, hash: &str) -> StoreResult<Option<Vec<u8>>> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            c.query_row("SELECT bytes FROM packs WHERE hash = ?1", [&hash], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+        .await
+    }
+
+    async fn exams(&self) -> StoreResult<Vec<ExamRow>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT exam, version, hash FROM packs p WHERE rowid =
+                   (SELECT max(rowid) FROM packs q WHERE q.exam = p.exam) ORDER BY exam",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(ExamRow {
+                    exam: r.get(0)?,
+                    version: r.get(1)?,
+                    pack_hash: r.get(2)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+}
