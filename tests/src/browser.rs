@@ -9,7 +9,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::root;
 
-/// chromedriver on a free loopback port, killed when dropped.
+/// chromedriver on the loopback port it chose itself, killed when dropped.
 pub struct Driver(Child, u16);
 
 impl Drop for Driver {
@@ -29,17 +29,28 @@ fn chromium() -> PathBuf {
 
 /// chromedriver and a headless Chromium session (1280×1700, English).
 pub async fn browser() -> (Driver, Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+    let mut child = Command::new("chromedriver")
+        .arg("--port=0")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver is installed (scripts/deps.sh installs chromium-driver)");
+    // It says which port it took: "ChromeDriver was started successfully on port N."
+    let stdout = child.stdout.take().unwrap();
+    let port = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+            line.strip_prefix("ChromeDriver was started successfully on port ")
+                .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok())
+        });
+        // Keep reading, so chromedriver never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        port
+    })
+    .await
+    .unwrap()
+    .expect("chromedriver did not say which port it listens on");
     let driver = Driver(child, port);
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -81,6 +92,25 @@ pub async fn click(c: &Client, css: &str) {
 /// Types `text` into `css` once it appears.
 pub async fn type_in(c: &Client, css: &str, text: &str) {
     wait(c, css).await.send_keys(text).await.unwrap();
+}
+
+/// The text of the element `css` selects, once it contains `needle` (at most 20 s). A page
+/// that re-renders may replace the element while it is read; it is looked up again.
+pub async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+        {
+            if text.contains(needle) {
+                return text;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} did not come to say {needle:?}; it says {last:?}");
 }
 
 /// The text of every element `css` selects.

@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL cluster from Debian's packages: initdb into a temporary folder,
-//! started on a free loopback port, stopped (immediately) when dropped. As root it runs as
-//! the `postgres` user, which PostgreSQL requires.
+//! started listening only on a Unix socket in that folder (no TCP port to pick, so no two
+//! clusters or other servers can collide), stopped (immediately) when dropped. As root it
+//! runs as the `postgres` user, which PostgreSQL requires.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -11,8 +12,13 @@ pub struct PgCluster {
     data: PathBuf,
     bin: PathBuf,
     as_postgres: bool,
-    pub port: u16,
+    /// The folder of the cluster's socket.
+    socket_dir: String,
 }
+
+/// The port number names the socket file (`.s.PGSQL.<port>`) in the cluster's own folder;
+/// nothing listens on it over TCP.
+const SOCKET_PORT: u16 = 5432;
 
 /// The newest installed server's bin folder (`/usr/lib/postgresql/<version>/bin`).
 fn bin_dir() -> PathBuf {
@@ -68,15 +74,11 @@ impl PgCluster {
             );
         }
         let data = dir.path().join("data");
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        };
         let cluster = PgCluster {
             data: data.clone(),
             bin,
             as_postgres,
-            port,
+            socket_dir: dir.path().to_str().unwrap().to_owned(),
             _dir: dir,
         };
         cluster.run(
@@ -94,9 +96,9 @@ impl PgCluster {
                 "--no-sync",
             ],
         );
-        let socket_dir = data.parent().unwrap().to_str().unwrap().to_owned();
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {socket_dir} -c fsync={} -c max_connections=200",
+            "-c listen_addresses= -p {SOCKET_PORT} -k {} -c fsync={} -c max_connections=200",
+            cluster.socket_dir,
             if durable { "on" } else { "off" }
         );
         let log = data.parent().unwrap().join("log");
@@ -139,7 +141,7 @@ impl PgCluster {
 
     /// A URL of a new, empty database in this cluster.
     pub async fn database(&self) -> String {
-        let admin = format!("postgres://sqlexam@127.0.0.1:{}/postgres", self.port);
+        let admin = self.url("postgres");
         let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
             .await
             .unwrap();
@@ -152,7 +154,16 @@ impl PgCluster {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .unwrap();
-        format!("postgres://sqlexam@127.0.0.1:{}/{name}", self.port)
+        self.url(&name)
+    }
+
+    /// The URL of database `name`, through the cluster's socket (its folder is the host,
+    /// percent-encoded).
+    fn url(&self, name: &str) -> String {
+        format!(
+            "postgres://sqlexam@{}:{SOCKET_PORT}/{name}",
+            self.socket_dir.replace('/', "%2F")
+        )
     }
 }
 

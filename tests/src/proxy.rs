@@ -60,6 +60,8 @@ struct Shared {
 pub struct FaultProxy {
     pub url: String,
     shared: Arc<Mutex<Shared>>,
+    /// How many requests have been passed on to a server so far.
+    forwarded: tokio::sync::watch::Receiver<u64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -82,6 +84,8 @@ impl FaultProxy {
             log: Vec::new(),
         }));
         let for_task = shared.clone();
+        let (forwarded_tx, forwarded) = tokio::sync::watch::channel(0u64);
+        let forwarded_tx = Arc::new(forwarded_tx);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let (fault, upstream) = {
@@ -93,10 +97,15 @@ impl FaultProxy {
                     let upstream = s.upstreams[(n as usize) % s.upstreams.len().max(1)];
                     (fault, upstream)
                 };
-                tokio::spawn(connection(client, upstream, fault));
+                tokio::spawn(connection(client, upstream, fault, forwarded_tx.clone()));
             }
         });
-        FaultProxy { url, shared, task }
+        FaultProxy {
+            url,
+            shared,
+            forwarded,
+            task,
+        }
     }
 
     /// Replaces the servers connections go to (a restarted server).
@@ -116,6 +125,12 @@ impl FaultProxy {
             *counts.entry(*name).or_default() += 1;
         }
         counts
+    }
+
+    /// Counts the requests passed on to a server: a test waits on it for "a request is at
+    /// the server now" instead of guessing a time.
+    pub fn forwarded(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.forwarded.clone()
     }
 
     /// When each connection came, and what it got.
@@ -138,7 +153,14 @@ pub fn addr(url: &str) -> SocketAddr {
         .unwrap()
 }
 
-async fn connection(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
+type Forwarded = Arc<tokio::sync::watch::Sender<u64>>;
+
+async fn connection(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    fault: Fault,
+    forwarded: Forwarded,
+) {
     let bounded = tokio::time::timeout(Duration::from_secs(120), async {
         match fault {
             Fault::Reset => {
@@ -168,12 +190,12 @@ async fn connection(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
                     let _ = server.write_all(&buf[..n / 2]).await;
                 }
             }
-            Fault::LostAck => relay(client, upstream, false).await,
+            Fault::LostAck => relay(client, upstream, false, &forwarded).await,
             Fault::Delay(pause) => {
                 tokio::time::sleep(pause).await;
-                relay(client, upstream, true).await;
+                relay(client, upstream, true, &forwarded).await;
             }
-            Fault::Pass => relay(client, upstream, true).await,
+            Fault::Pass => relay(client, upstream, true, &forwarded).await,
         }
     });
     let _ = bounded.await;
@@ -207,10 +229,11 @@ async fn read_head(client: &mut TcpStream) {
 /// — the server has committed — and drops it: the lost acknowledgement), then closes both.
 /// A request sent after the answer began (a reused connection) never reaches the server,
 /// so each request meets a fault of its own.
-async fn relay(client: TcpStream, upstream: SocketAddr, deliver: bool) {
+async fn relay(client: TcpStream, upstream: SocketAddr, deliver: bool, forwarded: &Forwarded) {
     let Ok(server) = TcpStream::connect(upstream).await else {
         return;
     };
+    forwarded.send_modify(|n| *n += 1);
     let (mut server_read, mut server_write) = server.into_split();
     let (mut client_read, mut client_write) = client.into_split();
     let forward = tokio::spawn(async move {

@@ -148,23 +148,40 @@ pub async fn open_postgres(url: &str) -> Result<Arc<dyn Store>, ServerError> {
     Ok(Arc::new(store))
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its password, for messages: the password of the user part
+/// (`postgres://user:***@host/db`) and a `password=` parameter are masked.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (head.find("://"), head.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
+            let credentials = &head[scheme + 3..at];
             match credentials.find(':') {
                 Some(colon) => format!(
                     "{}{}:***{}",
-                    &url[..scheme + 3],
+                    &head[..scheme + 3],
                     &credentials[..colon],
-                    &url[at..]
+                    &head[at..]
                 ),
-                None => url.to_owned(),
+                None => head.to_owned(),
             }
         }
-        _ => url.to_owned(),
+        _ => head.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 /// Serves on `listener` until `shutdown` resolves; returns once in-flight requests are
@@ -218,6 +235,20 @@ pub fn new_token() -> Result<(String, String), ServerError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_database_password_is_never_shown() {
+        use super::redact;
+        assert_eq!(
+            redact("postgres://u:hunter2@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(
+            redact("postgres://u@%2Ftmp%2Fs/x?password=hunter2&sslmode=disable"),
+            "postgres://u@%2Ftmp%2Fs/x?password=***&sslmode=disable"
+        );
+        assert_eq!(redact("postgres://u@h/x"), "postgres://u@h/x");
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_new_data_folder_and_its_key_are_private() {

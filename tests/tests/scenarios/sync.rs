@@ -218,13 +218,17 @@ async fn a_server_killed_mid_batch_and_restarted_loses_nothing() {
     let sync = settle(&m.engine, &client, deadline, &|_: &SyncStatus| {});
     let restart = async {
         let mut first = first;
-        // Once some records are proven held, kill it while the next batch is in flight.
+        // Once some records are proven held, kill it while the next batch is in flight:
+        // as soon as the proxy has passed a new request on to it.
         while m.engine.sync_counts().unwrap().unsent == total {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        tokio::time::sleep(Duration::from_millis(70)).await;
+        let mut forwarded = proxy.forwarded();
+        let before = *forwarded.borrow_and_update();
+        forwarded.wait_for(|n| *n > before).await.unwrap();
         first.kill();
         let unsent = m.engine.sync_counts().unwrap().unsent;
+        // Down for a while: the client meets refused connections before the restart.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let second = tokio::task::block_in_place(serve);
         proxy.set_upstreams(vec![addr(&second.url)]);
