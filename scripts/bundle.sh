@@ -8,6 +8,11 @@
 #                                Debian's makensis (scripts/windows/installer.nsi). Put
 #                                Microsoft's offline WebView2 Runtime installer at
 #                                $SQLEXAM_WEBVIEW2_INSTALLER to bundle it (docs/ARCHITECTURE.md).
+#   scripts/bundle.sh --windows --debug
+#                                the same installer from debug builds: what the test run
+#                                installs under wine, reusing the binaries its Windows tests
+#                                built (a release build would add ~10 minutes and check nothing
+#                                more). Not for venues.
 #
 # tauri.conf.json stays at the repository root and is the only source of truth. The Tauri
 # CLI insists on a config beside a Cargo.toml that has [package], so this script writes a
@@ -20,12 +25,18 @@ if [ "${1:-}" = "--windows" ]; then
   target=x86_64-pc-windows-gnu
   target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
   version=$(python3 -c 'import json; print(json.load(open("tauri.conf.json"))["version"])')
-  cargo build --release --locked --target "$target" -p sqlexam-app --no-default-features
-  cargo build --release --locked --target "$target" -p sqlexam-cli
-  out="$target_dir/$target/release/bundle"
+  profile=release profile_flag=--release
+  if [ "${2:-}" = "--debug" ]; then profile=debug profile_flag=; fi
+  cargo build $profile_flag --locked --target "$target" -p sqlexam-app --no-default-features
+  cargo build $profile_flag --locked --target "$target" -p sqlexam-cli
+  out="$target_dir/$target/$profile/bundle"
   mkdir -p "$out"
-  cp "$target_dir/$target/release/sqlexam-app.exe" "$out/sqlexam.exe"
-  cp "$target_dir/$target/release/sqlexam.exe" "$out/sqlexam-cli.exe"
+  cp "$target_dir/$target/$profile/sqlexam-app.exe" "$out/sqlexam.exe"
+  cp "$target_dir/$target/$profile/sqlexam.exe" "$out/sqlexam-cli.exe"
+  if [ "$profile" = debug ]; then
+    # Debug info would make the installer hundreds of MB, and compressing it slow.
+    x86_64-w64-mingw32-strip "$out/sqlexam.exe" "$out/sqlexam-cli.exe"
+  fi
   nsis_defines=(-DVERSION="$version" -DAPP_EXE="$out/sqlexam.exe" -DCLI_EXE="$out/sqlexam-cli.exe"
     -DICON="$PWD/src-tauri/icons/icon.ico" -DOUT="$out/sqlexam-$version-setup.exe")
   if [ -n "${SQLEXAM_WEBVIEW2_INSTALLER:-}" ]; then

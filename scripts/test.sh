@@ -11,6 +11,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 cargo fmt --all -- --check
 (cd ui && npm run --silent typecheck)
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The CLI a venue laptop gets without PostgreSQL (the server's "postgres" feature off).
+cargo clippy -p sqlexam-cli --no-default-features --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p sqlexam-core -p sqlexam-export
 # One cargo test for everything, so the Tauri stack is built once; the app's window needs a
 # display and a session bus (single-instance).

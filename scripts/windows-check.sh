@@ -45,9 +45,9 @@ else
   exit 1
 fi
 
-echo "== Windows: the installer (scripts/bundle.sh --windows), installed and removed under wine"
-scripts/bundle.sh --windows >/dev/null
-bundle="$target_dir/$target/release/bundle"
+echo "== Windows: the installer (scripts/bundle.sh --windows, from the debug builds above), installed and removed under wine"
+scripts/bundle.sh --windows --debug >/dev/null
+bundle="$target_dir/$target/debug/bundle"
 setup=$(ls -t "$bundle"/sqlexam-*-setup.exe | head -n1)
 "$wine" "$setup" /S
 installed="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Local/Programs/sqlexam"

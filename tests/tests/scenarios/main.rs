@@ -4,6 +4,7 @@
 
 mod crash;
 mod dashboard;
+mod docs;
 mod export;
 mod import;
 mod processes;
