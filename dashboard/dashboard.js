@@ -2,72 +2,12 @@
 // API in docs/api.md with the organizer token. Every text from the server (names, ids,
 // details) goes into the page as text, never as HTML.
 
-const STRINGS = {
-  title: ["Results", "結果"],
-  token_label: ["Organizer token", "主催者トークン"],
-  token_intro: [
-    "The results are behind the organizer token (sqlexam token create --role organizer). It is kept in this tab only.",
-    "結果の閲覧には主催者トークンが必要です（sqlexam token create --role organizer）。このタブの中だけに保存されます。",
-  ],
-  sign_in: ["Open", "開く"],
-  sign_out: ["Forget the token", "トークンを消去"],
-  exams: ["Exams", "試験"],
-  no_exams: ["No exam has a pack on this server yet.", "このサーバーにはまだパックのある試験がありません。"],
-  open_exam: ["Show results", "結果を表示"],
-  version: ["version", "バージョン"],
-  back: ["All exams", "試験一覧"],
-  refresh: ["Refresh", "更新"],
-  updated: ["Updated", "更新"],
-  venues: ["Venues", "会場"],
-  no_venue: ["(no venue name)", "（会場名なし）"],
-  candidates_n: ["candidates", "人"],
-  sessions_n: ["sessions", "セッション"],
-  last_record: ["last record", "最終記録"],
-  never: ["no records yet", "記録なし"],
-  waiting: ["sessions missing records", "記録が欠けているセッション"],
-  results: ["Candidates", "受験者"],
-  filter: ["Filter", "絞り込み"],
-  filter_hint: ["id or name", "ID または氏名"],
-  all_venues: ["All venues", "すべての会場"],
-  candidate: ["Candidate ID", "受験者ID"],
-  name: ["Name", "氏名"],
-  venue: ["Venue", "会場"],
-  total: ["Total", "合計"],
-  attempts: ["Attempts", "提出"],
-  attention: ["Attention", "要確認"],
-  shown: ["shown", "件表示"],
-  histograms: ["Score distribution", "得点分布"],
-  total_chart: ["Total", "合計"],
-  flags: ["Needs a look", "確認が必要な事項"],
-  all_kinds: ["All kinds", "すべての種類"],
-  no_flags: ["Nothing to look at: no forks, gaps, rollbacks or disagreements.", "確認が必要な事項はありません（分岐・欠落・巻き戻し・判定の不一致なし）。"],
-  kind: ["Kind", "種類"],
-  session: ["Session", "セッション"],
-  record: ["Record", "記録"],
-  detail: ["Detail", "詳細"],
-  downloads: ["Download", "ダウンロード"],
-  awaiting: ["awaiting re-grade", "再採点待ち"],
-  disagrees: ["server disagrees", "サーバー判定と不一致"],
-  unauthorized: ["The token was not accepted.", "トークンが受け付けられませんでした。"],
-  failed: ["The server could not be reached or refused:", "サーバーに接続できないか、拒否されました:"],
-  ago_now: ["just now", "たった今"],
-  relay: ["This server is a venue relay", "このサーバーは会場リレーです"],
-  relay_to: ["forwarding to", "転送先"],
-  relay_waiting: ["records waiting to be forwarded", "件が転送待ち"],
-  relay_done: ["every record forwarded, with proof", "すべての記録を転送済み（証明あり）"],
-  relay_last: ["last proof", "最終の証明"],
-};
-
-const KINDS = {
-  fork: ["Fork", "分岐"],
-  rollback: ["Rollback", "巻き戻し"],
-  gap: ["Gap: records missing", "欠落: 記録が不足"],
-  disagreement: ["Server's verdict differs", "サーバーの判定と不一致"],
-  ungradable: ["Server could not re-grade", "サーバーで再採点できない"],
-  proctor_unproven: ["Proctor action not proven", "試験監督の操作を証明できない"],
-  wrong_pack: ["Ran on another pack", "別のパックで実施"],
-  log_contradiction: ["Receipt contradicts the log", "受領証がログと矛盾"],
-};
+// Every text comes from the one catalogue the app, the exports and the CLI share
+// (locales/*.json, served beside this page): the page's own under "dash.", the kinds of
+// flags under "incident.".
+const CATALOGUE = Object.fromEntries(
+  await Promise.all(["en", "ja"].map(async (lang) => [lang, await (await fetch(`locales/${lang}.json`)).json()])),
+);
 
 const state = {
   lang: localStorage.getItem("sqlexam-lang") === "ja" ? "ja" : "en",
@@ -85,8 +25,9 @@ const state = {
   wanted: null,
 };
 
-const t = (key) => (STRINGS[key] || [key, key])[state.lang === "ja" ? 1 : 0];
-const kindName = (kind) => (KINDS[kind] ? KINDS[kind][state.lang === "ja" ? 1 : 0] : kind);
+const text = (key) => CATALOGUE[state.lang][key];
+const t = (key) => text(`dash.${key}`) ?? key;
+const kindName = (kind) => text(`incident.${kind}`) ?? kind;
 
 /** h("td", {class: "num"}, "12"): attributes set as attributes, children as text nodes. */
 function h(tag, attrs, ...children) {

@@ -4,7 +4,8 @@ import { defineConfig } from "vite";
 export default defineConfig({
   base: "./",
   clearScreen: false,
-  server: { port: 1420, strictPort: true },
+  // The catalogue (../locales) sits beside ui/, shared with the dashboard and the Rust side.
+  server: { port: 1420, strictPort: true, fs: { allow: [".."] } },
   build: {
     outDir: "dist",
     emptyOutDir: true,

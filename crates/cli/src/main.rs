@@ -631,7 +631,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     pack: pack.as_deref(),
                     passphrase: &passphrase,
                     venue: &venue,
-                    lang: lang.unwrap_or_else(Lang::from_env).export(),
+                    lang: lang.unwrap_or_else(lang::from_env),
                     out: &out,
                     pdf,
                     json,
@@ -658,10 +658,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &files,
                 &out,
                 pdf.as_deref(),
-                lang.unwrap_or_else(Lang::from_env).export(),
+                lang.unwrap_or_else(lang::from_env),
             ),
             BundleCommand::Results { files, out, lang } => {
-                bundle::results(&files, &out, lang.unwrap_or_else(Lang::from_env).export())
+                bundle::results(&files, &out, lang.unwrap_or_else(lang::from_env))
             }
         },
         Command::Token {
@@ -781,7 +781,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         &id,
                         &problem,
                         &sql,
-                        lang.unwrap_or_else(Lang::from_env),
+                        lang.unwrap_or_else(lang::from_env),
                         json,
                     )
                 }
@@ -855,7 +855,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lang,
             json,
         } => {
-            let lang = lang.unwrap_or_else(Lang::from_env);
+            let lang = lang.unwrap_or_else(lang::from_env);
             let sql = read_query(&query)?;
             let problem = load_for_grading(&problem, problem_id.as_deref(), start_code.as_deref())?;
             let scope = if samples { Scope::Samples } else { Scope::All };

@@ -10,13 +10,15 @@ use sqlexam_core::grade::{
 use sqlexam_core::problem::Visibility;
 use sqlexam_core::value::{Cell, ResultSet, Row};
 
+use sqlexam_i18n::k;
+
 use crate::lang::Lang;
 
 /// Rows of produced output shown under "run on sample".
 const SHOWN_ROWS: usize = 20;
 
 pub fn verdict(v: Verdict, lang: Lang) -> &'static str {
-    lang.export().verdict(v)
+    sqlexam_export::lang::verdict(lang, v)
 }
 
 /// Why a query was refused, on one line (names in it come from the query).
@@ -24,84 +26,32 @@ pub fn refusal(r: &Refusal, lang: Lang) -> String {
     one_line(&refusal_text(r, lang))
 }
 
+/// The same sentences the app shows (the catalogue's `refusal.*`).
 fn refusal_text(r: &Refusal, lang: Lang) -> String {
-    let en = lang == Lang::En;
     match r {
-        Refusal::Empty => lang.pick("The query is empty.", "クエリが空です。").into(),
-        Refusal::TooLong { bytes, limit } if en => {
-            format!("The query is {bytes} bytes long; the limit is {limit}.")
-        }
+        Refusal::Empty => lang.fill(k::REFUSAL__EMPTY, &[]),
         Refusal::TooLong { bytes, limit } => {
-            format!("クエリが長すぎます（{bytes} バイト、上限 {limit} バイト）。")
+            lang.fill(k::REFUSAL__TOO_LONG, &[("bytes", bytes), ("limit", limit)])
         }
-        Refusal::NulByte { offset } if en => {
-            format!("The query contains a NUL byte at byte {offset}.")
-        }
-        Refusal::NulByte { offset } => format!("クエリの {offset} バイト目に NUL 文字があります。"),
-        Refusal::InvalidUtf8 { offset } if en => {
-            format!("The query is not valid UTF-8 text (from byte {offset}).")
-        }
+        Refusal::NulByte { offset } => lang.fill(k::REFUSAL__NUL_BYTE, &[("offset", offset)]),
         Refusal::InvalidUtf8 { offset } => {
-            format!("クエリが UTF-8 として正しくありません（{offset} バイト目から）。")
-        }
-        Refusal::MultipleStatements { count } if en => {
-            format!("This problem takes exactly one SQL statement; the query has {count}.")
+            lang.fill(k::REFUSAL__INVALID_UTF8, &[("offset", offset)])
         }
         Refusal::MultipleStatements { count } => {
-            format!("この問題では SQL 文を 1 つだけ書いてください（{count} 文あります）。")
+            lang.fill(k::REFUSAL__MULTIPLE_STATEMENTS, &[("count", count)])
         }
-        Refusal::Statement { keyword } if en => {
-            format!("{keyword} statements are not allowed in this problem.")
-        }
-        Refusal::Statement { keyword } => format!("この問題では {keyword} 文は使えません。"),
-        Refusal::NotAQuery => lang
-            .pick(
-                "This problem asks for one SELECT query that returns rows and changes nothing.",
-                "この問題では、データを変更せずに行を返す SELECT 文を 1 つ書いてください。",
-            )
-            .into(),
-        Refusal::Write { table } if en => format!("Changing table {table} is not allowed here."),
-        Refusal::Write { table } => format!("ここではテーブル {table} を変更できません。"),
-        Refusal::Pragma { name } if en => format!("PRAGMA {name} is not allowed in this exam."),
-        Refusal::Pragma { name } => format!("この試験では PRAGMA {name} は使えません。"),
-        Refusal::Attach => lang
-            .pick(
-                "ATTACH and DETACH are not allowed in this exam.",
-                "この試験では ATTACH / DETACH は使えません。",
-            )
-            .into(),
-        Refusal::Transaction => lang
-            .pick(
-                "Transactions and savepoints are not allowed in this exam.",
-                "この試験ではトランザクションやセーブポイントは使えません。",
-            )
-            .into(),
-        Refusal::SchemaChange => lang
-            .pick(
-                "Changing the schema (CREATE, DROP, ALTER …) is not allowed in this exam.",
-                "この試験ではスキーマの変更（CREATE、DROP、ALTER など）はできません。",
-            )
-            .into(),
-        Refusal::SchemaTable { name } if en => {
-            format!("SQLite's internal table {name} is not part of this exam.")
-        }
-        Refusal::SchemaTable { name } => format!("SQLite の内部テーブル {name} は使えません。"),
-        Refusal::Table { name } if en => format!("Table {name} is not part of this problem."),
-        Refusal::Table { name } => format!("テーブル {name} はこの問題にはありません。"),
-        Refusal::Function { name } if en => {
-            format!("The function {name}() is not allowed in this exam.")
-        }
-        Refusal::Function { name } => format!("この試験では関数 {name}() は使えません。"),
-        Refusal::VirtualTable => lang
-            .pick(
-                "Virtual tables (json_each, pragma_…, fts …) are not allowed in this exam.",
-                "この試験では仮想テーブル（json_each、pragma_…、fts など）は使えません。",
-            )
-            .into(),
-        Refusal::Other { action } if en => {
-            format!("The operation {action} is not allowed in this exam.")
-        }
-        Refusal::Other { action } => format!("この試験では操作 {action} は使えません。"),
+        Refusal::Statement { keyword } => lang.fill(k::REFUSAL__STATEMENT, &[("keyword", keyword)]),
+        Refusal::NotAQuery => lang.fill(k::REFUSAL__NOT_A_QUERY, &[]),
+        Refusal::Write { table } => lang.fill(k::REFUSAL__WRITE, &[("table", table)]),
+        Refusal::Pragma { name } => lang.fill(k::REFUSAL__PRAGMA, &[("name", name)]),
+        Refusal::Attach => lang.fill(k::REFUSAL__ATTACH, &[]),
+        Refusal::Transaction => lang.fill(k::REFUSAL__TRANSACTION, &[]),
+        Refusal::SchemaChange => lang.fill(k::REFUSAL__SCHEMA_CHANGE, &[]),
+        Refusal::SchemaTable { name } => lang.fill(k::REFUSAL__SCHEMA_TABLE, &[("name", name)]),
+        Refusal::Table { name } => lang.fill(k::REFUSAL__TABLE, &[("name", name)]),
+        Refusal::Function { name } => lang.fill(k::REFUSAL__FUNCTION, &[("name", name)]),
+        Refusal::VirtualTable => lang.fill(k::REFUSAL__VIRTUAL_TABLE, &[]),
+        Refusal::Other { action } => lang.fill(k::REFUSAL__OTHER, &[("action", action)]),
     }
 }
 
@@ -139,59 +89,36 @@ fn rows_block(out: &mut String, title: &str, rows: &[Row], total: usize) {
 }
 
 fn difference(out: &mut String, d: &Difference, lang: Lang) {
-    let col = d
+    let column = d
         .column
-        .map(|c| lang.pick(" column ", "、列 ").to_owned() + &c.to_string())
+        .map(|c| lang.fill(k::CLI__AT_COLUMN, &[("column", &c)]))
         .unwrap_or_default();
     let show = |r: &Option<Row>| {
         r.as_ref()
-            .map_or_else(|| lang.pick("(no row)", "（行なし）").to_owned(), row)
+            .map_or_else(|| lang.text(k::CLI__NO_ROW).to_owned(), row)
     };
-    let _ = match lang {
-        Lang::En => writeln!(
-            out,
-            "    First difference at row {}{col}: expected {} but got {}",
-            d.row,
-            show(&d.expected),
-            show(&d.actual)
-        ),
-        Lang::Ja => writeln!(
-            out,
-            "    最初の違い: {} 行目{col}　期待値 {}　実際 {}",
-            d.row,
-            show(&d.expected),
-            show(&d.actual)
-        ),
-    };
+    let line = lang.fill(
+        k::CLI__FIRST_DIFFERENCE,
+        &[
+            ("row", &d.row),
+            ("column", &column),
+            ("expected", &show(&d.expected)),
+            ("actual", &show(&d.actual)),
+        ],
+    );
+    let _ = writeln!(out, "{line}");
 }
 
 fn mismatch(out: &mut String, m: &Mismatch, lang: Lang) {
-    match m {
-        Mismatch::ColumnCount { expected, actual } => {
-            let _ = match lang {
-                Lang::En => writeln!(out, "    Expected {expected} columns, got {actual}."),
-                Lang::Ja => writeln!(
-                    out,
-                    "    列数が違います（期待 {expected} 列、実際 {actual} 列）。"
-                ),
-            };
-        }
-        Mismatch::ColumnNames { expected, actual } => {
-            let _ = match lang {
-                Lang::En => writeln!(
-                    out,
-                    "    Column names differ: expected {}, got {}.",
-                    names(expected),
-                    names(actual)
-                ),
-                Lang::Ja => writeln!(
-                    out,
-                    "    列名が違います（期待 {}、実際 {}）。",
-                    names(expected),
-                    names(actual)
-                ),
-            };
-        }
+    let line = match m {
+        Mismatch::ColumnCount { expected, actual } => lang.fill(
+            k::CLI__COLUMN_COUNT,
+            &[("expected", expected), ("actual", actual)],
+        ),
+        Mismatch::ColumnNames { expected, actual } => lang.fill(
+            k::CLI__COLUMN_NAMES,
+            &[("expected", &names(expected)), ("actual", &names(actual))],
+        ),
         Mismatch::Rows {
             table,
             expected_rows,
@@ -206,104 +133,67 @@ fn mismatch(out: &mut String, m: &Mismatch, lang: Lang) {
                 .as_deref()
                 .map(|t| format!("[{t}] "))
                 .unwrap_or_default();
-            let _ = match lang {
-                Lang::En => writeln!(
-                    out,
-                    "    {table}Expected {expected_rows} rows, got {actual_rows}: {missing_count} missing, {extra_count} extra."
-                ),
-                Lang::Ja => writeln!(
-                    out,
-                    "    {table}期待 {expected_rows} 行、実際 {actual_rows} 行（不足 {missing_count} 行、余分 {extra_count} 行）。"
-                ),
-            };
+            let summary = lang.fill(
+                k::CLI__ROWS,
+                &[
+                    ("table", &table),
+                    ("expected", expected_rows),
+                    ("actual", actual_rows),
+                    ("missing", missing_count),
+                    ("extra", extra_count),
+                ],
+            );
+            let _ = writeln!(out, "{summary}");
             if !missing.is_empty() {
                 rows_block(
                     out,
-                    lang.pick("Missing rows:", "不足している行:"),
+                    lang.text(k::CLI__MISSING_ROWS),
                     missing,
                     *missing_count,
                 );
             }
             if !extra.is_empty() {
-                rows_block(
-                    out,
-                    lang.pick("Extra rows:", "余分な行:"),
-                    extra,
-                    *extra_count,
-                );
+                rows_block(out, lang.text(k::CLI__EXTRA_ROWS), extra, *extra_count);
             }
             if let Some(d) = first_difference {
                 difference(out, d, lang);
             }
+            return;
         }
         Mismatch::Order { first_difference } => {
-            let _ = writeln!(
-                out,
-                "    {}",
-                lang.pick(
-                    "The rows are right but in the wrong order.",
-                    "行は正しいですが、順序が違います。"
-                )
-            );
+            let _ = writeln!(out, "    {}", lang.text(k::CLI__WRONG_ORDER));
             difference(out, first_difference, lang);
+            return;
         }
-    }
+    };
+    let _ = writeln!(out, "{line}");
 }
 
 fn detail(out: &mut String, d: &Detail, lang: Lang) {
-    match d {
-        Detail::Mismatch { mismatch: m } => mismatch(out, m, lang),
-        Detail::RuntimeError { message, line } => {
-            let message = one_line(message);
-            let _ = match lang {
-                Lang::En => writeln!(
-                    out,
-                    "    SQLite error (statement at line {line}): {message}"
-                ),
-                Lang::Ja => writeln!(out, "    SQLite のエラー（{line} 行目の文）: {message}"),
-            };
-        }
+    let line = match d {
+        Detail::Mismatch { mismatch: m } => return mismatch(out, m, lang),
+        Detail::RuntimeError { message, line } => lang.fill(
+            k::CLI__RUNTIME_ERROR,
+            &[("line", line), ("message", &one_line(message))],
+        ),
         Detail::TimeLimit {
-            steps,
-            limit,
-            by_wall_clock,
-        } => {
-            let _ = match (lang, by_wall_clock) {
-                (Lang::En, false) => writeln!(
-                    out,
-                    "    The query did too much work: stopped after {steps} of {limit} allowed steps. It is about efficiency, not the answer: look for a missing join condition, a recursive CTE that never stops, or a subquery run once per row of a big table."
-                ),
-                (Lang::Ja, false) => writeln!(
-                    out,
-                    "    処理量が多すぎるため中断しました（上限 {limit} ステップ中 {steps}）。答えではなく効率の問題です。結合条件の抜け、終わらない再帰 CTE、大きな表の行ごとに実行される副問い合わせがないか確認してください。"
-                ),
-                (Lang::En, true) => writeln!(
-                    out,
-                    "    The query ran past the submission's time allowance. It is about efficiency, not the answer."
-                ),
-                (Lang::Ja, true) => writeln!(
-                    out,
-                    "    提出の制限時間を超えました。答えではなく効率の問題です。"
-                ),
-            };
-        }
+            by_wall_clock: true,
+            ..
+        } => lang.text(k::CLI__TIME_LIMIT_WALL).to_owned(),
+        Detail::TimeLimit { steps, limit, .. } => lang.fill(
+            k::CLI__TIME_LIMIT_STEPS,
+            &[("steps", steps), ("limit", limit)],
+        ),
         Detail::OutputLimit {
             rows,
             row_limit,
             bytes,
-        } => {
-            let _ = match lang {
-                Lang::En => writeln!(
-                    out,
-                    "    The result grew past the limit ({rows} rows, {bytes} bytes; at most {row_limit} rows)."
-                ),
-                Lang::Ja => writeln!(
-                    out,
-                    "    結果が上限を超えました（{rows} 行、{bytes} バイト。上限 {row_limit} 行）。"
-                ),
-            };
-        }
-    }
+        } => lang.fill(
+            k::CLI__OUTPUT_LIMIT,
+            &[("rows", rows), ("bytes", bytes), ("limit", row_limit)],
+        ),
+    };
+    let _ = writeln!(out, "{line}");
 }
 
 fn grid(out: &mut String, r: &ResultSet) {
@@ -329,14 +219,10 @@ pub fn grading(g: &Grading, lang: Lang) -> String {
             "{head} — {} / {} {}",
             g.score,
             g.max_score,
-            lang.pick("points", "点")
+            lang.text(k::CLI__POINTS)
         )
     } else {
-        writeln!(
-            out,
-            "{head} {}",
-            lang.pick("(sample datasets only)", "（サンプルのみ）")
-        )
+        writeln!(out, "{head} {}", lang.text(k::CLI__SAMPLES_ONLY))
     };
     match &g.diagnostic {
         Some(Diagnostic::Forbidden { refusal: r }) => {
@@ -347,24 +233,24 @@ pub fn grading(g: &Grading, lang: Lang) -> String {
             line,
             column,
         }) => {
-            let message = one_line(message);
-            let _ = match lang {
-                Lang::En => writeln!(
-                    out,
-                    "  SQLite error at line {line}, column {column}: {message}"
-                ),
-                Lang::Ja => writeln!(out, "  SQLite のエラー（{line} 行 {column} 列）: {message}"),
-            };
+            let sentence = lang.fill(
+                k::CLI__SQL_ERROR,
+                &[
+                    ("line", line),
+                    ("column", column),
+                    ("message", &one_line(message)),
+                ],
+            );
+            let _ = writeln!(out, "{sentence}");
         }
         None => {}
     }
     let width = g.datasets.iter().map(|d| d.name.len()).max().unwrap_or(0);
     for d in &g.datasets {
         let figures = match (d.steps, d.wall_ms) {
-            (Some(steps), Some(ms)) => format!(
-                "{steps:>12} {} {ms:>8.1} ms",
-                lang.pick("steps", "ステップ")
-            ),
+            (Some(steps), Some(ms)) => {
+                format!("{steps:>12} {} {ms:>8.1} ms", lang.text(k::CLI__STEPS))
+            }
             _ => String::new(),
         };
         let _ = writeln!(
@@ -379,7 +265,7 @@ pub fn grading(g: &Grading, lang: Lang) -> String {
         if d.visibility == Visibility::Sample && d.verdict != Verdict::Accepted {
             match &d.produced {
                 Some(Produced::Rows(r)) => {
-                    let _ = writeln!(out, "    {}", lang.pick("Your result:", "あなたの結果:"));
+                    let _ = writeln!(out, "    {}", lang.text(k::CLI__YOUR_RESULT));
                     grid(&mut out, r);
                 }
                 Some(Produced::Tables(_)) | None => {}
@@ -392,12 +278,7 @@ pub fn grading(g: &Grading, lang: Lang) -> String {
             .iter()
             .map(|s| format!("{} {}/{}", s.name, s.earned, s.points))
             .collect();
-        let _ = writeln!(
-            out,
-            "  {} {}",
-            lang.pick("Groups:", "グループ:"),
-            groups.join(", ")
-        );
+        let _ = writeln!(out, "  {} {}", lang.text(k::CLI__GROUPS), groups.join(", "));
     }
     let _ = writeln!(
         out,
@@ -410,28 +291,12 @@ pub fn grading(g: &Grading, lang: Lang) -> String {
 /// A session refusal as a sentence.
 pub fn session_error(e: &sqlexam_core::session::SessionError, lang: Lang) -> String {
     use sqlexam_core::session::SessionError as E;
-    match e {
-        E::TimeUp => lang
-            .pick("the exam time is over.", "試験時間は終了しました。")
-            .into(),
-        E::Ended => lang
-            .pick(
-                "the exam has ended for this candidate.",
-                "この受験者の試験は終了しています。",
-            )
-            .into(),
-        E::Interrupted => lang
-            .pick(
-                "the exam is paused until a proctor resumes it.",
-                "試験監督者が再開するまで試験は中断しています。",
-            )
-            .into(),
-        E::WrongPassphrase => lang
-            .pick(
-                "the proctor passphrase is wrong.",
-                "試験監督者のパスフレーズが違います。",
-            )
-            .into(),
-        other => other.to_string(),
-    }
+    let key = match e {
+        E::TimeUp => k::CLI__SESSION__TIME_UP,
+        E::Ended => k::CLI__SESSION__ENDED,
+        E::Interrupted => k::CLI__SESSION__INTERRUPTED,
+        E::WrongPassphrase => k::CLI__SESSION__WRONG_PASSPHRASE,
+        other => return other.to_string(),
+    };
+    lang.text(key).to_owned()
 }

@@ -18,6 +18,7 @@ use sqlexam_core::session::{
 use crate::home::Home;
 use crate::lang::Lang;
 use crate::render;
+use sqlexam_i18n::k;
 
 /// The engine directory: `--dir`, else `$SQLEXAM_HOME`, else the platform data directory.
 pub fn engine_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
@@ -67,8 +68,7 @@ pub fn submit(
         Err(e @ (SessionError::TimeUp | SessionError::Ended | SessionError::Interrupted)) => {
             say!(
                 "{}",
-                lang.pick("Refused: ", "受け付けられません: ").to_owned()
-                    + &render::session_error(&e, lang)
+                lang.text(k::CLI__REFUSED).to_owned() + &render::session_error(&e, lang)
             );
             return Ok(ExitCode::from(1));
         }

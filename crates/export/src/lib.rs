@@ -21,7 +21,7 @@ pub mod report;
 pub mod results;
 pub mod table;
 
-mod lang;
+pub mod lang;
 
 pub use lang::Lang;
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::Lang;
 use crate::lang::exam_time;
 use crate::results::Results;
+use sqlexam_i18n::k;
 
 /// What the report says besides the results.
 pub struct ReportFacts<'a> {
@@ -54,7 +55,7 @@ fn histogram(totals: &[u32], max: u32, lang: Lang) -> String {
     let mut svg = format!(
         "<svg viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"{}\">",
         h + 30.0,
-        esc(lang.pick("Distribution of totals", "合計点の分布"))
+        esc(lang.text(k::EXPORT__DISTRIBUTION_OF_TOTALS))
     );
     for (i, n) in counts.iter().enumerate() {
         let bh = f64::from(*n) / f64::from(top) * (h - 16.0);
@@ -91,7 +92,6 @@ fn histogram(totals: &[u32], max: u32, lang: Lang) -> String {
 
 /// The report as a whole HTML document.
 pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> String {
-    let p = |en: &'static str, ja: &'static str| lang.pick(en, ja);
     let c = &results.candidates;
     let first = c.iter().filter_map(|c| c.first_wall_time.as_deref()).min();
     let last = c.iter().filter_map(|c| c.last_wall_time.as_deref()).max();
@@ -110,14 +110,14 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} — {} {}</title>\
          <style>{STYLE}</style></head><body>",
         lang.code(),
-        esc(p("Session report", "試験実施報告書")),
+        esc(lang.text(k::EXPORT__SESSION_REPORT)),
         esc(&results.exam.id),
         esc(&results.exam.version)
     );
     let _ = write!(
         html,
         "<h1>{}</h1><p class=\"sub\">{} {} <code>{}</code></p>",
-        esc(p("Session report", "試験実施報告書")),
+        esc(lang.text(k::EXPORT__SESSION_REPORT)),
         esc(&results.exam.id),
         esc(&results.exam.version),
         esc(&results.exam.hash)
@@ -126,46 +126,46 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
         let _ = write!(html, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     };
     html.push_str("<table class=\"facts\">");
-    row(&mut html, p("Venue", "会場"), facts.venue);
+    row(&mut html, lang.text(k::EXPORT__VENUE), facts.venue);
     row(
         &mut html,
-        p("First record", "最初の記録"),
+        lang.text(k::EXPORT__FIRST_RECORD),
         first.unwrap_or("—"),
     );
     row(
         &mut html,
-        p("Last record", "最後の記録"),
+        lang.text(k::EXPORT__LAST_RECORD),
         last.unwrap_or("—"),
     );
     row(
         &mut html,
-        p("Candidates", "受験者数"),
+        lang.text(k::EXPORT__CANDIDATES),
         &format!(
             "{} ({} {}, {} {})",
             c.len(),
             sessions,
-            p("sessions", "セッション"),
+            lang.text(k::EXPORT__SESSIONS),
             devices.len(),
-            p("devices", "台")
+            lang.text(k::EXPORT__DEVICES)
         ),
     );
     row(
         &mut html,
-        p("Report made", "作成日時"),
+        lang.text(k::EXPORT__REPORT_MADE),
         &results.generated_at,
     );
     for f in facts.fingerprints {
-        row(&mut html, p("Bundle fingerprint", "バンドルの指紋"), f);
+        row(&mut html, lang.text(k::EXPORT__BUNDLE_FINGERPRINT), f);
     }
     html.push_str("</table>");
 
     let _ = write!(
         html,
         "<h2>{}</h2><table class=\"grid\"><thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th>",
-        esc(p("Candidates and scores", "受験者と得点")),
-        esc(p("Candidate ID", "受験者ID")),
-        esc(p("Name", "氏名")),
-        esc(p("Total", "合計"))
+        esc(lang.text(k::EXPORT__CANDIDATES_AND_SCORES)),
+        esc(lang.text(k::EXPORT__CANDIDATE_ID)),
+        esc(lang.text(k::EXPORT__NAME)),
+        esc(lang.text(k::EXPORT__TOTAL_2))
     );
     for pr in &results.problems {
         let _ = write!(html, "<th class=\"num\">{}</th>", esc(&pr.id));
@@ -173,9 +173,9 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
     let _ = write!(
         html,
         "<th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr></thead><tbody>",
-        esc(p("Attempts", "提出")),
-        esc(p("Time used", "使用時間")),
-        esc(p("Ended", "終了"))
+        esc(lang.text(k::EXPORT__ATTEMPTS_2)),
+        esc(lang.text(k::EXPORT__TIME_USED)),
+        esc(lang.text(k::EXPORT__ENDED))
     );
     for cand in c {
         let _ = write!(
@@ -190,11 +190,11 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
             let _ = write!(html, "<td class=\"num\">{}</td>", pr.score);
         }
         let ended = match cand.ended.as_deref() {
-            Some("time_up") => p("time up", "時間切れ"),
-            Some("finished") => p("by the candidate", "受験者が終了"),
-            Some("proctor") => p("by the proctor", "試験監督が終了"),
-            Some(_) => p("ended", "終了"),
-            None => p("not ended", "未終了"),
+            Some("time_up") => lang.text(k::EXPORT__TIME_UP),
+            Some("finished") => lang.text(k::EXPORT__BY_THE_CANDIDATE),
+            Some("proctor") => lang.text(k::EXPORT__BY_THE_PROCTOR),
+            Some(_) => lang.text(k::EXPORT__ENDED_2),
+            None => lang.text(k::EXPORT__NOT_ENDED),
         };
         let _ = write!(
             html,
@@ -210,11 +210,11 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
     let _ = write!(
         html,
         "<h2>{}</h2><div class=\"chart\">{}</div>",
-        esc(p("Distribution of totals", "合計点の分布")),
+        esc(lang.text(k::EXPORT__DISTRIBUTION_OF_TOTALS)),
         histogram(&totals, max_total, lang)
     );
 
-    let _ = write!(html, "<h2>{}</h2>", esc(p("Incidents", "出来事")));
+    let _ = write!(html, "<h2>{}</h2>", esc(lang.text(k::EXPORT__INCIDENTS)));
     let incidents: Vec<_> = c
         .iter()
         .flat_map(|cand| cand.incidents.iter().map(move |i| (cand, i)))
@@ -223,19 +223,16 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
         let _ = write!(
             html,
             "<p>{}</p>",
-            esc(p(
-                "None: no interruption, extension or refused submission.",
-                "なし（中断・時間延長・提出拒否はありません）。"
-            ))
+            esc(lang.text(k::EXPORT__NONE_NO_INTERRUPTION_EXTENSION_OR))
         );
     } else {
         let _ = write!(
             html,
             "<table class=\"grid\"><thead><tr><th>{}</th><th class=\"num\">{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            esc(p("Candidate ID", "受験者ID")),
-            esc(p("Exam time", "試験時間")),
-            esc(p("What happened", "出来事")),
-            esc(p("Detail", "詳細"))
+            esc(lang.text(k::EXPORT__CANDIDATE_ID)),
+            esc(lang.text(k::EXPORT__EXAM_TIME)),
+            esc(lang.text(k::EXPORT__WHAT_HAPPENED)),
+            esc(lang.text(k::EXPORT__DETAIL))
         );
         for (cand, i) in incidents {
             let _ = write!(
@@ -243,7 +240,7 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
                 "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&cand.candidate),
                 i.elapsed_ms.map(exam_time).unwrap_or_default(),
-                esc(&lang.incident(&i.kind)),
+                esc(&crate::lang::incident(lang, &i.kind)),
                 esc(&i.detail)
             );
         }
@@ -252,8 +249,8 @@ pub fn report_html(results: &Results, facts: &ReportFacts<'_>, lang: Lang) -> St
     let _ = write!(
         html,
         "<p class=\"sign\">{} ____________________ &nbsp; {} ____________</p></body></html>",
-        esc(p("Proctor (name, signature):", "試験監督者（氏名・署名）:")),
-        esc(p("Date:", "日付:"))
+        esc(lang.text(k::EXPORT__PROCTOR_NAME_SIGNATURE)),
+        esc(lang.text(k::EXPORT__DATE))
     );
     html
 }

@@ -13,23 +13,24 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use crate::lang::exam_time;
 use crate::results::{CandidateResult, ProblemResult, Results};
 use crate::{ExportError, Lang};
+use sqlexam_i18n::k;
 
 /// The detail columns, by language. The last two only for a server's results.
 fn detail_headers(lang: Lang, regrade: bool) -> Vec<&'static str> {
     let mut h = vec![
-        lang.pick("Candidate ID", "受験者ID"),
-        lang.pick("Name", "氏名"),
-        lang.pick("Venue", "会場"),
-        lang.pick("Problem", "問題"),
-        lang.pick("Score", "得点"),
-        lang.pick("Max score", "満点"),
-        lang.pick("Verdict", "判定"),
-        lang.pick("Attempts", "提出回数"),
-        lang.pick("Best at (exam time)", "最高点の提出(試験時間)"),
+        lang.text(k::EXPORT__CANDIDATE_ID),
+        lang.text(k::EXPORT__NAME),
+        lang.text(k::EXPORT__VENUE),
+        lang.text(k::EXPORT__PROBLEM),
+        lang.text(k::EXPORT__SCORE),
+        lang.text(k::EXPORT__MAX_SCORE),
+        lang.text(k::EXPORT__VERDICT),
+        lang.text(k::EXPORT__ATTEMPTS),
+        lang.text(k::EXPORT__BEST_AT_EXAM_TIME),
     ];
     if regrade {
-        h.push(lang.pick("Awaiting re-grade", "再採点待ち"));
-        h.push(lang.pick("Server disagrees", "サーバー判定と不一致"));
+        h.push(lang.text(k::EXPORT__AWAITING_RE_GRADE));
+        h.push(lang.text(k::EXPORT__SERVER_DISAGREES));
     }
     h
 }
@@ -56,7 +57,11 @@ fn detail_row(c: &CandidateResult, p: &ProblemResult, lang: Lang, regrade: bool)
         text(&p.problem),
         number(p.score),
         number(p.max_score),
-        text(p.verdict.map(|v| lang.verdict(v)).unwrap_or_default()),
+        text(
+            p.verdict
+                .map(|v| crate::lang::verdict(lang, v))
+                .unwrap_or_default(),
+        ),
         number(p.attempts),
         text(p.best_at_ms.map(exam_time).unwrap_or_default()),
     ];
@@ -77,7 +82,7 @@ fn total_row(c: &CandidateResult, problems: usize, lang: Lang, regrade: bool) ->
         text(&c.candidate),
         text(&c.name),
         text(c.venues.join(", ")),
-        text(lang.pick("(total)", "(合計)")),
+        text(lang.text(k::EXPORT__TOTAL)),
         number(c.total),
         number(c.max_total),
         text(solved),
@@ -214,14 +219,14 @@ pub fn results_xlsx(results: &Results, lang: Lang) -> Result<Vec<u8>, ExportErro
     let mut book = Workbook::new();
 
     let mut headers: Vec<&str> = vec![
-        lang.pick("Candidate ID", "受験者ID"),
-        lang.pick("Name", "氏名"),
-        lang.pick("Venue", "会場"),
-        lang.pick("Total", "合計"),
-        lang.pick("Max total", "満点合計"),
-        lang.pick("Problems at full score", "満点の問題数"),
-        lang.pick("Attempts", "提出回数"),
-        lang.pick("Exam time used", "使用した試験時間"),
+        lang.text(k::EXPORT__CANDIDATE_ID),
+        lang.text(k::EXPORT__NAME),
+        lang.text(k::EXPORT__VENUE),
+        lang.text(k::EXPORT__TOTAL_2),
+        lang.text(k::EXPORT__MAX_TOTAL),
+        lang.text(k::EXPORT__PROBLEMS_AT_FULL_SCORE),
+        lang.text(k::EXPORT__ATTEMPTS),
+        lang.text(k::EXPORT__EXAM_TIME_USED),
     ];
     let problem_ids: Vec<&str> = results.problems.iter().map(|p| p.id.as_str()).collect();
     headers.extend(problem_ids.iter());
@@ -245,7 +250,7 @@ pub fn results_xlsx(results: &Results, lang: Lang) -> Result<Vec<u8>, ExportErro
         .collect();
     let sheet = book.add_worksheet();
     sheet
-        .set_name(lang.pick("Summary", "集計"))
+        .set_name(lang.text(k::EXPORT__SUMMARY))
         .and_then(|s| write_sheet(s, &headers, &rows, 2))
         .map_err(xlsx_err)?;
 
@@ -256,18 +261,18 @@ pub fn results_xlsx(results: &Results, lang: Lang) -> Result<Vec<u8>, ExportErro
         .collect();
     let sheet = book.add_worksheet();
     sheet
-        .set_name(lang.pick("Detail", "詳細"))
+        .set_name(lang.text(k::EXPORT__DETAIL))
         .and_then(|s| write_sheet(s, &detail_headers(lang, regrade), &rows, 2))
         .map_err(xlsx_err)?;
 
     let headers = [
-        lang.pick("Candidate ID", "受験者ID"),
-        lang.pick("Name", "氏名"),
-        lang.pick("Session", "セッション"),
-        lang.pick("Record", "記録番号"),
-        lang.pick("Exam time", "試験時間"),
-        lang.pick("What happened", "出来事"),
-        lang.pick("Detail", "詳細"),
+        lang.text(k::EXPORT__CANDIDATE_ID),
+        lang.text(k::EXPORT__NAME),
+        lang.text(k::EXPORT__SESSION),
+        lang.text(k::EXPORT__RECORD),
+        lang.text(k::EXPORT__EXAM_TIME),
+        lang.text(k::EXPORT__WHAT_HAPPENED),
+        lang.text(k::EXPORT__DETAIL),
     ];
     let rows: Vec<Vec<Value>> = results
         .candidates
@@ -280,7 +285,7 @@ pub fn results_xlsx(results: &Results, lang: Lang) -> Result<Vec<u8>, ExportErro
                     text(&i.session),
                     number(i.seq),
                     text(i.elapsed_ms.map(exam_time).unwrap_or_default()),
-                    text(lang.incident(&i.kind)),
+                    text(crate::lang::incident(lang, &i.kind)),
                     text(&i.detail),
                 ]
             })
@@ -288,7 +293,7 @@ pub fn results_xlsx(results: &Results, lang: Lang) -> Result<Vec<u8>, ExportErro
         .collect();
     let sheet = book.add_worksheet();
     sheet
-        .set_name(lang.pick("Incidents", "出来事"))
+        .set_name(lang.text(k::EXPORT__INCIDENTS))
         .and_then(|s| write_sheet(s, &headers, &rows, 2))
         .map_err(xlsx_err)?;
 

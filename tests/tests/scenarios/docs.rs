@@ -130,6 +130,7 @@ fn the_crate_map_in_architecture_md_matches_the_tree() {
         "crates/core",
         "crates/cli",
         "crates/export",
+        "crates/i18n",
         "crates/relay",
         "crates/server",
         "crates/sync",

@@ -16,6 +16,9 @@ use super::{ApiFailure, AppState};
 const INDEX: &str = include_str!("../../../../dashboard/index.html");
 const SCRIPT: &str = include_str!("../../../../dashboard/dashboard.js");
 const STYLE: &str = include_str!("../../../../dashboard/dashboard.css");
+/// The one catalogue of words (crates/i18n), which the page reads as the app does.
+const WORDS_EN: &str = include_str!("../../../../locales/en.json");
+const WORDS_JA: &str = include_str!("../../../../locales/ja.json");
 
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -40,6 +43,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard", get(home))
         .route("/dashboard/", get(index))
         .route("/dashboard/{file}", get(file))
+        .route("/dashboard/locales/{file}", get(words))
 }
 
 /// `/` and `/dashboard`: to the page.
@@ -49,6 +53,16 @@ async fn home() -> Redirect {
 
 async fn index() -> Response {
     page("text/html; charset=utf-8", INDEX)
+}
+
+async fn words(Path(file): Path<String>) -> Result<Response, ApiFailure> {
+    match file.as_str() {
+        "en.json" => Ok(page("application/json; charset=utf-8", WORDS_EN)),
+        "ja.json" => Ok(page("application/json; charset=utf-8", WORDS_JA)),
+        _ => Err(ApiFailure::not_found(format!(
+            "the dashboard has no words file {file:?}"
+        ))),
+    }
 }
 
 async fn file(Path(file): Path<String>) -> Result<Response, ApiFailure> {
