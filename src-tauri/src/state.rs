@@ -32,7 +32,8 @@ impl AppError {
 /// Every error of the core crosses the same way: its stable code and its sentence.
 impl<E: ErrorCode> From<E> for AppError {
     fn from(e: E) -> Self {
-        AppError::new(e.code(), e.to_string())
+        // The sentence with its causes: the UI shows it as the proctor's detail.
+        AppError::new(e.code(), sqlexam_core::error_chain(&e))
     }
 }
 
@@ -144,11 +145,7 @@ impl AppState {
         let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             Engine::open(&self.dir, trust(), clock())
         }))
-        .unwrap_or_else(|_| {
-            Err(SessionError::Store(
-                "the exam engine failed to start".into(),
-            ))
-        })
+        .unwrap_or_else(|_| Err(SessionError::store_says("the exam engine failed to start")))
         .map_err(AppError::from);
         let events = opened.as_ref().map(Engine::subscribe).map_err(Clone::clone);
         if let Ok(engine) = &opened {

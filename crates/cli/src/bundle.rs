@@ -63,7 +63,7 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<ExitCode> {
     let done = if a.relay {
         sqlexam_relay::room_export(a.dir, &req).map_err(|e| sqlexam_core::error_chain(&e))
     } else {
-        machine::export(&req).map_err(|e| e.to_string())
+        machine::export(&req).map_err(|e| sqlexam_core::error_chain(&e))
     }
     .map_err(|e| anyhow::Error::new(BadInput(e)))?;
     if a.json {

@@ -2,7 +2,6 @@
 //! server: `sqlexam_sync::Outbox` over the server store's relay queue.
 
 use sqlexam_core::crypto::PublicKey;
-use sqlexam_core::error_chain;
 use sqlexam_core::session::{StoredCheckpoint, StoredReceipt, SyncCounts};
 use sqlexam_core::tlog::{Checkpoint, open_checkpoint};
 use sqlexam_server::store::StoreError;
@@ -14,7 +13,7 @@ pub struct RelayOutbox {
 }
 
 fn store(e: StoreError) -> SyncError {
-    SyncError::Store(error_chain(&e))
+    SyncError::Store(std::sync::Arc::new(e))
 }
 
 impl RelayOutbox {
@@ -42,8 +41,11 @@ impl Outbox for RelayOutbox {
             return Ok(None);
         };
         open_checkpoint(&note, server).map(Some).map_err(|e| {
-            SyncError::Store(format!(
-                "the stored checkpoint of size {size} no longer verifies: {e}"
+            SyncError::Store(std::sync::Arc::new(
+                StoreError::fatal(format!(
+                    "the stored checkpoint of size {size} no longer verifies"
+                ))
+                .caused_by(e),
             ))
         })
     }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use sqlexam_core::crypto::PublicKey;
-use sqlexam_core::error_chain;
 use sqlexam_core::protocol::{
     ApiError, BUNDLE, BatchOutcome, BundleImport, Consistency, NDJSON, SessionHeld,
 };
@@ -146,11 +145,10 @@ impl Client {
     }
 
     fn offline(&self, e: reqwest::Error) -> SyncError {
-        SyncError::Offline(format!(
-            "cannot reach {}: {}",
-            self.server.url,
-            error_chain(&e)
-        ))
+        SyncError::Offline {
+            server: self.server.url.clone(),
+            cause: std::sync::Arc::new(e),
+        }
     }
 
     async fn json<T: DeserializeOwned>(&self, response: reqwest::Response) -> Result<T, SyncError> {

@@ -24,12 +24,21 @@ pub use run::{Backoff, Device, SyncState, SyncStatus, run, settle};
 
 use std::time::Duration;
 
+/// What a failure came from (the network, the device's store, a proof), kept so the
+/// edge can show the whole chain.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
 /// Why a pass stopped. What happens next depends on the kind.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum SyncError {
     /// The server could not be reached: retried as soon as it can be.
-    #[error("{0}")]
-    Offline(String),
+    #[error("cannot reach {server}")]
+    Offline {
+        server: String,
+        #[source]
+        cause: Cause,
+    },
     /// The server is overloaded and said how long to wait (429).
     #[error("the server asks to wait {} s (too many requests)", retry_after.as_secs())]
     RateLimited { retry_after: Duration },
@@ -39,7 +48,8 @@ pub enum SyncError {
         message: String,
         retry_after: Option<Duration>,
     },
-    /// The server refused the request (bad token, bad address): a person must act.
+    /// The server refused the request (bad token, bad address): a person must act. The
+    /// text is the server's.
     #[error("{0}")]
     Refused(String),
     /// The server holds no such thing (an exam's pack it was never given).
@@ -48,9 +58,13 @@ pub enum SyncError {
     /// The server's receipts do not hold up: nothing it says is taken. A person must act.
     #[error("the server's proof does not hold: {0}")]
     Untrusted(String),
+    /// A checkpoint or proof of the server's failed its check (the same as `Untrusted`,
+    /// with the check that failed as its cause).
+    #[error("the server's proof does not hold")]
+    Disproved(#[from] sqlexam_core::tlog::LogError),
     /// The device's store failed.
-    #[error("the device's store: {0}")]
-    Store(String),
+    #[error("the device's store failed")]
+    Store(#[source] Cause),
     /// The settings are wrong (no valid address).
     #[error("{0}")]
     Config(String),
@@ -59,12 +73,12 @@ pub enum SyncError {
 impl sqlexam_core::ErrorCode for SyncError {
     fn code(&self) -> &'static str {
         match self {
-            SyncError::Offline(_) => "offline",
+            SyncError::Offline { .. } => "offline",
             SyncError::RateLimited { .. } => "rate_limited",
             SyncError::Server { .. } => "server_error",
             SyncError::Refused(_) => "refused",
             SyncError::NotFound(_) => "not_found",
-            SyncError::Untrusted(_) => "untrusted_server",
+            SyncError::Untrusted(_) | SyncError::Disproved(_) => "untrusted_server",
             SyncError::Store(_) => "store",
             SyncError::Config(_) => "config",
         }
@@ -73,19 +87,13 @@ impl sqlexam_core::ErrorCode for SyncError {
     fn retryable(&self) -> bool {
         matches!(
             self,
-            SyncError::Offline(_) | SyncError::RateLimited { .. } | SyncError::Server { .. }
+            SyncError::Offline { .. } | SyncError::RateLimited { .. } | SyncError::Server { .. }
         )
     }
 }
 
 impl From<sqlexam_core::session::SessionError> for SyncError {
     fn from(e: sqlexam_core::session::SessionError) -> Self {
-        SyncError::Store(e.to_string())
-    }
-}
-
-impl From<sqlexam_core::tlog::LogError> for SyncError {
-    fn from(e: sqlexam_core::tlog::LogError) -> Self {
-        SyncError::Untrusted(e.to_string())
+        SyncError::Store(std::sync::Arc::new(e))
     }
 }

@@ -129,7 +129,7 @@ fn after_failure(
         SyncState::Refused
     };
     let mut status = SyncStatus::new(state, engine, Some(server));
-    status.message = Some(error.to_string());
+    status.message = Some(sqlexam_core::error_chain(&error));
     status.retry_in_ms = Some(wait.as_millis() as u64);
     (wait, status)
 }
@@ -212,7 +212,7 @@ pub async fn run<D: Device>(
                 Ok(c) => client = Some(c),
                 Err(e) => {
                     let mut s = SyncStatus::new(SyncState::Refused, engine, Some(&server));
-                    s.message = Some(e.to_string());
+                    s.message = Some(sqlexam_core::error_chain(&e));
                     status.send_replace(s);
                     if !pause(Duration::MAX, &mut servers, None).await {
                         return;
@@ -249,7 +249,7 @@ pub async fn run<D: Device>(
                 resume = true;
                 let (wait, shown) = after_failure(&error, engine, &server, before, &mut backoff);
                 status.send_replace(shown);
-                let offline = matches!(error, SyncError::Offline(_));
+                let offline = matches!(error, SyncError::Offline { .. });
                 if !pause(wait, &mut servers, offline.then_some(client)).await {
                     return;
                 }

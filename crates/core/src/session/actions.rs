@@ -41,7 +41,7 @@ impl Inner {
         if let Ok(v) = semver::Version::parse(&pack.info.version) {
             ledger
                 .record(&pack.info.id, &v, &pack.info.hash)
-                .map_err(|e| SessionError::Store(e.to_string()))?;
+                .map_err(|e| SessionError::store("starting the session", e))?;
         }
         let packs_seen: BTreeMap<String, String> = ledger
             .entries()
@@ -57,7 +57,7 @@ impl Inner {
         let path = self.pack_path(&loaded.info.hash);
         if !path.is_file() {
             crate::fsutil::write_atomic(&path, bytes, false)
-                .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
+                .map_err(|e| SessionError::store(path.display(), e))?;
         }
         {
             self.write(|tx| {

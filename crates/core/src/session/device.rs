@@ -25,12 +25,13 @@ pub(crate) fn load_or_create(
             )))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SigningKey::generate().map_err(|e| SessionError::Store(e.to_string()))?;
+            let key = SigningKey::generate()
+                .map_err(|e| SessionError::store("making the device key", e))?;
             write_atomic(path, key.to_pem().as_bytes(), true)
-                .map_err(|e| SessionError::Store(format!("{}: {e}", path.display())))?;
+                .map_err(|e| SessionError::store(path.display(), e))?;
             Ok(key)
         }
-        Err(e) => Err(SessionError::Store(format!("{}: {e}", path.display()))),
+        Err(e) => Err(SessionError::store(path.display(), e)),
     }
 }
 

@@ -1,20 +1,35 @@
 //! Why an engine operation failed: one error type, each variant with a stable code.
 
+use std::sync::Arc;
+
 use crate::ErrorCode;
+
+/// The error a failure came from (SQLite's, the file system's, a pack's), kept so the edge
+/// (CLI, app, logs) can show the whole chain.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
 
 /// Why an engine operation failed. Messages are sentences; the [`ErrorCode`] is for
 /// translation.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
-    #[error("the session store cannot be used: {0}")]
-    Store(String),
+    /// `what` names the file or the step; `cause` is what failed there.
+    #[error("the session store cannot be used: {what}")]
+    Store {
+        what: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     #[error("the session store is damaged and was not changed: {0}")]
     Damaged(String),
     #[error("the session store has been tampered with and was not changed: {0}")]
     Tampered(String),
-    #[error("the pack was refused: {0}")]
-    Pack(String),
+    #[error("the pack was refused: {what}")]
+    Pack {
+        what: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// The pack given to start a session was refused (its code says why: a wrong start
     /// code, an expired or downgraded pack …).
     #[error("{0}")]
@@ -43,13 +58,45 @@ pub enum SessionError {
     Invalid(String),
 }
 
+impl SessionError {
+    /// The store failed at `what` (a path, a step), because of `cause`.
+    pub fn store(
+        what: impl std::fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        SessionError::Store {
+            what: what.to_string(),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+
+    /// The store cannot be used, for a reason of its own (no cause below it).
+    pub fn store_says(what: impl Into<String>) -> Self {
+        SessionError::Store {
+            what: what.into(),
+            cause: None,
+        }
+    }
+
+    /// A pack at `what` was refused, because of `cause`.
+    pub fn pack(
+        what: impl std::fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        SessionError::Pack {
+            what: what.to_string(),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+}
+
 impl ErrorCode for SessionError {
     fn code(&self) -> &'static str {
         match self {
-            SessionError::Store(_) => "store",
+            SessionError::Store { .. } => "store",
             SessionError::Damaged(_) => "store_damaged",
             SessionError::Tampered(_) => "store_tampered",
-            SessionError::Pack(_) => "pack",
+            SessionError::Pack { .. } => "pack",
             SessionError::PackRefused(e) => e.code(),
             SessionError::NoSession(_) => "no_session",
             SessionError::NoProblem(_) => "no_problem",

@@ -117,15 +117,14 @@ impl Engine {
     /// Opens (or creates) the store in `dir`, checks it, recovers from a crash, and starts
     /// the grading worker. `trust` decides which packs are accepted.
     pub fn open(dir: &Path, trust: Trust, clock: Arc<dyn Clock>) -> Result<Engine, SessionError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| SessionError::Store(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| SessionError::store(dir.display(), e))?;
         // One process per store: recovery would otherwise take another's work away.
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(dir.join("lock"))
-            .map_err(|e| SessionError::Store(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| SessionError::store(dir.display(), e))?;
         if lock.try_lock().is_err() {
             return Err(SessionError::Busy(dir.display().to_string()));
         }
@@ -162,7 +161,7 @@ impl Engine {
         let worker = std::thread::Builder::new()
             .name("sqlexam-grader".into())
             .spawn(move || worker_inner.work())
-            .map_err(|e| SessionError::Store(format!("cannot start the grading worker: {e}")))?;
+            .map_err(|e| SessionError::store("starting the grading worker", e))?;
         Ok(Engine {
             inner,
             worker: Some(worker),

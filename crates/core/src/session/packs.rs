@@ -40,7 +40,7 @@ impl Inner {
 
     pub(super) fn ledger(&self) -> Result<VersionLedger, SessionError> {
         VersionLedger::open(&self.dir.join("pack-versions.json"))
-            .map_err(|e| SessionError::Store(e.to_string()))
+            .map_err(|e| SessionError::store("the ledger of pack versions", e))
     }
 
     /// Loads (verifies and opens) the pack a session uses, from the store's copy.
@@ -54,8 +54,7 @@ impl Inner {
             return Ok(p.clone());
         }
         let path = self.pack_path(&hash);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| SessionError::Pack(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(&path).map_err(|e| SessionError::pack(path.display(), e))?;
         // The copy is untrusted like the rest of the store: verify it again — against the
         // signer it was accepted from (today's trust store may have changed since) and as of
         // the session's start (an exam must not die when its pack expires mid-session).
@@ -65,7 +64,7 @@ impl Inner {
             .map_err(|e| SessionError::Tampered(format!("{}: {e}", path.display())))?;
         let pack = verified
             .open(code.as_deref())
-            .map_err(|e| SessionError::Pack(e.to_string()))?;
+            .map_err(|e| SessionError::pack("the pack kept with the session", e))?;
         let loaded = Arc::new(LoadedPack {
             info: pack.info,
             exam: pack.exam,

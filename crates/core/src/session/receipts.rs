@@ -29,7 +29,7 @@ impl Engine {
             return Ok(None);
         };
         PublicKey::from_hex(&hex).map(Some).ok_or_else(|| {
-            SessionError::Store(format!("the key pinned for {url} is damaged: {hex:?}"))
+            SessionError::store_says(format!("the key pinned for {url} is damaged: {hex:?}"))
         })
     }
 
@@ -49,10 +49,7 @@ impl Engine {
         open_checkpoint(&stored.note, server)
             .map(Some)
             .map_err(|e| {
-                SessionError::Store(format!(
-                    "the stored checkpoint of size {} no longer verifies: {e}",
-                    stored.size
-                ))
+                SessionError::store(format!("the stored checkpoint of size {}", stored.size), e)
             })
     }
 

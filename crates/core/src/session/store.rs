@@ -149,7 +149,7 @@ pub(crate) struct SessionPack {
 }
 
 pub(crate) fn store_err(e: rusqlite::Error) -> SessionError {
-    SessionError::Store(e.to_string())
+    SessionError::store("a database call", e)
 }
 
 /// Runs one statement; the rows it changed.
@@ -162,7 +162,7 @@ fn exec(
 }
 
 fn db_error(path: &Path, e: rusqlite::Error) -> SessionError {
-    SessionError::Store(format!("{}: {e}", path.display()))
+    SessionError::store(path.display(), e)
 }
 
 impl SessionState {
@@ -184,7 +184,7 @@ impl Store {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| db_error(path, e))?;
         if mode != "wal" {
-            return Err(SessionError::Store(format!(
+            return Err(SessionError::store_says(format!(
                 "{}: cannot use WAL mode ({mode})",
                 path.display()
             )));
@@ -193,9 +193,8 @@ impl Store {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
         )
         .map_err(|e| db_error(path, e))?;
-        crate::migrate::migrate(&conn, MIGRATIONS).map_err(|e| {
-            SessionError::Store(format!("{}: {}", path.display(), crate::error_chain(&e)))
-        })?;
+        crate::migrate::migrate(&conn, MIGRATIONS)
+            .map_err(|e| SessionError::store(path.display(), e))?;
         Ok(Store { conn })
     }
 

@@ -123,7 +123,7 @@ impl Inner {
             if tx.mark_claim_done(claim, &self.owner, seq)? {
                 Ok(())
             } else {
-                Err(SessionError::Store("the claim was lost".into()))
+                Err(SessionError::store_says("the claim was lost"))
             }
         });
     }

@@ -197,10 +197,10 @@ fn time_up_refuses_submissions_and_records_the_refusal() {
         .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C003", "")
         .unwrap();
     exam.clock.advance(30 * 60_000 + 1);
-    assert_eq!(
+    assert!(matches!(
         engine.submit(&session, "dept-count", GOOD),
         Err(SessionError::TimeUp)
-    );
+    ));
     let view = engine.view(&session).unwrap();
     assert_eq!((view.state, view.remaining_ms), (SessionState::Ended, 0));
     let kinds: Vec<String> = records_of(&engine)
@@ -226,10 +226,10 @@ fn proctor_extends_time_only_with_the_passphrase_and_each_action_is_recorded() {
     let session = engine
         .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C004", "")
         .unwrap();
-    assert_eq!(
+    assert!(matches!(
         engine.proctor(&session, "guess", ProctorAction::Extend { minutes: 10 }),
         Err(SessionError::WrongPassphrase)
-    );
+    ));
     engine
         .proctor(&session, PASS, ProctorAction::Extend { minutes: 10 })
         .unwrap();
@@ -262,10 +262,10 @@ fn proctor_can_end_the_exam_for_a_candidate() {
         .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C005", "")
         .unwrap();
     engine.proctor(&session, PASS, ProctorAction::End).unwrap();
-    assert_eq!(
+    assert!(matches!(
         engine.submit(&session, "dept-count", GOOD),
         Err(SessionError::Ended)
-    );
+    ));
     let records = records_of(&engine);
     assert!(matches!(&records[1].event, Event::SessionEnded { reason } if reason == "proctor"));
     assert!(matches!(
@@ -304,10 +304,10 @@ fn elapsed_time_survives_a_restart_and_closing_needs_a_proctor_to_resume() {
         engine.drafts(&session).unwrap()["dept-count"],
         "SELECT 1 -- half written"
     );
-    assert_eq!(
+    assert!(matches!(
         engine.submit(&session, "dept-count", GOOD),
         Err(SessionError::Interrupted)
-    );
+    ));
     exam.clock.advance(5 * 60_000);
     assert_eq!(
         engine.view(&session).unwrap().elapsed_ms,
@@ -635,12 +635,12 @@ fn a_candidate_cannot_check_in_twice_for_the_same_exam() {
         .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C013", "")
         .unwrap();
     engine.finish(&first).unwrap();
-    assert_eq!(
+    assert!(matches!(
         engine
             .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C013", "")
             .err(),
-        Some(SessionError::AlreadyStarted("C013".into()))
-    );
+        Some(SessionError::AlreadyStarted(c)) if c == "C013"
+    ));
     assert!(
         engine
             .start_session(&pack(WhileClosed::Paused), Some("ROOM1234"), "C014", "")

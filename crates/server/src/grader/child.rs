@@ -107,6 +107,28 @@ fn open_pack(path: &Path, hash: &str, start_code: Option<&str>) -> Result<Pack, 
         .map_err(|e| e.to_string())
 }
 
+/// Why a grading child gave no answer: the job goes back to the queue.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraderError {
+    #[error("cannot start the grader {}", .0.display())]
+    Spawn(PathBuf, #[source] std::io::Error),
+    #[error("the grader stopped")]
+    Stopped(#[source] std::io::Error),
+    #[error("the grader stopped (it may have run out of memory)")]
+    Gone,
+    #[error("the grader took more than {CHILD_TIMEOUT_MS} ms")]
+    TooSlow,
+    #[error("the grader's answer is not one")]
+    BadAnswer(#[source] serde_json::Error),
+    #[error("the server cannot read the pack for the grader")]
+    Store(#[source] crate::store::StoreError),
+    #[error("pack {0} vanished from the store")]
+    PackVanished(String),
+    #[error("{}: cannot write the pack for the grader", .0.display())]
+    WritePack(PathBuf, #[source] std::io::Error),
+}
+
 /// A running child and its pipes.
 pub(super) struct Grader {
     pub(super) child: Child,
@@ -115,22 +137,24 @@ pub(super) struct Grader {
 }
 
 impl Grader {
-    pub(super) fn spawn(command: &GraderCommand) -> std::io::Result<Grader> {
+    pub(super) fn spawn(command: &GraderCommand) -> Result<Grader, GraderError> {
+        let failed = |e| GraderError::Spawn(command.program.clone(), e);
         let mut child = Command::new(&command.program)
             .args(&command.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
-            .spawn()?;
+            .spawn()
+            .map_err(failed)?;
         let stdin = child
             .stdin
             .take()
-            .ok_or_else(|| std::io::Error::other("no stdin"))?;
+            .ok_or_else(|| failed(std::io::Error::other("no stdin")))?;
         let stdout = child
             .stdout
             .take()
-            .ok_or_else(|| std::io::Error::other("no stdout"))?;
+            .ok_or_else(|| failed(std::io::Error::other("no stdout")))?;
         Ok(Grader {
             child,
             stdin,
@@ -138,13 +162,14 @@ impl Grader {
         })
     }
 
-    pub(super) async fn ask(&mut self, job: &ChildJob) -> Result<ChildAnswer, String> {
-        let mut line = serde_json::to_string(job).map_err(|e| e.to_string())?;
+    pub(super) async fn ask(&mut self, job: &ChildJob) -> Result<ChildAnswer, GraderError> {
+        // A job is paths, hashes and text: it always serializes.
+        let mut line = serde_json::to_string(job).unwrap_or_default();
         line.push('\n');
         self.stdin
             .write_all(line.as_bytes())
             .await
-            .map_err(|e| format!("the grader stopped: {e}"))?;
+            .map_err(GraderError::Stopped)?;
         let mut answer = String::new();
         let read = tokio::time::timeout(
             Duration::from_millis(CHILD_TIMEOUT_MS),
@@ -152,10 +177,10 @@ impl Grader {
         )
         .await;
         match read {
-            Err(_) => Err(format!("the grader took more than {CHILD_TIMEOUT_MS} ms")),
-            Ok(Err(e)) => Err(format!("the grader stopped: {e}")),
-            Ok(Ok(0)) => Err("the grader stopped (it may have run out of memory)".into()),
-            Ok(Ok(_)) => serde_json::from_str(&answer).map_err(|e| format!("bad answer: {e}")),
+            Err(_) => Err(GraderError::TooSlow),
+            Ok(Err(e)) => Err(GraderError::Stopped(e)),
+            Ok(Ok(0)) => Err(GraderError::Gone),
+            Ok(Ok(_)) => serde_json::from_str(&answer).map_err(GraderError::BadAnswer),
         }
     }
 }

@@ -5,5 +5,5 @@
 mod child;
 mod worker;
 
-pub use child::{GraderCommand, child_main};
+pub use child::{GraderCommand, GraderError, child_main};
 pub use worker::Regrader;

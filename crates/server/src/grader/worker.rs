@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::child::{ChildAnswer, ChildJob, Grader, GraderCommand};
+use sqlexam_core::error_chain;
+
+use super::child::{ChildAnswer, ChildJob, Grader, GraderCommand, GraderError};
 use crate::domain::regrade::{self, WAITING_FOR_PACK};
 use crate::model::{Job, JobResult, PackFacts};
 use crate::store::Store;
@@ -53,7 +55,10 @@ impl Regrader {
                     job
                 }
                 Err(e) => {
-                    eprintln!("re-grade worker {name}: cannot store or claim a job: {e}");
+                    eprintln!(
+                        "re-grade worker {name}: cannot store or claim a job: {}",
+                        error_chain(&e)
+                    );
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
@@ -74,12 +79,20 @@ impl Regrader {
                     // The child is gone or stuck: put the job back for another attempt (the
                     // attempt limit flags a submission that always kills its grader), and
                     // start a fresh child.
-                    eprintln!("re-grade worker {name}: job {}: {e}", job.id);
+                    eprintln!(
+                        "re-grade worker {name}: job {}: {}",
+                        job.id,
+                        error_chain(&e)
+                    );
                     if let Some(mut g) = grader.take() {
                         let _ = g.child.kill().await;
                     }
                     if let Err(e) = self.store.release_job(job.id).await {
-                        eprintln!("re-grade worker {name}: cannot release job {}: {e}", job.id);
+                        eprintln!(
+                            "re-grade worker {name}: cannot release job {}: {}",
+                            job.id,
+                            error_chain(&e)
+                        );
                     }
                     continue;
                 }
@@ -97,13 +110,18 @@ impl Regrader {
             && let Err(e) = self.store.finish_job(&result).await
         {
             eprintln!(
-                "re-grade worker {name}: cannot store job {}: {e}",
-                result.id
+                "re-grade worker {name}: cannot store job {}: {}",
+                result.id,
+                error_chain(&e)
             );
         }
     }
 
-    async fn grade(&self, grader: &mut Option<Grader>, job: &Job) -> Result<ChildAnswer, String> {
+    async fn grade(
+        &self,
+        grader: &mut Option<Grader>,
+        job: &Job,
+    ) -> Result<ChildAnswer, GraderError> {
         let known = self
             .known_packs
             .lock()
@@ -116,7 +134,7 @@ impl Regrader {
                 .store
                 .pack_facts(&job.pack_hash)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(GraderError::Store)?
             {
                 Some(pack) => pack,
                 None => {
@@ -138,8 +156,8 @@ impl Regrader {
                 .store
                 .pack_bytes(&pack.hash)
                 .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("pack {} vanished", pack.hash))?;
+                .map_err(GraderError::Store)?
+                .ok_or_else(|| GraderError::PackVanished(pack.hash.clone()))?;
             static PART: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             let part = PART.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let tmp =
@@ -152,19 +170,18 @@ impl Regrader {
             };
             write
                 .await
-                .map_err(|e| format!("{}: {e}", pack_path.display()))?;
+                .map_err(|e| GraderError::WritePack(pack_path.clone(), e))?;
         }
         self.known_packs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(pack.hash.clone(), pack.clone());
         if grader.is_none() {
-            *grader =
-                Some(Grader::spawn(&self.command).map_err(|e| {
-                    format!("cannot start {}: {e}", self.command.program.display())
-                })?);
+            *grader = Some(Grader::spawn(&self.command)?);
         }
-        let child = grader.as_mut().ok_or("no grader")?;
+        let Some(child) = grader.as_mut() else {
+            return Err(GraderError::Gone);
+        };
         child
             .ask(&ChildJob {
                 pack_path,
