@@ -71,6 +71,13 @@ fn demo_pack_lasting(dir: &Path, minutes: u64) -> PathBuf {
     path
 }
 
+/// CodeMirror ignores a key that would take a completion for its `interactionDelay`
+/// (75 ms) after the list opens, so a test of Enter must press it later than that — a time
+/// the library sets, not an event to wait for.
+async fn past_interaction_delay() {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
+
 /// One app at a time: the app is single-instance, and the tests share one display.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -99,7 +106,14 @@ impl Drop for Driver {
         // The app runs under WebKitWebDriver under tauri-driver.
         let below = process_tree(self.0.id()).split_off(1);
         let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        std::thread::sleep(Duration::from_millis(300));
+        // SIGTERM lets tauri-driver stop its WebDriver and the app; give it until it exits
+        // (at most 3 s) before killing what is left below it.
+        for _ in 0..150 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         for pid in below.iter().rev() {
             let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
         }
@@ -148,12 +162,16 @@ impl App {
                 };
                 app.wait_for("[data-testid=lang-en]").await;
                 // WebKit keeps localStorage per app, across homes: start at the default size.
+                // The old page is marked, so the wait sees the reloaded one.
                 let reset = app
-                    .eval("if (!localStorage.getItem('sqlexam.fontScale')) return 'kept'; localStorage.removeItem('sqlexam.fontScale'); location.reload(); return 'reset';")
+                    .eval("if (!localStorage.getItem('sqlexam.fontScale')) return 'kept'; localStorage.removeItem('sqlexam.fontScale'); window.__sqlexamOldPage = true; location.reload(); return 'reset';")
                     .await;
                 if reset == "reset" {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    app.wait_for("[data-testid=lang-en]").await;
+                    app.until(
+                        "the page reloaded",
+                        "return !window.__sqlexamOldPage && !!document.querySelector('[data-testid=lang-en]');",
+                    )
+                    .await;
                 }
                 return app;
             }
@@ -162,6 +180,52 @@ impl App {
         panic!(
             "could not start a WebDriver session with the app (is there a display? WebKitWebDriver?)"
         );
+    }
+
+    /// Waits until `script` returns true (at most 30 s); `what` names the event.
+    async fn until(&self, what: &str, script: &str) {
+        for _ in 0..600 {
+            if self
+                .client
+                .execute(script, vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                == Some(true)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("waited 30 s for {what}");
+    }
+
+    /// Returns once the page has laid out and painted what its last change rendered: two
+    /// animation frames, and no CSS animation or transition still running.
+    async fn painted(&self) {
+        self.until(
+            "animations to end",
+            "return document.getAnimations().every(a => a.playState !== 'running');",
+        )
+        .await;
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Calls the app's own command `name` (as the UI does) and returns its answer as JSON.
+    async fn invoke(&self, name: &str, args: serde_json::Value) -> serde_json::Value {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(done, (e) => done({ error: e }));",
+                vec![name.into(), args],
+            )
+            .await
+            .unwrap()
     }
 
     async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
@@ -313,8 +377,8 @@ impl App {
     }
 
     async fn screenshot(&self, name: &str) {
-        // The DOM is settled by the caller's waits; give the compositor one frame.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The DOM is settled by the caller's waits; let it be painted.
+        self.painted().await;
         let png = self.client.screenshot().await.unwrap();
         let dir = repo().join("docs/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
@@ -331,8 +395,13 @@ impl App {
         for lang in ["ja", "en"] {
             self.click(&format!("[data-testid=lang-{lang}]")).await;
             // Switching language re-renders the page: bring the subject back into view.
+            self.until(
+                "the language switch",
+                &format!("return document.documentElement.lang === '{lang}';"),
+            )
+            .await;
             if let Some(css) = focus {
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                self.painted().await;
                 let el = self.wait_for(css).await;
                 let arg = serde_json::to_value(&el).unwrap();
                 let _ = self
@@ -386,9 +455,17 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     app.click("[data-testid=submit]").await;
     app.wait_for("[data-testid=result-error][data-code=empty_query]")
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
     app.wait_text("[data-testid=history]", "No submissions yet")
         .await;
+    // Refused in the UI: the engine holds no submission of it either.
+    assert_eq!(
+        app.invoke(
+            "submissions",
+            serde_json::json!({ "problem": "p01-high-earners" })
+        )
+        .await,
+        serde_json::json!([])
+    );
     app.wait_for("[data-testid=problem-p01-high-earners][data-status=not_tried]")
         .await;
     // A REAL shows as SQLite shows it (2.0), an INTEGER without a fraction (2).
@@ -414,10 +491,10 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     app.set_editor("").await;
     app.type_in_editor("SELECT name").await;
     app.wait_for(".cm-tooltip-autocomplete").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    past_interaction_delay().await;
     app.type_in_editor("\u{e007}FROM employes").await;
     app.wait_for(".cm-tooltip-autocomplete").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    past_interaction_delay().await;
     app.type_in_editor("\u{e007}").await;
     let typed = app.editor().await;
     let lines: Vec<&str> = typed.lines().map(str::trim).collect();
@@ -459,7 +536,14 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
         .await;
     // A draft, then the app is closed mid-exam.
     app.set_editor("SELECT 'unfinished draft'").await;
-    tokio::time::sleep(Duration::from_millis(1_500)).await; // the 1 s autosave debounce
+    // Autosaved (after its 1 s debounce): the engine holds the draft.
+    for _ in 0..100 {
+        let drafts = app.invoke("drafts", serde_json::json!({})).await;
+        if drafts.to_string().contains("unfinished draft") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let remaining_before = app.remaining_ms().await;
     app.quit().await;
 
@@ -469,7 +553,9 @@ async fn a_candidate_sits_an_exam_that_survives_a_restart_and_ends_on_time() {
     // Paused is private: until a proctor resumes, no statement, data, query or result of
     // the exam can be read — only the waiting panel shows.
     assert!(app.shown("[data-testid=paused-panel]").await);
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    // The panel is the app's answer to the restored state; once that is painted, nothing
+    // else is coming.
+    app.painted().await;
     for css in [
         "[data-testid=statement]",
         "[data-testid=problem-list]",
@@ -854,8 +940,6 @@ async fn an_offline_exam_syncs_by_itself_once_the_server_is_up() {
     app.fill("[data-testid=sync-token]", &venue).await;
     app.click("[data-testid=sync-save]").await;
     app.wait_for("[data-testid=sync-saved]").await;
-    // The dialog's first frames can lag in screenshots under Xvfb.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
     app.screenshot("8-sync-settings-en").await;
     app.click("[data-testid=sync-close]").await;
     app.wait_for("[data-testid=sync-status][data-state=offline]")
@@ -939,7 +1023,12 @@ async fn the_language_switch_changes_every_visible_string() {
     app.click("[data-testid=lang-ja]").await;
     // Wait for the switch, then compare every visible string.
     app.wait_text("body", "日本語").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.until(
+        "the language switch",
+        "return document.documentElement.lang === 'ja';",
+    )
+    .await;
+    app.painted().await;
     let japanese = app.text("body").await;
     // Data (titles in both languages, ids, key ids, dates) may stay; UI words may not.
     for word in [
@@ -986,8 +1075,16 @@ async fn large_text_in_a_small_window_keeps_the_work_and_the_buttons_in_reach() 
     let spot = "const r = document.getElementById('font-larger').getBoundingClientRect(); return JSON.stringify([r.left + r.width / 2, r.top + r.height / 2]);";
     for _ in 0..3 {
         let at: Vec<f64> = serde_json::from_str(&app.eval(spot).await).unwrap();
+        let scale = app
+            .eval("return String(localStorage.getItem('sqlexam.fontScale'));")
+            .await;
         app.click("[data-testid=font-larger]").await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.until(
+            "the text to grow",
+            &format!("return String(localStorage.getItem('sqlexam.fontScale')) !== '{scale}';"),
+        )
+        .await;
+        app.painted().await;
         let hit = app
             .eval(&format!(
                 "const e = document.elementFromPoint({}, {}); return e ? (e.closest('button') || e).id : '';",
@@ -1063,7 +1160,7 @@ async fn large_text_in_a_small_window_keeps_the_work_and_the_buttons_in_reach() 
         .send_keys("\u{e007}\u{e007}")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.painted().await;
     assert_eq!(app.editor().await, before);
     app.eval("localStorage.removeItem('sqlexam.fontScale'); return '';")
         .await;
