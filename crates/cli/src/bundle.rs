@@ -320,7 +320,8 @@ pub fn report(
         .with_context(|| format!("{}: cannot write", out.display()))?;
     say!("wrote {}", out.display());
     if let Some(pdf) = pdf {
-        print_pdf(out, pdf).map_err(|e| anyhow::Error::new(BadInput(e)))?;
+        print_pdf(out, pdf)
+            .map_err(|e| anyhow::Error::new(BadInput(sqlexam_core::error_chain(&e))))?;
         say!("wrote {}", pdf.display());
     }
     Ok(ExitCode::SUCCESS)

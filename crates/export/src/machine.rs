@@ -22,7 +22,7 @@ use sqlexam_core::session::{
 };
 
 use crate::bundle::{self, Contents};
-use crate::report::{ReportFacts, print_pdf, report_html};
+use crate::report::{PdfError, ReportFacts, print_pdf, report_html};
 use crate::results::{Results, from_records};
 use crate::table::{results_csv, results_xlsx};
 use crate::{ExportError, Lang};
@@ -312,13 +312,13 @@ pub fn export_gathered(g: Gathered, req: &Request<'_>) -> Result<Exported, Machi
         match print_pdf(&html, &printing).and_then(|()| {
             synced(&printing)
                 .and_then(|()| std::fs::rename(&printing, &pdf))
-                .map_err(|e| format!("{}: {e}", pdf.display()))
+                .map_err(|e| PdfError::Write(pdf.clone(), e))
         }) {
             Ok(()) => written.push(pdf),
             Err(e) => {
                 let _ = std::fs::remove_file(&printing);
                 let _ = std::fs::remove_file(&pdf);
-                pdf_error = Some(e);
+                pdf_error = Some(sqlexam_core::error_chain(&e));
             }
         }
     }

@@ -290,20 +290,39 @@ pub fn find_browser() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
+/// Why the PDF was not printed; each says what to do instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PdfError {
+    #[error(
+        "no Chromium, Chrome or Edge was found to print the PDF (set SQLEXAM_CHROMIUM): open the HTML report and print it"
+    )]
+    NoBrowser,
+    #[error("{}: cannot name this file as a URL", .0.display())]
+    NotAFile(PathBuf),
+    #[error("cannot make a folder for the browser")]
+    Profile(#[source] std::io::Error),
+    #[error("{}: cannot start", .0.display())]
+    Start(PathBuf, #[source] std::io::Error),
+    #[error("{} did not print the PDF within a minute", .0.display())]
+    TooSlow(PathBuf),
+    #[error("{} could not print the PDF ({})", .0.display(), .1)]
+    Failed(PathBuf, std::process::ExitStatus),
+    #[error("{}: cannot keep the printed PDF", .0.display())]
+    Write(PathBuf, #[source] std::io::Error),
+}
+
 /// Prints the HTML file `html` to the PDF file `pdf` with a headless browser (at most a
-/// minute). The error says what to do instead.
-pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
-    let browser = find_browser().ok_or_else(|| {
-        "no Chromium, Chrome or Edge was found to print the PDF (set SQLEXAM_CHROMIUM): open the HTML report and print it".to_owned()
-    })?;
-    let html = std::path::absolute(html).map_err(|e| e.to_string())?;
+/// minute).
+pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), PdfError> {
+    let browser = find_browser().ok_or(PdfError::NoBrowser)?;
+    let html = std::path::absolute(html).map_err(|e| PdfError::Write(html.to_owned(), e))?;
     // A proper file URL: folder names with `#`, `%`, spaces or non-ASCII letters included.
     let url = url::Url::from_file_path(&html)
-        .map_err(|()| format!("{}: cannot name this file as a URL", html.display()))?
+        .map_err(|()| PdfError::NotAFile(html.clone()))?
         .to_string();
     // A profile of its own: the browser must not touch (or wait for) the user's.
-    let profile =
-        tempfile::tempdir().map_err(|e| format!("cannot make a folder for the browser: {e}"))?;
+    let profile = tempfile::tempdir().map_err(PdfError::Profile)?;
     let mut child = Command::new(&browser)
         .args([
             "--headless",
@@ -319,7 +338,7 @@ pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("{}: cannot start: {e}", browser.display()))?;
+        .map_err(|e| PdfError::Start(browser.clone(), e))?;
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         match child.try_wait() {
@@ -328,10 +347,7 @@ pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "{} did not print the PDF within a minute",
-                    browser.display()
-                ));
+                return Err(PdfError::TooSlow(browser));
             }
         }
     };
@@ -339,10 +355,7 @@ pub fn print_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
     if status.success() && printed {
         Ok(())
     } else {
-        Err(format!(
-            "{} could not print the PDF ({status})",
-            browser.display()
-        ))
+        Err(PdfError::Failed(browser, status))
     }
 }
 
