@@ -54,7 +54,8 @@ if ! rustc --print sysroot >/dev/null 2>&1 || [ ! -d "$(rustc --print sysroot)/l
   fi
 fi
 
-# The UI: npm packages from the lockfile (only when they changed), then the build Tauri embeds.
+# The UI: npm packages from the lockfile (only when they changed), then the builds Tauri and
+# the server embed (the app's dist/, the dashboard's dashboard/dist/).
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -1,47 +1,9 @@
-// A tiny DOM builder and the helpers every screen uses.
+// The helpers every screen uses, over the DOM builder shared with the dashboard (h.ts).
 import type { AppError } from "./backend";
 import { errorDetailShown, errorText, t } from "./i18n";
 
-export type Child = Node | string | number | null | undefined | false | Child[];
-type Handler = (ev: Event) => void;
-export interface Attrs {
-  [name: string]: string | number | boolean | Handler | null | undefined;
-}
-
-/**
- * h("button", {tid: "submit", onclick: …}, "Submit"). `tid` sets both id and data-testid;
- * `on*` functions become listeners; booleans toggle attributes; null/undefined/false skip.
- */
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Attrs | null = null,
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs ?? {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "tid") {
-      el.id = String(value);
-      el.setAttribute("data-testid", String(value));
-    } else if (name.startsWith("on") && typeof value === "function") {
-      el.addEventListener(name.slice(2), value as Handler);
-    } else if (value === true) {
-      el.setAttribute(name, "");
-    } else {
-      el.setAttribute(name, String(value));
-    }
-  }
-  append(el, children);
-  return el;
-}
-
-export function append(parent: Node, children: Child[]): void {
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    if (Array.isArray(c)) append(parent, c);
-    else parent.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
-  }
-}
+export { append, h, type Attrs, type Child } from "./h";
+import { append, h, type Child } from "./h";
 
 /**
  * Replaces a region's content and keeps keyboard focus where it was when the focused

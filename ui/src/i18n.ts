@@ -132,7 +132,7 @@ export function recordSummary(summary: string): string {
 }
 
 /** A code's text under `prefix`, or the code itself when the catalogue has none. */
-const named = (prefix: string, code: string): string => {
+export const named = (prefix: string, code: string): string => {
   const key = `${prefix}.${code}`;
   return known(key) ? fill(key, {}) : code;
 };

@@ -1,5 +1,5 @@
-//! The organizer's dashboard page (`dashboard/` at the repository root), served as it is:
-//! three static files compiled in. The page holds no secret; it asks for the organizer token
+//! The organizer's dashboard page (`dashboard/` at the repository root, built into
+//! `dashboard/dist/`): three static files compiled in. The page holds no secret; it asks for the organizer token
 //! and reads the API with it. A strict Content-Security-Policy lets it load only its own
 //! script and style, and reach only this server.
 
@@ -13,12 +13,11 @@ use axum::routing::get;
 
 use super::{ApiFailure, AppState};
 
-const INDEX: &str = include_str!("../../../../dashboard/index.html");
-const SCRIPT: &str = include_str!("../../../../dashboard/dashboard.js");
-const STYLE: &str = include_str!("../../../../dashboard/dashboard.css");
-/// The one catalogue of words (crates/i18n), which the page reads as the app does.
-const WORDS_EN: &str = include_str!("../../../../locales/en.json");
-const WORDS_JA: &str = include_str!("../../../../locales/ja.json");
+// Built by the UI's toolchain (`npm run build` in ui/, which scripts/deps.sh runs; build.rs
+// says so when it is missing): TypeScript with the app's DOM builder and words.
+const INDEX: &str = include_str!("../../../../dashboard/dist/index.html");
+const SCRIPT: &str = include_str!("../../../../dashboard/dist/dashboard.js");
+const STYLE: &str = include_str!("../../../../dashboard/dist/dashboard.css");
 
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -43,7 +42,6 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard", get(home))
         .route("/dashboard/", get(index))
         .route("/dashboard/{file}", get(file))
-        .route("/dashboard/locales/{file}", get(words))
 }
 
 /// `/` and `/dashboard`: to the page.
@@ -53,16 +51,6 @@ async fn home() -> Redirect {
 
 async fn index() -> Response {
     page("text/html; charset=utf-8", INDEX)
-}
-
-async fn words(Path(file): Path<String>) -> Result<Response, ApiFailure> {
-    match file.as_str() {
-        "en.json" => Ok(page("application/json; charset=utf-8", WORDS_EN)),
-        "ja.json" => Ok(page("application/json; charset=utf-8", WORDS_JA)),
-        _ => Err(ApiFailure::not_found(format!(
-            "the dashboard has no words file {file:?}"
-        ))),
-    }
 }
 
 async fn file(Path(file): Path<String>) -> Result<Response, ApiFailure> {
