@@ -90,9 +90,9 @@ async fn burst(urls: &[String], token: &str, devices: &Arc<Vec<Device>>, key: &P
     }
 }
 
-/// The records a server holds, from its `/metrics`.
-async fn stored(url: &str) -> u64 {
-    let text = Api::new(url).get("", "/metrics").await.text;
+/// The records a server holds, from its `/metrics` (an organizer's).
+async fn stored(url: &str, organizer: &str) -> u64 {
+    let text = Api::new(url).get(organizer, "/metrics").await.text;
     text.lines()
         .find_map(|l| l.strip_prefix("sqlexam_records_stored "))
         .unwrap()
@@ -111,7 +111,7 @@ struct Figures {
 /// `ROUNDS` rounds, each with fresh devices: the floor, then the burst. Medians.
 async fn rounds(
     urls: &[String],
-    token: &str,
+    (token, organizer): (&str, &str),
     key: &PublicKey,
     make: &dyn Fn(&str) -> Vec<Device>,
     tag: &str,
@@ -124,7 +124,7 @@ async fn rounds(
         Vec::new(),
         Vec::new(),
     );
-    let before = stored(&urls[0]).await;
+    let before = stored(&urls[0], organizer).await;
     for round in 0..ROUNDS {
         let devices = Arc::new(make(&format!("{tag}{round}")));
         f.0.push(verify_rate(&devices));
@@ -137,7 +137,7 @@ async fn rounds(
     }
     // Every record stored exactly once.
     assert_eq!(
-        stored(&urls[0]).await - before,
+        stored(&urls[0], organizer).await - before,
         (ROUNDS * DEVICES * BACKLOG) as u64
     );
     Figures {
@@ -181,6 +181,7 @@ async fn run() {
     let data = tempfile::tempdir().unwrap();
     let storage = [OsStr::new("--data"), data.path().as_os_str()];
     let token = create_token(home.path(), "venue", &storage);
+    let organizer_token = create_token(home.path(), "organizer", &storage);
     let args = [
         storage[0],
         storage[1],
@@ -191,7 +192,7 @@ async fn run() {
     let key = sqlexam_server::server_key(data.path()).unwrap().public();
     let sqlite = rounds(
         std::slice::from_ref(&server.url),
-        &token,
+        (&token, &organizer_token),
         &key,
         &make,
         "sqlite",
@@ -206,6 +207,7 @@ async fn run() {
     let data = tempfile::tempdir().unwrap();
     let storage = [OsStr::new("--database"), OsStr::new(&database)];
     let token = create_token(home.path(), "venue", &storage);
+    let organizer_token = create_token(home.path(), "organizer", &storage);
     let args = [
         storage[0],
         storage[1],
@@ -218,7 +220,7 @@ async fn run() {
     let b = ServeProcess::start(home.path(), &args);
     let key = sqlexam_server::server_key(data.path()).unwrap().public();
     let urls = [a.url.clone(), b.url.clone()];
-    let pg = rounds(&urls, &token, &key, &make, "pg").await;
+    let pg = rounds(&urls, (&token, &organizer_token), &key, &make, "pg").await;
     drop((a, b));
     drop(cluster);
     let pg_ratio = report("PostgreSQL (fsync on), two processes:", &pg);

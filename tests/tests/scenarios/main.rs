@@ -10,4 +10,5 @@ mod import;
 mod processes;
 mod relay;
 mod server;
+mod standing;
 mod sync;

@@ -135,7 +135,7 @@ async fn two_server_processes_on_one_postgres_store_and_regrade_each_record_once
             .iter()
             .any(|(_, _, e)| *e == Expectation::Accepted)
     );
-    let metrics = api_a.get(&venue, "/metrics").await;
+    let metrics = api_a.get(&organizer_token, "/metrics").await;
     let stored = format!(
         "sqlexam_records_stored {}",
         devices.iter().map(|d| d.records.len()).sum::<usize>()

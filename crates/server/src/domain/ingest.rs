@@ -199,7 +199,8 @@ impl Server {
             sessions: Vec::new(),
             rejected: Vec::new(),
         };
-        // Every session's facts and rate first, so a refused batch applies nothing.
+        // Every session's facts, signatures and rate first, so a refused batch applies
+        // nothing.
         let mut sessions = Vec::with_capacity(by_session.len());
         for (session, mut lines) in by_session {
             lines.sort_by_key(|l| l.record.seq);
@@ -213,19 +214,6 @@ impl Server {
                     .extend(lines.iter().map(|l| missing_start(&session, l)));
                 continue;
             };
-            if from.limit_devices
-                && let Err(wait) = self.per_device.take(&facts.device)
-            {
-                return Err(Refusal::RateLimited {
-                    message: format!("too many batches from device {}", facts.device),
-                    retry_after: wait,
-                });
-            }
-            sessions.push((session, lines, facts, known));
-        }
-        let mut queued = false;
-        let (mut covered, mut plans) = (Vec::new(), Vec::new());
-        for (session, lines, facts, known) in sessions {
             // Signatures are checked off the async threads: a batch may hold thousands.
             let (checked, rejected, lines) = {
                 let facts = facts.clone();
@@ -243,6 +231,22 @@ impl Server {
                 .await?
             };
             outcome.rejected.extend(rejected);
+            // A device's rate is charged only for records its key signed: a forger naming
+            // the device cannot spend it.
+            if from.limit_devices
+                && !checked.is_empty()
+                && let Err(wait) = self.per_device.take(&facts.device)
+            {
+                return Err(Refusal::RateLimited {
+                    message: format!("too many batches from device {}", facts.device),
+                    retry_after: wait,
+                });
+            }
+            sessions.push((session, lines, checked, facts, known));
+        }
+        let mut queued = false;
+        let (mut covered, mut plans) = (Vec::new(), Vec::new());
+        for (session, lines, checked, facts, known) in sessions {
             // A new session exists only once its first record verified: a forged or broken
             // start creates nothing, and the records after it wait for a real one.
             if !known && !checked.iter().any(|r| r.seq == 1) {

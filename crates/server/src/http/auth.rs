@@ -1,12 +1,48 @@
 //! Authorization, in one place: every endpoint but health, the server key and the dashboard
-//! page names the roles it admits, and [`authorize`] checks the bearer token (stored
-//! hashed, looked up once per process), its role and its rate.
+//! page takes an [`Anyone`] or an [`Organizer`] as its first argument, and [`authorize`]
+//! checks the bearer token (stored hashed, looked up once per process), its role and its
+//! rate. They are extracted from the request's head, before its body: a request without a
+//! valid token is refused before a byte of what it sends is read.
 
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use sqlexam_core::crypto::sha256_hex;
 
 use super::{ApiFailure, AppState};
 use crate::model::Role;
+
+/// A caller with a venue or organizer token: devices, relays, proctors.
+pub struct Anyone(pub Caller);
+
+/// A caller with an organizer token: exams, packs, results, metrics.
+pub struct Organizer;
+
+impl FromRequestParts<Arc<AppState>> for Anyone {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiFailure> {
+        authorize(state, &parts.headers, ANY).await.map(Anyone)
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Organizer {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiFailure> {
+        authorize(state, &parts.headers, ORGANIZER)
+            .await
+            .map(|_| Organizer)
+    }
+}
 
 /// Who called: the token's role and its label (a venue token's label names the venue).
 #[derive(Debug, Clone)]
@@ -16,12 +52,12 @@ pub struct Caller {
 }
 
 /// Venue and organizer tokens: what devices, relays and proctors use.
-pub const ANY: &[Role] = &[Role::Venue, Role::Organizer];
+const ANY: &[Role] = &[Role::Venue, Role::Organizer];
 /// Organizer tokens only: exams, packs, results.
-pub const ORGANIZER: &[Role] = &[Role::Organizer];
+const ORGANIZER: &[Role] = &[Role::Organizer];
 
 /// Checks the bearer token and its role, and the token's rate.
-pub async fn authorize(
+async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     allowed: &[Role],

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::auth::{ANY, authorize};
+use super::auth::{Anyone, Organizer};
 use super::{ApiFailure, AppState, Shared};
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
@@ -22,7 +22,8 @@ async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }
 
-async fn metrics(State(state): Shared) -> Result<Response, ApiFailure> {
+/// The exam's counts are the organizer's: a venue token sits on every candidate machine.
+async fn metrics(_: Organizer, State(state): Shared) -> Result<Response, ApiFailure> {
     let c = state.server.store.counts().await?;
     let text = format!(
         "# TYPE sqlexam_records_stored gauge\nsqlexam_records_stored {}\n\
@@ -45,10 +46,9 @@ async fn metrics(State(state): Shared) -> Result<Response, ApiFailure> {
 
 /// `GET /v1/relay`: how far the relay has forwarded the room's records.
 async fn relay_status(
+    _: Anyone,
     State(state): Shared,
-    headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiFailure> {
-    authorize(&state, &headers, ANY).await?;
     match state.uplink.clone() {
         // Counting the backlog reads the relay's database.
         Some(uplink) => crate::domain::blocking(move || Json(uplink.status()))

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sqlexam_export::Lang;
 use sqlexam_export::results::Results;
 use sqlexam_export::{clics, table};
 
-use super::auth::{ORGANIZER, authorize};
+use super::auth::Organizer;
 use super::{ApiFailure, AppState, Shared, query_param};
 use crate::domain::results::{DashboardView, FlagsView};
 
@@ -54,34 +54,31 @@ fn attachment(content_type: &str, name: String, body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// What a table download needs: an organizer, the language asked for, the results.
+/// What a table download needs: the language asked for, the results.
 async fn for_table(
     state: &AppState,
-    headers: &HeaderMap,
     exam: &str,
     query: &Option<String>,
 ) -> Result<(Results, Lang), ApiFailure> {
-    authorize(state, headers, ORGANIZER).await?;
     let lang = query_lang(query)?;
     Ok((state.server.results(exam).await?, lang))
 }
 
 async fn results(
+    _: Organizer,
     State(state): Shared,
-    headers: HeaderMap,
     Path(exam): Path<String>,
 ) -> Result<Json<Results>, ApiFailure> {
-    authorize(&state, &headers, ORGANIZER).await?;
     Ok(Json(state.server.results(&exam).await?))
 }
 
 async fn results_csv(
+    _: Organizer,
     State(state): Shared,
-    headers: HeaderMap,
     Path(exam): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiFailure> {
-    let (results, lang) = for_table(&state, &headers, &exam, &query).await?;
+    let (results, lang) = for_table(&state, &exam, &query).await?;
     Ok(attachment(
         "text/csv; charset=utf-8",
         format!("{exam}-results.csv"),
@@ -90,12 +87,12 @@ async fn results_csv(
 }
 
 async fn results_xlsx(
+    _: Organizer,
     State(state): Shared,
-    headers: HeaderMap,
     Path(exam): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiFailure> {
-    let (results, lang) = for_table(&state, &headers, &exam, &query).await?;
+    let (results, lang) = for_table(&state, &exam, &query).await?;
     let bytes = crate::domain::blocking(move || table::results_xlsx(&results, lang))
         .await?
         .map_err(|e| {
@@ -114,21 +111,19 @@ async fn results_xlsx(
 
 /// `GET /v1/exams/{id}/scoreboard.json`: the CLICS Contest API scoreboard (score contest).
 async fn scoreboard(
+    _: Organizer,
     State(state): Shared,
-    headers: HeaderMap,
     Path(exam): Path<String>,
 ) -> Result<Json<clics::Scoreboard>, ApiFailure> {
-    authorize(&state, &headers, ORGANIZER).await?;
     Ok(Json(clics::scoreboard(&state.server.results(&exam).await?)))
 }
 
 /// `GET /v1/exams/{id}/results.tsv`: the CCS `results.tsv`.
 async fn results_tsv(
+    _: Organizer,
     State(state): Shared,
-    headers: HeaderMap,
     Path(exam): Path<String>,
 ) -> Result<Response, ApiFailure> {
-    authorize(&state, &headers, ORGANIZER).await?;
     let results = state.server.results(&exam).await?;
     Ok(attachment(
         "text/tab-separated-values; charset=utf-8",
@@ -138,19 +133,17 @@ async fn results_tsv(
 }
 
 async fn flags(
+    _: Organizer,
     State(state): Shared,
-    headers: HeaderMap,
     Path(exam): Path<String>,
 ) -> Result<Json<FlagsView>, ApiFailure> {
-    authorize(&state, &headers, ORGANIZER).await?;
     Ok(Json(state.server.flags(&exam).await?))
 }
 
 async fn dashboard(
+    _: Organizer,
     State(state): Shared,
-    headers: HeaderMap,
     Path(exam): Path<String>,
 ) -> Result<Json<DashboardView>, ApiFailure> {
-    authorize(&state, &headers, ORGANIZER).await?;
     Ok(Json(state.server.dashboard(&exam).await?))
 }

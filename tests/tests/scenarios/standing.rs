@@ -1,0 +1,123 @@
+//! The server stays up for everyone else (issue 19, part 4): what a candidate holds — the
+//! venue token on their machine, or nothing — cannot make the server read a huge body,
+//! count the exam, or spend another device's rate.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use sqlexam_tests::{Api, Backend, Device, TestServer, ndjson, organizer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Sends a request's head announcing a 1 GiB body and the first 64 KiB of it, then reads
+/// the status line of the answer: the server must answer without waiting for the rest.
+async fn status_before_the_body(url: &str, head: &str) -> String {
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "{head}\r\nHost: {address}\r\nContent-Length: {}\r\nContent-Type: application/x-ndjson\r\n\r\n",
+        1u64 << 30
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // The server may close as soon as it answered; what it sent is still read below.
+    let _ = stream.write_all(&vec![b'x'; 64 << 10]).await;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Liveness, not speed: a server that waits for the gigabyte never answers at all.
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "{head}: no answer while the body was still coming"
+    );
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_without_a_valid_token_is_refused_before_its_body_is_read() {
+    let org = organizer(1);
+    let server = TestServer::launch(&Backend::Sqlite, &org.trust, 0, None).await;
+    for head in [
+        format!("PUT /v1/exams/{}/pack HTTP/1.1", org.pack_id),
+        "POST /v1/bundles HTTP/1.1".to_owned(),
+        "POST /v1/records HTTP/1.1".to_owned(),
+    ] {
+        let status = status_before_the_body(&server.url, &head).await;
+        assert!(status.starts_with("HTTP/1.1 401"), "{head}: {status}");
+        let with_bad_token = format!("{head}\r\nAuthorization: Bearer sqx_not-a-token");
+        let status = status_before_the_body(&server.url, &with_bad_token).await;
+        assert!(status.starts_with("HTTP/1.1 401"), "{head}: {status}");
+    }
+    // A venue token (every candidate machine holds one) cannot upload a pack either.
+    let as_venue = format!(
+        "PUT /v1/exams/{}/pack HTTP/1.1\r\nAuthorization: Bearer {}",
+        org.pack_id, server.venue
+    );
+    let status = status_before_the_body(&server.url, &as_venue).await;
+    assert!(status.starts_with("HTTP/1.1 403"), "{status}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exam_counts_are_the_organizers() {
+    let org = organizer(1);
+    let server = TestServer::launch(&Backend::Sqlite, &org.trust, 0, None).await;
+    let api = Api::new(&server.url);
+    assert_eq!(api.get("", "/metrics").await.status, 401);
+    // The venue token is on every candidate machine: no counts for it.
+    assert_eq!(api.get(&server.venue, "/metrics").await.status, 403);
+    let metrics = api.get(&server.organizer, "/metrics").await;
+    assert_eq!(metrics.status, 200, "{}", metrics.text);
+    assert!(
+        metrics.text.contains("sqlexam_records_stored 0"),
+        "{}",
+        metrics.text
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_a_forger_signs_do_not_spend_the_devices_rate() {
+    let org = organizer(1);
+    let server = TestServer::launch(&Backend::Sqlite, &org.trust, 0, None).await;
+    let api = Api::new(&server.url);
+    let mut victim = Device::new(&org, "s-victim", "c-victim");
+    victim.start();
+    let first = api.post_batch(&server.venue, ndjson(&victim.records)).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    // The forger holds the venue token and knows the victim's session, but not its key:
+    // records naming the victim's device with signatures that do not verify.
+    let problem = &org.problems[0];
+    let mut forged = victim.sign(2, victim.head(), Device::honest(problem, 1, "SELECT 1"));
+    forged.signature[0] ^= 0xff;
+    for _ in 0..60 {
+        let reply = api
+            .post_batch(&server.venue, ndjson(std::slice::from_ref(&forged)))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!(
+            reply.json["rejected"][0]["code"], "bad_signature",
+            "{}",
+            reply.text
+        );
+    }
+    // The device's own next record still goes in.
+    victim.push(Device::honest(problem, 1, "SELECT 1"));
+    let genuine = api
+        .post_batch(&server.venue, ndjson(&victim.records[1..]))
+        .await;
+    assert_eq!(genuine.status, 200, "{}", genuine.text);
+    assert_eq!(genuine.json["sessions"][0]["stored"], 1, "{}", genuine.text);
+    server.stop().await;
+}
