@@ -755,8 +755,32 @@ impl ServeProcess {
     /// Starts `sqlexam serve --listen 127.0.0.1:0 <args>` with `SQLEXAM_HOME=home` and
     /// waits for the line with its address.
     pub fn start(home: &Path, args: &[&std::ffi::OsStr]) -> ServeProcess {
+        Self::start_under(home, args, None)
+    }
+
+    /// As `start`, with at most `files` open files (`prlimit --nofile`), as a server with a
+    /// common default limit has.
+    pub fn start_with_file_limit(
+        home: &Path,
+        args: &[&std::ffi::OsStr],
+        files: u32,
+    ) -> ServeProcess {
+        Self::start_under(home, args, Some(files))
+    }
+
+    fn start_under(home: &Path, args: &[&std::ffi::OsStr], files: Option<u32>) -> ServeProcess {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(sqlexam_bin())
+        let mut command = match files {
+            Some(n) => {
+                let mut c = std::process::Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}"))
+                    .arg("--")
+                    .arg(sqlexam_bin());
+                c
+            }
+            None => std::process::Command::new(sqlexam_bin()),
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .env("SQLEXAM_HOME", home)

@@ -210,8 +210,7 @@ pub async fn launch(
         .collect();
     let server = domain::Server::new(store, key, settings.trust, wake);
     let app = http::router(http::AppState::new(server, settings.uplink));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let served = http::listen::serve(listener, app, shutdown)
         .await
         .map_err(ServerError::Serve);
     let _ = stop_tx.send(true);

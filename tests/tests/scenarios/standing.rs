@@ -121,3 +121,68 @@ async fn batches_a_forger_signs_do_not_spend_the_devices_rate() {
     assert_eq!(genuine.json["sessions"][0]["stored"], 1, "{}", genuine.text);
     server.stop().await;
 }
+
+/// Opens `n` connections to `address` that each send half a request head and then wait;
+/// returns once they are all open (or refused). Python, with its own file limit raised, so
+/// the test process's limit does not matter.
+fn half_sent_heads(address: &str, n: usize) -> std::process::Child {
+    use std::io::BufRead;
+    let (host, port) = address.rsplit_once(':').unwrap();
+    let script = format!(
+        r#"
+import resource, socket, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+held = []
+for _ in range({n}):
+    try:
+        s = socket.create_connection(("{host}", {port}), timeout=5)
+        s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n")
+        held.append(s)
+    except OSError:
+        pass
+print("ready", len(held), flush=True)
+sys.stdin.read()
+"#
+    );
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("ready"), "{line}");
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_past_the_file_limit_do_not_keep_a_new_client_out() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let args = [
+        std::ffi::OsStr::new("--data"),
+        data.path().as_os_str(),
+        std::ffi::OsStr::new("--workers"),
+        std::ffi::OsStr::new("0"),
+    ];
+    let mut server = sqlexam_tests::ServeProcess::start_with_file_limit(home.path(), &args, 1024);
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut attacker = tokio::task::block_in_place(|| half_sent_heads(&address, 1_100));
+    // A new client is answered while all of them still hang on (liveness, not speed: a
+    // server out of files answers no one at all).
+    let health = Api::new(&server.url)
+        .raw()
+        .get(format!("{}/v1/health", server.url))
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await;
+    let _ = attacker.kill();
+    let _ = attacker.wait();
+    server.kill();
+    let health = health.expect("/v1/health answered a new client");
+    assert_eq!(health.status(), 200);
+}

@@ -7,6 +7,7 @@ mod auth;
 mod bundles;
 mod dashboard;
 mod failure;
+pub mod listen;
 mod ops;
 mod packs;
 mod records;
