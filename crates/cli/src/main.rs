@@ -261,6 +261,30 @@ enum TokenCommand {
         #[arg(long)]
         database: Option<String>,
     },
+    /// List the tokens: id (the first digits of its hash), role, state, label. Never a
+    /// token itself.
+    List {
+        /// The server's data folder (as for `serve`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The server's PostgreSQL database (as for `serve`).
+        #[arg(long)]
+        database: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id (as `token list` shows it; at least 8 digits): it stops
+    /// working in every server process within a second.
+    Revoke {
+        id: String,
+        /// The server's data folder (as for `serve`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The server's PostgreSQL database (as for `serve`).
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -678,6 +702,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &label,
             data.as_deref(),
             database.as_deref(),
+        ),
+        Command::Token {
+            command:
+                TokenCommand::List {
+                    data,
+                    database,
+                    json,
+                },
+        } => serve::token_list(
+            &Home::locate()?,
+            &serve::Storage {
+                data: data.as_deref(),
+                database: database.as_deref(),
+            },
+            json,
+        ),
+        Command::Token {
+            command: TokenCommand::Revoke { id, data, database },
+        } => serve::token_revoke(
+            &Home::locate()?,
+            &serve::Storage {
+                data: data.as_deref(),
+                database: database.as_deref(),
+            },
+            &id,
         ),
         Command::Problem {
             command: ProblemCommand::Check { dirs, json },

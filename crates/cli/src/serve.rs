@@ -176,3 +176,73 @@ pub fn token_create(
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// Where the server's store is, as for `serve`.
+pub struct Storage<'a> {
+    pub data: Option<&'a Path>,
+    pub database: Option<&'a str>,
+}
+
+/// Runs `f` on the server's store.
+fn on_store<T>(
+    home: &Home,
+    at: &Storage<'_>,
+    f: impl AsyncFnOnce(&dyn sqlexam_server::Store) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let data = data_dir(home, at.data);
+    let database = database_url(at.database);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = open_store(&data, database.as_deref()).await?;
+        f(&*store).await
+    })
+}
+
+/// `sqlexam token list`: every token's id, role, label and dates — never a token.
+pub fn token_list(home: &Home, at: &Storage<'_>, json: bool) -> anyhow::Result<ExitCode> {
+    let tokens = on_store(home, at, async |store| {
+        store.tokens().await.context("cannot read the tokens")
+    })?;
+    if json {
+        say!("{}", serde_json::to_string_pretty(&tokens)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if tokens.is_empty() {
+        say!("no tokens yet (sqlexam token create --role venue|organizer)");
+    }
+    for t in &tokens {
+        let state = match &t.revoked_at {
+            Some(at) => format!("revoked {at}"),
+            None => "active".to_owned(),
+        };
+        say!(
+            "{}  {:<9}  {:<8}  created {}  {}",
+            t.id,
+            t.role.as_str(),
+            state,
+            t.created_at,
+            t.label
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sqlexam token revoke ID`: the token stops working in every server process within a
+/// second.
+pub fn token_revoke(home: &Home, at: &Storage<'_>, id: &str) -> anyhow::Result<ExitCode> {
+    let now = sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc());
+    let revoked = on_store(home, at, async |store| {
+        sqlexam_server::domain::tokens::revoke(store, id, &now)
+            .await
+            .map_err(|e| anyhow::Error::new(crate::BadInput(sqlexam_core::error_chain(&e))))
+    })?;
+    say!(
+        "revoked {} token {} ({:?}); it stops working within a second",
+        revoked.role.as_str(),
+        revoked.id,
+        revoked.label
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -129,7 +129,8 @@ pub struct Decision {
 pub type Decide = fn(&SessionFacts, &Checks, &Held, &[Incoming], bool) -> Decision;
 
 /// Who a bearer token belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Uploads records and fetches packs.
     Venue,
@@ -152,6 +153,17 @@ impl Role {
             _ => None,
         }
     }
+}
+
+/// A bearer token as listed: never the token itself, only its hash's first characters.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRow {
+    /// The first 16 hex digits of the token's SHA-256: what `token revoke` takes.
+    pub id: String,
+    pub role: Role,
+    pub label: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
 }
 
 /// An exam's signed pack as the server keeps it.

@@ -186,3 +186,104 @@ async fn half_sent_requests_past_the_file_limit_do_not_keep_a_new_client_out() {
     let health = health.expect("/v1/health answered a new client");
     assert_eq!(health.status(), 200);
 }
+
+/// Runs `sqlexam token …` on `storage`; (exit code, stdout, stderr).
+fn token_command(
+    home: &std::path::Path,
+    args: &[&str],
+    storage: &[&std::ffi::OsStr],
+) -> (i32, String, String) {
+    let out = std::process::Command::new(sqlexam_tests::sqlexam_bin())
+        .arg("token")
+        .args(args)
+        .args(storage)
+        .env("SQLEXAM_HOME", home)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A venue token leaks (it sits on every candidate machine): the organizer lists the
+/// tokens, revokes that one, and every server process refuses it from then on.
+async fn a_revoked_token_stops_working_in_every_process(backend: Backend) {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let url = match &backend {
+        Backend::Postgres(url) => url.clone(),
+        Backend::Sqlite => String::new(),
+    };
+    let mut storage = vec![std::ffi::OsStr::new("--data"), data.path().as_os_str()];
+    if !url.is_empty() {
+        storage.extend([
+            std::ffi::OsStr::new("--database"),
+            std::ffi::OsStr::new(&url),
+        ]);
+    }
+    let leaked = sqlexam_tests::create_token(home.path(), "venue", &storage);
+    let kept = sqlexam_tests::create_token(home.path(), "venue", &storage);
+    let mut args = storage.clone();
+    args.extend([std::ffi::OsStr::new("--workers"), std::ffi::OsStr::new("0")]);
+    // Two processes when they can share the store (PostgreSQL); one on SQLite.
+    let mut servers = vec![sqlexam_tests::ServeProcess::start(home.path(), &args)];
+    if !url.is_empty() {
+        servers.push(sqlexam_tests::ServeProcess::start(home.path(), &args));
+    }
+    let apis: Vec<Api> = servers.iter().map(|s| Api::new(&s.url)).collect();
+    for api in &apis {
+        assert_eq!(api.get(&leaked, "/v1/log/checkpoint").await.status, 200);
+    }
+    // The list names each token by the first digits of its hash, never the token.
+    let (code, list, _) = token_command(home.path(), &["list", "--json"], &storage);
+    assert_eq!(code, 0, "{list}");
+    assert!(!list.contains(&leaked) && !list.contains(&kept), "{list}");
+    let id = sqlexam_core::crypto::sha256_hex(leaked.as_bytes())[..16].to_owned();
+    assert!(list.contains(&id), "{list}");
+    // Too short, or unknown: refused with a reason.
+    let (code, _, err) = token_command(home.path(), &["revoke", "abc"], &storage);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("at least 8"), "{err}");
+    let (code, _, err) = token_command(home.path(), &["revoke", "0000000000000000"], &storage);
+    assert_eq!(code, 3, "{err}");
+    let (code, out, err) = token_command(home.path(), &["revoke", &id], &storage);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("revoked venue token"), "{out}");
+    // Every process refuses it once its one-second cache lapses; the other token works on.
+    for api in &apis {
+        let mut status = 0;
+        for _ in 0..100 {
+            status = api.get(&leaked, "/v1/log/checkpoint").await.status;
+            if status == 401 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, 401, "the revoked token still works at {}", api.url);
+        assert_eq!(api.get(&kept, "/v1/log/checkpoint").await.status, 200);
+    }
+    let (_, list, _) = token_command(home.path(), &["list"], &storage);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&id) && l.contains("revoked")),
+        "{list}"
+    );
+    for mut s in servers {
+        s.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_stops_working_on_sqlite() {
+    a_revoked_token_stops_working_in_every_process(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_stops_working_in_two_processes_on_postgres() {
+    let cluster = sqlexam_tests::pg::PgCluster::start();
+    a_revoked_token_stops_working_in_every_process(Backend::Postgres(cluster.database().await))
+        .await;
+    drop(cluster);
+}

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod regrade;
 pub mod results;
 pub mod tlog;
+pub mod tokens;
 
 use std::sync::Arc;
 

@@ -51,6 +51,10 @@ pub struct Caller {
     pub label: String,
 }
 
+/// How long a token looked up is taken on trust before it is looked up again (revocation
+/// takes effect within it).
+const TOKEN_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Venue and organizer tokens: what devices, relays and proctors use.
 const ANY: &[Role] = &[Role::Venue, Role::Organizer];
 /// Organizer tokens only: exams, packs, results.
@@ -80,7 +84,8 @@ async fn authorize(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(&hash)
-        .cloned();
+        .filter(|(_, seen)| seen.elapsed() < TOKEN_CACHE)
+        .map(|(caller, _)| caller.clone());
     let caller = match cached {
         Some(caller) => caller,
         None => {
@@ -92,8 +97,11 @@ async fn authorize(
                 .ok_or_else(|| unauthorized("the token is not known to this server"))?;
             let caller = Caller { role, label };
             let mut known = state.known_tokens.lock().unwrap_or_else(|p| p.into_inner());
+            if known.len() >= 10_000 {
+                known.retain(|_, (_, seen)| seen.elapsed() < TOKEN_CACHE);
+            }
             if known.len() < 10_000 {
-                known.insert(hash.clone(), caller.clone());
+                known.insert(hash.clone(), (caller.clone(), std::time::Instant::now()));
             }
             caller
         }

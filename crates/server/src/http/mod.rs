@@ -38,9 +38,9 @@ pub struct AppState {
     per_token: Limiter,
     started: std::time::Instant,
     batches: AtomicU64,
-    /// Tokens already looked up (by hash): tokens are never changed once made, so a known
-    /// token need not cost a query per request.
-    known_tokens: Mutex<HashMap<String, Caller>>,
+    /// Tokens looked up in the last second (by hash), so a burst of requests costs one
+    /// query per token; a revoked token stops working within that second in every process.
+    known_tokens: Mutex<HashMap<String, (Caller, std::time::Instant)>>,
     /// What this server forwards to, when it is a venue relay.
     uplink: Option<Arc<dyn Uplink>>,
 }

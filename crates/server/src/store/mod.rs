@@ -14,7 +14,7 @@ use sqlexam_core::tlog::Hash;
 
 use crate::model::{
     Checks, Claim, Counts, Decide, Decision, ExamRow, Flag, Gap, Incoming, Job, JobResult,
-    PackFacts, Role, SessionFacts, SessionRow, StoredPack, SubmissionRow,
+    PackFacts, Role, SessionFacts, SessionRow, StoredPack, SubmissionRow, TokenRow,
 };
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
@@ -113,8 +113,13 @@ pub trait Tlog: Send + Sync {
 #[async_trait]
 pub trait Packs: Send + Sync {
     async fn add_token(&self, hash: &str, role: Role, label: &str, now: &str) -> StoreResult<()>;
-    /// The role and label of the token whose hash is `hash`.
+    /// The role and label of the token whose hash is `hash`, unless it was revoked.
     async fn token(&self, hash: &str) -> StoreResult<Option<(Role, String)>>;
+    /// Every token, oldest first.
+    async fn tokens(&self) -> StoreResult<Vec<TokenRow>>;
+    /// Revokes the tokens whose hash starts with `id` (at least 8 hex digits); returns
+    /// them. The caller refuses an `id` that names more than one token, first.
+    async fn revoke_tokens(&self, id: &str, now: &str) -> StoreResult<Vec<TokenRow>>;
 
     /// Stores a pack as its exam's pack. A different pack of the same exam and version is
     /// refused (`Err(hash held)`); the same pack again changes nothing but a corrected

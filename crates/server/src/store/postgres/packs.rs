@@ -3,10 +3,21 @@
 use async_trait::async_trait;
 
 use super::{PgStore, err};
-use crate::model::{ExamRow, PackFacts, Role, StoredPack};
+use crate::model::{ExamRow, PackFacts, Role, StoredPack, TokenRow};
 use crate::store::{Packs, StoreResult};
 
 const PACK_COLUMNS: &str = "hash, exam, version, bytes, start_code, proctor_key, uploaded_at";
+
+fn token_row(r: &tokio_postgres::Row) -> Option<TokenRow> {
+    let hash: String = r.get(0);
+    Some(TokenRow {
+        id: hash.chars().take(16).collect(),
+        role: Role::parse(r.get(1))?,
+        label: r.get(2),
+        created_at: r.get(3),
+        revoked_at: r.get(4),
+    })
+}
 
 /// A pack's columns but its bytes.
 const FACT_COLUMNS: &str = "hash, exam, version, start_code, proctor_key";
@@ -39,10 +50,41 @@ impl Packs for PgStore {
         let row = self
             .client()
             .await?
-            .query_opt("SELECT role, label FROM tokens WHERE hash = $1", &[&hash])
+            .query_opt(
+                "SELECT role, label FROM tokens WHERE hash = $1 AND revoked_at IS NULL",
+                &[&hash],
+            )
             .await
             .map_err(err)?;
         Ok(row.and_then(|r| Some((Role::parse(r.get(0))?, r.get(1)))))
+    }
+
+    async fn tokens(&self) -> StoreResult<Vec<TokenRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT hash, role, label, created_at, revoked_at FROM tokens ORDER BY created_at, hash",
+                &[],
+            )
+            .await
+            .map_err(err)?;
+        Ok(rows.iter().filter_map(token_row).collect())
+    }
+
+    async fn revoke_tokens(&self, id: &str, now: &str) -> StoreResult<Vec<TokenRow>> {
+        let pattern = format!("{id}%");
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE hash LIKE $1
+                 RETURNING hash, role, label, created_at, revoked_at",
+                &[&pattern, &now],
+            )
+            .await
+            .map_err(err)?;
+        Ok(rows.iter().filter_map(token_row).collect())
     }
 
     async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>> {

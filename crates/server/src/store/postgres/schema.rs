@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001-chains-jobs-packs.sql"),
     include_str!("migrations/0002-record-log.sql"),
     include_str!("migrations/0003-session-venue.sql"),
+    include_str!("migrations/0004-token-revocation.sql"),
 ];
 
 /// An arbitrary constant: the advisory lock migrations hold.

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
-use crate::model::{ExamRow, PackFacts, Role, StoredPack};
+use crate::model::{ExamRow, PackFacts, Role, StoredPack, TokenRow};
 use crate::store::{Packs, StoreResult};
 
 fn pack_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackFacts> {
@@ -15,6 +15,17 @@ fn pack_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackFacts> {
         start_code: r.get(3)?,
         proctor_key: r.get(4)?,
     })
+}
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<TokenRow>> {
+    let (hash, role): (String, String) = (r.get(0)?, r.get(1)?);
+    Ok(Role::parse(&role).map(|role| TokenRow {
+        id: hash.chars().take(16).collect(),
+        role,
+        label: r.get(2).unwrap_or_default(),
+        created_at: r.get(3).unwrap_or_default(),
+        revoked_at: r.get(4).unwrap_or_default(),
+    }))
 }
 
 /// A pack's columns but its bytes.
@@ -39,7 +50,7 @@ impl Packs for SqliteStore {
         let hash = hash.to_owned();
         self.with(move |c| {
             c.query_row(
-                "SELECT role, label FROM tokens WHERE hash = ?1",
+                "SELECT role, label FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
                 [&hash],
                 |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
             )
@@ -47,6 +58,39 @@ impl Packs for SqliteStore {
         })
         .await
         .map(|row| row.and_then(|(role, label)| Some((Role::parse(&role)?, label))))
+    }
+
+    async fn tokens(&self) -> StoreResult<Vec<TokenRow>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT hash, role, label, created_at, revoked_at FROM tokens ORDER BY created_at, hash",
+            )?;
+            stmt.query_map([], token_row)?.collect()
+        })
+        .await
+        .map(|rows: Vec<Option<TokenRow>>| rows.into_iter().flatten().collect())
+    }
+
+    async fn revoke_tokens(&self, id: &str, now: &str) -> StoreResult<Vec<TokenRow>> {
+        let (id, now) = (id.to_owned(), now.to_owned());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE substr(hash, 1, length(?1)) = ?1
+                   AND revoked_at IS NULL",
+                params![id, now],
+            )?;
+            let rows = tx
+                .prepare(
+                    "SELECT hash, role, label, created_at, revoked_at FROM tokens
+                     WHERE substr(hash, 1, length(?1)) = ?1 ORDER BY created_at",
+                )?
+                .query_map([&id], token_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.commit()?;
+            Ok(rows.into_iter().flatten().collect())
+        })
+        .await
     }
 
     async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>> {

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002-record-log.sql"),
     include_str!("migrations/0003-session-venue.sql"),
     include_str!("migrations/0004-relay.sql"),
+    include_str!("migrations/0005-token-revocation.sql"),
 ];
 
 impl SqliteStore {
