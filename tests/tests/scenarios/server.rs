@@ -659,3 +659,89 @@ on_both_backends!(
     bad_input_stores_nothing_on_sqlite,
     bad_input_stores_nothing_on_postgres_with_two_servers
 );
+
+/// Deletes every row of `session` from the server's tables, leaving its log alone (an
+/// operator's mistake, or a restore of the tables without the log).
+async fn forget_session(backend: &Backend, server: &TestServer, session: &str) {
+    let tables = [
+        "submissions",
+        "jobs",
+        "records",
+        "pending",
+        "evidence",
+        "flags",
+    ];
+    match backend {
+        Backend::Sqlite => {
+            let db = rusqlite::Connection::open(server.data_dir.join("server.sqlite")).unwrap();
+            for table in tables {
+                db.execute(
+                    &format!("DELETE FROM {table} WHERE session = ?1"),
+                    [session],
+                )
+                .unwrap();
+            }
+            db.execute("DELETE FROM sessions WHERE id = ?1", [session])
+                .unwrap();
+        }
+        Backend::Postgres(url) => {
+            let (db, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            for table in tables {
+                db.execute(
+                    &format!("DELETE FROM {table} WHERE session = $1"),
+                    &[&session],
+                )
+                .await
+                .unwrap();
+            }
+            db.execute("DELETE FROM sessions WHERE id = $1", &[&session])
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn log_size(api: &Api, token: &str, key: &sqlexam_core::crypto::PublicKey) -> u64 {
+    let head = api.get(token, "/v1/log/checkpoint").await;
+    let note = head.json["checkpoint"].as_str().unwrap().to_owned();
+    sqlexam_core::tlog::open_checkpoint(&note, key)
+        .unwrap()
+        .size
+}
+
+async fn a_record_the_log_holds_is_never_appended_again(backend: Backend) {
+    let org = organizer(1);
+    let server = TestServer::launch(&backend, &org.trust, 0, None).await;
+    let api = Api::new(&server.url);
+    let problem = &org.problems[0];
+    let mut kept = Device::new(&org, "s-kept", "c-kept");
+    kept.start();
+    let mut lost = Device::new(&org, "s-lost", "c-lost");
+    lost.start();
+    for d in [&mut kept, &mut lost] {
+        d.push(Device::honest(problem, 1, "SELECT 1"));
+        let reply = api.post_batch(&server.venue, ndjson(&d.records)).await;
+        assert_eq!(reply.json["sessions"][0]["stored"], 2, "{}", reply.text);
+    }
+    let before = log_size(&api, &server.venue, &server.key).await;
+    assert_eq!(before, 4);
+    // The tables lose one session; the log keeps its records. The device (or a proctor's
+    // bundle) sends them again: they are stored again, proven at their old leaves, and
+    // the log does not grow.
+    forget_session(&backend, &server, "s-lost").await;
+    let again = api.post_batch(&server.venue, ndjson(&lost.records)).await;
+    assert_eq!(again.json["sessions"][0]["stored"], 2, "{}", again.text);
+    let receipt = receipt_of(&again.json["sessions"][0], &server.key, &lost.records);
+    assert_eq!(proven(&receipt), vec![1, 2]);
+    assert_eq!(log_size(&api, &server.venue, &server.key).await, before);
+    server.stop().await;
+}
+
+on_both_backends!(
+    a_record_the_log_holds_is_never_appended_again,
+    a_record_the_log_holds_is_never_appended_again_on_sqlite,
+    a_record_the_log_holds_is_never_appended_again_on_postgres
+);

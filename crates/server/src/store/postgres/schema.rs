@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002-record-log.sql"),
     include_str!("migrations/0003-session-venue.sql"),
     include_str!("migrations/0004-token-revocation.sql"),
+    include_str!("migrations/0005-leaf-index.sql"),
 ];
 
 /// An arbitrary constant: the advisory lock migrations hold.
@@ -38,6 +39,7 @@ impl PgStore {
             .map_err(|e| StoreError::fatal(format!("cannot make a connection pool: {e}")))?;
         let store = PgStore { pool };
         store.migrate().await?;
+        store.index_leaves().await?;
         store.sequence_pending().await?;
         Ok(store)
     }

@@ -43,6 +43,39 @@ async fn log_hashes_in(
 }
 
 impl PgStore {
+    /// Indexes the leaves of a log written before the index existed (each leaf's hash is
+    /// the stored hash at its level-0 index), under the log head's lock.
+    pub(super) async fn index_leaves(&self) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(err)?;
+        let size: i64 = tx
+            .query_one("SELECT size FROM log_head WHERE id = 1 FOR UPDATE", &[])
+            .await
+            .map_err(err)?
+            .get(0);
+        let indexed: i64 = tx
+            .query_one("SELECT count(*) FROM log_leaf_index", &[])
+            .await
+            .map_err(err)?
+            .get(0);
+        if indexed < size {
+            let leaves: Vec<i64> = (0..size).collect();
+            let idx: Vec<i64> = (0..size as u64)
+                .map(|n| tlog_tiles::stored_hash_index(0, n) as i64)
+                .collect();
+            tx.execute(
+                "INSERT INTO log_leaf_index (hash, leaf)
+                 SELECT h.hash, t.leaf FROM UNNEST($1::BIGINT[], $2::BIGINT[]) AS t (leaf, idx)
+                 JOIN log_hashes h ON h.idx = t.idx
+                 ON CONFLICT DO NOTHING",
+                &[&leaves, &idx],
+            )
+            .await
+            .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)
+    }
+
     /// Gives every queued record its leaf, in one transaction under the log head's lock
     /// (see [`Tlog::sequence`]); returns the head after it. Records are queued (with their
     /// leaf hash) by the transaction that stores them, so batches commit side by side and
@@ -74,6 +107,42 @@ impl PgStore {
             return Ok((size, hash_of(head.get(1))?));
         }
         queued.sort_unstable_by_key(|q| q.0);
+        // A record the log already holds (taken again after its rows were lost) keeps its
+        // leaf: the log never holds it twice.
+        let hashes: Vec<&[u8]> = queued.iter().map(|q| &q.3.0[..]).collect();
+        let mut held = std::collections::HashMap::new();
+        for r in tx
+            .query(
+                "SELECT hash, leaf FROM log_leaf_index WHERE hash = ANY($1)",
+                &[&hashes],
+            )
+            .await
+            .map_err(err)?
+        {
+            held.insert(hash_of(r.get(0))?.0, r.get::<_, i64>(1));
+        }
+        let (again, mut queued): (Vec<_>, Vec<_>) =
+            queued.into_iter().partition(|q| held.contains_key(&q.3.0));
+        if !again.is_empty() {
+            let leaves: Vec<i64> = again.iter().map(|q| held[&q.3.0]).collect();
+            let sessions: Vec<&str> = again.iter().map(|q| q.1.as_str()).collect();
+            let seqs: Vec<i64> = again.iter().map(|q| q.2).collect();
+            tx.execute(
+                "INSERT INTO log_leaves (leaf, session, seq)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[])
+                 ON CONFLICT (leaf) DO NOTHING",
+                &[&leaves, &sessions, &seqs],
+            )
+            .await
+            .map_err(err)?;
+        }
+        // The same record twice in the queue: once in the log.
+        let mut seen = std::collections::HashSet::new();
+        queued.retain(|q| seen.insert(q.3.0));
+        if queued.is_empty() {
+            tx.commit().await.map_err(err)?;
+            return Ok((size, hash_of(head.get(1))?));
+        }
         let needed = tlog::frontier(size);
         let known = needed
             .iter()
@@ -90,6 +159,7 @@ impl PgStore {
             .iter()
             .map(|(i, h)| (*i as i64, &h.0[..]))
             .unzip();
+        let leaf_hashes: Vec<&[u8]> = queued.iter().map(|q| &q.3.0[..]).collect();
         // One statement for the whole append: a round trip less while the lock is held.
         tx.execute(
             "WITH leaves AS (
@@ -97,6 +167,8 @@ impl PgStore {
                  SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[])
              ), hashes AS (
                  INSERT INTO log_hashes (idx, hash) SELECT * FROM UNNEST($4::BIGINT[], $5::BYTEA[])
+             ), indexed AS (
+                 INSERT INTO log_leaf_index (hash, leaf) SELECT * FROM UNNEST($8::BYTEA[], $1::BIGINT[])
              )
              UPDATE log_head SET size = $6, root = $7 WHERE id = 1",
             &[
@@ -107,6 +179,7 @@ impl PgStore {
                 &hashes,
                 &(appended.size as i64),
                 &&appended.root.0[..],
+                &leaf_hashes,
             ],
         )
         .await

@@ -92,7 +92,7 @@ fn load_held(tx: &Connection, session: &str, incoming: &[Incoming]) -> rusqlite:
 /// same transaction.
 fn write(tx: &Connection, session: &str, d: &Decision, now: &str) -> rusqlite::Result<()> {
     let plan = &d.plan;
-    let first_leaf = append_to_log(
+    let leaves = append_to_log(
         tx,
         plan.append
             .iter()
@@ -102,7 +102,7 @@ fn write(tx: &Connection, session: &str, d: &Decision, now: &str) -> rusqlite::R
         "INSERT INTO records (session, seq, hash, bytes, signature, received_at, leaf)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    for (k, r) in plan.append.iter().enumerate() {
+    for (r, leaf) in plan.append.iter().zip(&leaves) {
         append.execute(params![
             session,
             r.seq as i64,
@@ -110,7 +110,7 @@ fn write(tx: &Connection, session: &str, d: &Decision, now: &str) -> rusqlite::R
             r.bytes,
             r.signature,
             now,
-            (first_leaf + k as u64) as i64
+            *leaf as i64
         ])?;
     }
     let mut evidence = tx.prepare_cached(

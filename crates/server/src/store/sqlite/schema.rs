@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003-session-venue.sql"),
     include_str!("migrations/0004-relay.sql"),
     include_str!("migrations/0005-token-revocation.sql"),
+    include_str!("migrations/0006-leaf-index.sql"),
 ];
 
 impl SqliteStore {
@@ -27,6 +28,13 @@ impl SqliteStore {
         sqlexam_core::migrate::migrate(&conn, MIGRATIONS).map_err(|e| {
             StoreError::fatal(format!("{}: cannot open the database", path.display())).caused_by(e)
         })?;
+        {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(err)?;
+            super::tlog::index_leaves(&tx).map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
         catch_up_log(&mut conn)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
@@ -58,7 +66,7 @@ fn catch_up_log(conn: &mut Connection) -> StoreResult<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let first = append_to_log(
+    let leaves = append_to_log(
         &tx,
         missing
             .iter()
@@ -69,8 +77,8 @@ fn catch_up_log(conn: &mut Connection) -> StoreResult<()> {
         let mut leaf = tx
             .prepare("UPDATE records SET leaf = ?3 WHERE session = ?1 AND seq = ?2")
             .map_err(err)?;
-        for (k, (session, seq, _)) in missing.iter().enumerate() {
-            leaf.execute(params![session, *seq as i64, (first + k as u64) as i64])
+        for ((session, seq, _), at) in missing.iter().zip(&leaves) {
+            leaf.execute(params![session, *seq as i64, *at as i64])
                 .map_err(err)?;
         }
     }

@@ -3,7 +3,7 @@
 //! writer's transaction that stores the records, so the log has one order.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sqlexam_core::tlog::{self, Hash};
 
 use super::SqliteStore;
@@ -35,13 +35,40 @@ fn log_hashes_in(tx: &Connection, indexes: &[u64]) -> rusqlite::Result<Vec<Hash>
         .collect()
 }
 
-/// Appends leaves (their hashes, in order) to the log in `tx` (the writer's transaction);
-/// returns the first one's leaf index (the next ones follow it).
+/// Puts leaves (their hashes, in order) in the log in `tx` (the writer's transaction) and
+/// returns each one's leaf index. A leaf the log already holds (the same record taken
+/// again, say after its rows were lost) keeps its index: the log never holds it twice.
 pub(super) fn append_to_log(
     tx: &Connection,
     leaves: impl IntoIterator<Item = Hash>,
-) -> rusqlite::Result<u64> {
+) -> rusqlite::Result<Vec<u64>> {
     let (size, _) = log_head_in(tx)?;
+    let mut held = tx.prepare_cached("SELECT leaf FROM log_leaf_index WHERE hash = ?1")?;
+    let mut index = Vec::new();
+    let mut new: Vec<Hash> = Vec::new();
+    for leaf in leaves {
+        let known = held
+            .query_row([&leaf.0[..]], |r| r.get::<_, i64>(0))
+            .optional()?;
+        index.push(match (known, new.iter().position(|h| *h == leaf)) {
+            (Some(at), _) => at as u64,
+            (None, Some(k)) => size + k as u64,
+            (None, None) => {
+                new.push(leaf);
+                size + new.len() as u64 - 1
+            }
+        });
+    }
+    let mut hash = tx.prepare_cached("INSERT INTO log_leaf_index (hash, leaf) VALUES (?1, ?2)")?;
+    for (k, h) in new.iter().enumerate() {
+        hash.execute(params![&h.0[..], (size + k as u64) as i64])?;
+    }
+    append_new(tx, size, new)?;
+    Ok(index)
+}
+
+/// Appends leaves the log does not hold yet to a log of `size` leaves.
+fn append_new(tx: &Connection, size: u64, leaves: Vec<Hash>) -> rusqlite::Result<()> {
     let needed = tlog::frontier(size);
     let known = needed
         .iter()
@@ -51,7 +78,7 @@ pub(super) fn append_to_log(
     let appended = tlog::append(size, known, leaves)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     if appended.size == size {
-        return Ok(size);
+        return Ok(());
     }
     let mut hash = tx.prepare_cached("INSERT INTO log_hashes (idx, hash) VALUES (?1, ?2)")?;
     for (i, h) in &appended.hashes {
@@ -61,7 +88,28 @@ pub(super) fn append_to_log(
         "UPDATE log_head SET size = ?1, root = ?2 WHERE id = 1",
         params![appended.size as i64, &appended.root.0[..]],
     )?;
-    Ok(size)
+    Ok(())
+}
+
+/// Indexes the leaves of a log written before the index existed (each leaf's hash is the
+/// stored hash at its level-0 index).
+pub(super) fn index_leaves(tx: &Connection) -> rusqlite::Result<()> {
+    let (size, _) = log_head_in(tx)?;
+    let indexed: i64 = tx.query_row("SELECT count(*) FROM log_leaf_index", [], |r| r.get(0))?;
+    if indexed as u64 >= size {
+        return Ok(());
+    }
+    let mut read = tx.prepare_cached("SELECT hash FROM log_hashes WHERE idx = ?1")?;
+    let mut write =
+        tx.prepare_cached("INSERT OR IGNORE INTO log_leaf_index (hash, leaf) VALUES (?1, ?2)")?;
+    for leaf in 0..size {
+        let hash: Vec<u8> = read
+            .query_row([tlog_tiles::stored_hash_index(0, leaf) as i64], |r| {
+                r.get(0)
+            })?;
+        write.execute(params![hash, leaf as i64])?;
+    }
+    Ok(())
 }
 
 #[async_trait]
