@@ -3,7 +3,10 @@
 //! `include_str!` that says only "No such file": say what to run instead.
 
 fn main() {
-    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dashboard/dist");
+    // Read when the script runs, not when it is compiled: a build cache shared by several
+    // clones must look in this one.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let dist = std::path::Path::new(&manifest).join("../../dashboard/dist");
     for file in ["index.html", "dashboard.js", "dashboard.css"] {
         let path = dist.join(file);
         println!("cargo::rerun-if-changed={}", path.display());
