@@ -700,8 +700,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &Home::locate()?,
             &role,
             &label,
-            data.as_deref(),
-            database.as_deref(),
+            &serve::Storage {
+                data: data.as_deref(),
+                database: database.as_deref(),
+            },
         ),
         Command::Token {
             command:

@@ -147,21 +147,13 @@ pub fn token_create(
     home: &Home,
     role: &str,
     label: &str,
-    data: Option<&Path>,
-    database: Option<&str>,
+    at: &Storage<'_>,
 ) -> anyhow::Result<ExitCode> {
     let role = Role::parse(role).ok_or_else(|| {
         crate::BadInput(format!("--role must be venue or organizer, not {role:?}"))
     })?;
-    let data = data_dir(home, data);
-    let database = database_url(database);
-    let database = database.as_deref();
     let (token, hash) = sqlexam_server::new_token()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let store = open_store(&data, database).await?;
+    on_store(home, at, async |store| {
         let now = sqlexam_core::encoding::format_time(time::OffsetDateTime::now_utc());
         store
             .add_token(&hash, role, label, &now)

@@ -41,9 +41,6 @@ pub enum Refusal {
         message: String,
         line: Option<usize>,
     },
-    /// More than the server takes at once.
-    #[error("{message}")]
-    TooLarge { code: &'static str, message: String },
     /// Contradicts what the server already holds.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

@@ -86,9 +86,6 @@ impl From<Refusal> for ApiFailure {
                 message,
                 line,
             } => ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).at_line(line),
-            Refusal::TooLarge { code, message } => {
-                ApiFailure::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)
-            }
             Refusal::Conflict { code, message } => {
                 ApiFailure::new(StatusCode::CONFLICT, code, message)
             }

@@ -44,24 +44,24 @@ pub(super) fn append_to_log(
 ) -> rusqlite::Result<Vec<u64>> {
     let (size, _) = log_head_in(tx)?;
     let mut held = tx.prepare_cached("SELECT leaf FROM log_leaf_index WHERE hash = ?1")?;
+    let mut index_new =
+        tx.prepare_cached("INSERT INTO log_leaf_index (hash, leaf) VALUES (?1, ?2)")?;
     let mut index = Vec::new();
     let mut new: Vec<Hash> = Vec::new();
     for leaf in leaves {
         let known = held
             .query_row([&leaf.0[..]], |r| r.get::<_, i64>(0))
             .optional()?;
-        index.push(match (known, new.iter().position(|h| *h == leaf)) {
-            (Some(at), _) => at as u64,
-            (None, Some(k)) => size + k as u64,
-            (None, None) => {
+        index.push(match known {
+            Some(at) => at as u64,
+            None => {
+                // Indexed at once, so the same leaf later in this call is found above.
+                let at = size + new.len() as u64;
+                index_new.execute(params![&leaf.0[..], at as i64])?;
                 new.push(leaf);
-                size + new.len() as u64 - 1
+                at
             }
         });
-    }
-    let mut hash = tx.prepare_cached("INSERT INTO log_leaf_index (hash, leaf) VALUES (?1, ?2)")?;
-    for (k, h) in new.iter().enumerate() {
-        hash.execute(params![&h.0[..], (size + k as u64) as i64])?;
     }
     append_new(tx, size, new)?;
     Ok(index)
@@ -95,7 +95,13 @@ fn append_new(tx: &Connection, size: u64, leaves: Vec<Hash>) -> rusqlite::Result
 /// stored hash at its level-0 index).
 pub(super) fn index_leaves(tx: &Connection) -> rusqlite::Result<()> {
     let (size, _) = log_head_in(tx)?;
-    let indexed: i64 = tx.query_row("SELECT count(*) FROM log_leaf_index", [], |r| r.get(0))?;
+    // Appends index every leaf they add, so the index is complete once its highest leaf is
+    // the log's last: one look at the unique index, not a count of every row.
+    let indexed: i64 = tx.query_row(
+        "SELECT COALESCE(max(leaf) + 1, 0) FROM log_leaf_index",
+        [],
+        |r| r.get(0),
+    )?;
     if indexed as u64 >= size {
         return Ok(());
     }
