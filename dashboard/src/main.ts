@@ -18,8 +18,17 @@ interface ProblemScore {
   problem: string;
   score: number;
   verdict: Verdict | null;
+  /** The best score the device claimed, counted or not. */
+  claimed: number;
   awaiting_regrade: number;
+  ungradable: number;
   disagreements: number;
+}
+
+/** A session that counts nothing until an organizer decides, and why (stable codes). */
+interface Withheld {
+  session: string;
+  reasons: string[];
 }
 
 interface CandidateResult {
@@ -29,13 +38,22 @@ interface CandidateResult {
   sessions: string[];
   total: number;
   max_total: number;
+  /** False when every session of the candidate is withheld. */
+  counted: boolean;
+  withheld?: Withheld[];
   attempts: number;
   problems: ProblemScore[];
 }
 
+interface Problem {
+  id: string;
+  max_score: number;
+  title?: { en: string; ja: string };
+}
+
 interface Results {
   exam: { id: string; version: string; hash: string };
-  problems: { id: string; max_score: number }[];
+  problems: Problem[];
   candidates: CandidateResult[];
 }
 
@@ -67,6 +85,9 @@ interface DashboardView {
   sessions: { session: string; candidate: string }[];
   flags: Flag[];
   gaps: Gap[];
+  decisions: { session: string; count: boolean; note: string; by: string; decided_at: string }[];
+  /** Whether the server holds the exam's pack (without it no score counts). */
+  pack_held: boolean;
 }
 
 /** `GET /v1/relay`, on a venue relay. */
@@ -99,6 +120,9 @@ setLang(localStorage.getItem("sqlexam-lang") === "ja" ? "ja" : "en");
 /** A flag kind's name (the catalogue's `incident.*`, shared with the exports). */
 const kindName = (kind: string): string => named("incident", kind);
 
+/** A problem's title in the page's language (its id where the pack gave none). */
+const problemTitle = (p: Problem): string => (p.title ? p.title[getLang()] || p.title.en : p.id);
+
 class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -109,8 +133,9 @@ class ApiError extends Error {
   }
 }
 
-async function api(path: string): Promise<Response> {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = { Authorization: `Bearer ${state.token}`, ...(init.body ? { "Content-Type": "application/json" } : {}) };
+  const response = await fetch(path, { ...init, headers });
   if (!response.ok) {
     let body: { code?: string; message?: string } = {};
     try {
@@ -358,7 +383,7 @@ function resultsSection(d: DashboardView): HTMLElement {
             header("name", t("dash.name")),
             header("venue", t("dash.venue")),
             header("total", t("dash.total"), true),
-            results.problems.map((p) => header(p.id, p.id, true)),
+            results.problems.map((p) => header(p.id, problemTitle(p), true)),
             header("attempts", t("dash.attempts"), true),
             header("attention", t("dash.attention"), true),
           ),
@@ -373,11 +398,21 @@ function resultsSection(d: DashboardView): HTMLElement {
               h("td", null, c.candidate),
               h("td", null, c.name),
               h("td", null, c.venues.join(", ")),
-              h("td", { class: "num", "data-testid": "total" }, `${c.total} / ${c.max_total}`),
+              h(
+                "td",
+                { class: "num", "data-testid": "total" },
+                `${c.total} / ${c.max_total}`,
+                c.counted ? null : h("span", { class: "badge bad", tid: "not-counted" }, t("dash.not_counted")),
+              ),
               c.problems.map((p) =>
                 h(
                   "td",
-                  { class: "num", title: p.verdict || "" },
+                  {
+                    class: "num",
+                    title: [p.verdict || "", p.claimed !== p.score ? fill("dash.claimed", { n: p.claimed }) : ""]
+                      .filter(Boolean)
+                      .join(" · "),
+                  },
                   String(p.score),
                   p.awaiting_regrade > 0 ? h("span", { class: "badge", title: t("dash.awaiting") }, "…") : null,
                   p.disagreements > 0 ? h("span", { class: "badge bad", title: t("dash.disagrees") }, "≠") : null,
@@ -480,13 +515,96 @@ function chartsSection(d: DashboardView): HTMLElement {
       ),
       r.problems.map((p, i) =>
         histogram(
-          p.id,
+          problemTitle(p),
           r.candidates.map((c) => c.problems[i].score),
           p.max_score,
           `histogram-${p.id}`,
         ),
       ),
     ),
+  );
+}
+
+/** Posts an organizer's decision on a withheld session, then reloads the exam. */
+async function decide(exam: string, session: string, count: boolean, note: string): Promise<void> {
+  try {
+    await api(`/v1/exams/${encodeURIComponent(exam)}/sessions/${encodeURIComponent(session)}/decision`, {
+      method: "POST",
+      body: JSON.stringify({ count, note }),
+    });
+  } catch (e) {
+    fail(e);
+    return;
+  }
+  await loadExam(exam);
+}
+
+function withheldSection(d: DashboardView, exam: string): HTMLElement {
+  const rows = d.results.candidates.flatMap((c) => (c.withheld || []).map((w) => ({ c, w })));
+  const decided = new Map(d.decisions.map((x) => [x.session, x]));
+  return h(
+    "section",
+    { tid: "withheld", "aria-labelledby": "withheld-h" },
+    h("h2", { id: "withheld-h" }, t("dash.withheld")),
+    rows.length === 0
+      ? h("p", { tid: "no-withheld" }, t("dash.no_withheld"))
+      : [
+          h("p", { class: "muted small" }, t("dash.withheld_intro")),
+          h(
+            "div",
+            { class: "wrap" },
+            h(
+              "table",
+              { tid: "withheld-table" },
+              h(
+                "thead",
+                null,
+                h(
+                  "tr",
+                  null,
+                  h("th", { scope: "col" }, t("dash.candidate")),
+                  h("th", { scope: "col" }, t("dash.session")),
+                  h("th", { scope: "col" }, t("dash.reasons")),
+                  h("th", { scope: "col" }, t("dash.note")),
+                ),
+              ),
+              h(
+                "tbody",
+                null,
+                rows.map(({ c, w }) => {
+                  const noteId = `note-${w.session}`;
+                  const note = h("input", { id: noteId, type: "text", size: 28, "aria-label": `${t("dash.note")} — ${w.session}` });
+                  const send = (count: boolean): void => {
+                    if (!note.value.trim()) {
+                      state.error = t("dash.note_needed");
+                      render();
+                      return;
+                    }
+                    void decide(exam, w.session, count, note.value.trim());
+                  };
+                  const last = decided.get(w.session);
+                  return h(
+                    "tr",
+                    { "data-testid": "withheld-row", "data-session": w.session },
+                    h("td", null, `${c.candidate} ${c.name}`),
+                    h("td", null, h("code", null, w.session.slice(0, 12))),
+                    h("td", null, w.reasons.map((r) => named("withheld", r)).join(", ")),
+                    h(
+                      "td",
+                      null,
+                      note,
+                      " ",
+                      h("button", { type: "button", tid: "count-it", onclick: () => send(true) }, t("dash.count_it")),
+                      " ",
+                      h("button", { type: "button", tid: "keep-out", onclick: () => send(false) }, t("dash.keep_out")),
+                      last ? h("div", { class: "muted small" }, `${t("dash.decided")}: ${last.note} (${last.by}, ${last.decided_at})`) : null,
+                    ),
+                  );
+                }),
+              ),
+            ),
+          ),
+        ],
   );
 }
 
@@ -614,9 +732,11 @@ function examView(d: DashboardView, exam: string): Child[] {
         link("CLICS results.tsv", `/v1/exams/${id}/results.tsv`, "results.tsv", "download-tsv"),
       ),
     ),
+    d.pack_held ? null : h("p", { class: "error", role: "status", tid: "no-pack" }, fill("dash.no_pack", { exam })),
     relaySection(),
     venuesSection(d),
     resultsSection(d),
+    withheldSection(d, exam),
     chartsSection(d),
     flagsSection(d),
   ];

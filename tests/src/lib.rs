@@ -20,7 +20,10 @@ use sqlexam_core::problem::{
     Expectation, Problem, WhileClosed, load_problem, read_pack_source, submissions,
 };
 use sqlexam_core::protocol::NDJSON;
-use sqlexam_core::record::{Event, FORMAT, GENESIS, PackRef, Record, SignedRecord};
+use sqlexam_core::record::{
+    Event, FORMAT, GENESIS, PackRef, ProctorAction, ProctorProof, Record, SignedRecord,
+    proctor_statement,
+};
 use sqlexam_core::session::{Engine, SystemClock};
 use sqlexam_server::Store;
 use sqlexam_server::model::Role;
@@ -55,6 +58,8 @@ pub struct Organizer {
     pub pack: Vec<u8>,
     pub pack_id: String,
     pub problems: Vec<Problem>,
+    /// The exam time the pack gives each candidate.
+    pub duration_ms: u64,
     /// Every labelled submission of the starter pack: (problem id, SQL, expected verdict).
     pub labelled: Vec<(String, String, Expectation)>,
 }
@@ -92,6 +97,7 @@ pub fn organizer(n: usize) -> Organizer {
     let now = time::OffsetDateTime::now_utc();
     let mut exam = source.exam;
     exam.while_closed = WhileClosed::Paused;
+    let duration_ms = exam.duration_ms;
     let pack = build(
         &source.id,
         &source.version,
@@ -119,6 +125,7 @@ pub fn organizer(n: usize) -> Organizer {
         pack,
         pack_id: source.id,
         problems,
+        duration_ms,
         labelled,
     }
 }
@@ -334,6 +341,8 @@ pub struct Device {
     pub session: String,
     pub candidate: String,
     pub pack: PackRef,
+    /// The exam time its first record claims (the pack's, unless a test says otherwise).
+    pub duration_ms: u64,
     pub records: Vec<SignedRecord>,
 }
 
@@ -350,6 +359,7 @@ impl Device {
                 version: manifest.version,
                 hash,
             },
+            duration_ms: org.duration_ms,
             records: Vec::new(),
         }
     }
@@ -389,9 +399,26 @@ impl Device {
         self.push(Event::SessionStarted {
             candidate_name: format!("Device {}", self.candidate),
             device_public_key: self.key.public().to_hex(),
-            duration_ms: 3_600_000,
+            duration_ms: self.duration_ms,
             while_closed: WhileClosed::Paused,
             packs_seen: BTreeMap::new(),
+        })
+    }
+
+    /// Appends a proctor action signed with the pack's proctor key (unlocked with the
+    /// passphrase): what a proctor's real action on this device writes.
+    pub fn proctor(&mut self, org: &Organizer, action: ProctorAction) -> SignedRecord {
+        let (manifest, _) = sqlexam_core::pack::signed_manifest(&org.pack[..]).unwrap();
+        let signer = manifest.proctor.unwrap().unlock(PASSPHRASE).unwrap();
+        let (seq, prev) = (self.records.len() as u64 + 1, self.head());
+        let statement = proctor_statement(&self.session, seq, &prev, &action);
+        let signature = sqlexam_core::encoding::hex(&signer.sign(&statement));
+        self.push(Event::Proctor {
+            action,
+            proof: Some(ProctorProof {
+                statement,
+                signature,
+            }),
         })
     }
 

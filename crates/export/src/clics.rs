@@ -78,9 +78,11 @@ fn reached_at(c: &CandidateResult) -> Option<u64> {
         .max()
 }
 
-/// Candidates by rank, with their rank.
+/// Candidates by rank, with their rank: only those with a session that counts (a
+/// candidate whose every session is withheld ranks nowhere until an organizer decides).
 fn ranked(results: &Results) -> Vec<(u32, &CandidateResult)> {
-    let mut order: Vec<&CandidateResult> = results.candidates.iter().collect();
+    let mut order: Vec<&CandidateResult> =
+        results.candidates.iter().filter(|c| c.counted).collect();
     let key = |c: &CandidateResult| (std::cmp::Reverse(c.total), reached_at(c).unwrap_or(0));
     order.sort_by(|a, b| {
         key(a)

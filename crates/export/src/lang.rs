@@ -34,9 +34,42 @@ pub fn incident(lang: Lang, kind: &str) -> String {
         "proctor_unproven" => k::INCIDENT__PROCTOR_UNPROVEN,
         "wrong_pack" => k::INCIDENT__WRONG_PACK,
         "log_contradiction" => k::INCIDENT__LOG_CONTRADICTION,
+        "second_session" => k::INCIDENT__SECOND_SESSION,
+        "over_duration" => k::INCIDENT__OVER_DURATION,
+        "organizer_counted" => k::INCIDENT__ORGANIZER_COUNTED,
+        "organizer_excluded" => k::INCIDENT__ORGANIZER_EXCLUDED,
         other => return other.to_owned(),
     };
     lang.text(key).to_owned()
+}
+
+/// Why a session is withheld ([`crate::results::Withheld`]); an unknown code as itself.
+pub fn withheld_reason(lang: Lang, reason: &str) -> String {
+    let key = match reason {
+        "unadmitted" => k::WITHHELD__UNADMITTED,
+        "not_on_roster" => k::WITHHELD__NOT_ON_ROSTER,
+        "second_session" => k::WITHHELD__SECOND_SESSION,
+        "over_duration" => k::WITHHELD__OVER_DURATION,
+        "wrong_pack" => k::WITHHELD__WRONG_PACK,
+        "rollback" => k::WITHHELD__ROLLBACK,
+        "fork" => k::WITHHELD__FORK,
+        "proctor_unproven" => k::WITHHELD__PROCTOR_UNPROVEN,
+        "excluded_by_organizer" => k::WITHHELD__EXCLUDED_BY_ORGANIZER,
+        other => return other.to_owned(),
+    };
+    lang.text(key).to_owned()
+}
+
+/// A candidate's withheld sessions as one cell: `session: reason, reason; …`.
+pub fn withheld(lang: Lang, c: &crate::results::CandidateResult) -> String {
+    c.withheld
+        .iter()
+        .map(|w| {
+            let reasons: Vec<String> = w.reasons.iter().map(|r| withheld_reason(lang, r)).collect();
+            format!("{}: {}", w.session, reasons.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Exam time as `h:mm:ss` (what a proctor reads on the clock).

@@ -3,13 +3,19 @@
 //! once done, is the score). The CSV, XLSX, JSON, the dashboard and the session report all
 //! read this, so they never disagree. Its JSON is documented in docs/export-format.md.
 //!
-//! Scoring: a problem's score is the best score of any of the candidate's submissions on
-//! it (the server's re-grade where it has one, else the device's); the total is the sum.
+//! Scoring: a problem's score is the best score of any of the candidate's counted
+//! submissions on it; the total is the sum. From records alone (a device, a bundle) the
+//! device's verdict is the only one and counts. On a server only what it proved counts: its
+//! re-grade's score; a submission it has not re-graded yet, or cannot (a problem not in the
+//! pack), counts 0 with the device's claim shown beside it; a withheld session (flagged
+//! until an organizer decides) counts nothing. The problem columns and their maximums are
+//! then the exam pack's, never a record's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sqlexam_core::grade::Verdict;
+use sqlexam_core::problem::Localized;
 use sqlexam_core::record::{Event, PackRef, ProctorAction, Record};
 
 /// The `format` of a results document.
@@ -32,6 +38,18 @@ pub struct Results {
 pub struct ProblemColumn {
     pub id: String,
     pub max_score: u32,
+    /// The problem's title, where the exam's pack is at hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Localized>,
+}
+
+/// A session whose submissions do not count until an organizer decides, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withheld {
+    pub session: String,
+    /// Stable codes: `unadmitted`, `not_on_roster`, `second_session`, `over_duration`,
+    /// `wrong_pack`, `rollback`, `fork`, `proctor_unproven`, `excluded_by_organizer`.
+    pub reasons: Vec<String>,
 }
 
 /// One candidate's results (over every session they sat for this exam).
@@ -45,6 +63,13 @@ pub struct CandidateResult {
     pub devices: Vec<String>,
     pub total: u32,
     pub max_total: u32,
+    /// Whether any of the candidate's sessions counts: `false` when every one is withheld
+    /// (the candidate then ranks nowhere).
+    #[serde(default = "yes")]
+    pub counted: bool,
+    /// Sessions that do not count, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<Withheld>,
     /// Problems at their full score.
     pub solved: u32,
     pub attempts: u32,
@@ -71,9 +96,13 @@ pub struct ProblemResult {
     pub attempts: u32,
     /// Exam time of the first submission reaching `score`.
     pub best_at_ms: Option<u64>,
-    /// Submissions the server has not re-graded yet (their device score counts).
+    /// The best score the device claimed (over every submission, counted or not): shown
+    /// beside `score` where the server did not prove it.
+    #[serde(default)]
+    pub claimed: u32,
+    /// Submissions the server has not re-graded yet (counted 0 until it has).
     pub awaiting_regrade: u32,
-    /// Submissions the server could not re-grade (their device score counts).
+    /// Submissions the server could not re-grade (counted 0).
     pub ungradable: u32,
     /// Submissions where the server's verdict or score differs from the device's.
     pub disagreements: u32,
@@ -101,6 +130,10 @@ pub struct Sitting {
     pub name: String,
     pub device: String,
     pub venue: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the server made of a submission.
@@ -148,6 +181,11 @@ pub struct ResultsBuilder {
     source: String,
     /// Problem columns declared, in the exam's order.
     declared: Vec<ProblemColumn>,
+    /// Whether the declared columns are all there are (the exam's pack gave them): an
+    /// attempt on another problem then makes no column and counts nothing.
+    fixed: bool,
+    /// Sessions that do not count, with why.
+    withheld: BTreeMap<String, Vec<String>>,
     /// Problems seen in attempts, with the largest max score seen.
     seen: BTreeMap<String, u32>,
     /// session → candidate
@@ -161,21 +199,29 @@ impl ResultsBuilder {
             exam,
             source: source.into(),
             declared: Vec::new(),
+            fixed: false,
+            withheld: BTreeMap::new(),
             seen: BTreeMap::new(),
             sessions: BTreeMap::new(),
             candidates: BTreeMap::new(),
         }
     }
 
-    /// Declares a problem column (in the exam's order); problems only seen in attempts are
-    /// added after these, by id.
-    pub fn problem(&mut self, id: &str, max_score: u32) {
-        match self.declared.iter_mut().find(|p| p.id == id) {
-            Some(p) => p.max_score = p.max_score.max(max_score),
-            None => self.declared.push(ProblemColumn {
-                id: id.into(),
-                max_score,
-            }),
+    /// A builder whose columns are exactly `columns` (the exam pack's problems, in its
+    /// order, with its maximums): what attempts claim adds no column and no maximum.
+    pub fn for_exam(exam: PackRef, source: &str, columns: Vec<ProblemColumn>) -> ResultsBuilder {
+        ResultsBuilder {
+            declared: columns,
+            fixed: true,
+            ..ResultsBuilder::new(exam, source)
+        }
+    }
+
+    /// Withholds `session`: its submissions count nothing, for `reason` (a stable code).
+    pub fn withhold(&mut self, session: &str, reason: &str) {
+        let reasons = self.withheld.entry(session.to_owned()).or_default();
+        if !reasons.iter().any(|r| r == reason) {
+            reasons.push(reason.to_owned());
         }
     }
 
@@ -233,14 +279,21 @@ impl ResultsBuilder {
     }
 
     pub fn finish(self, generated_at: &str) -> Results {
-        // Declared columns keep their order; the rest follow by id.
+        // Declared columns keep their order; unless they are fixed, the rest follow by id.
         let mut problems = self.declared;
-        for (id, max_score) in self.seen {
-            match problems.iter_mut().find(|p| p.id == id) {
-                Some(p) => p.max_score = p.max_score.max(max_score),
-                None => problems.push(ProblemColumn { id, max_score }),
+        if !self.fixed {
+            for (id, max_score) in self.seen {
+                match problems.iter_mut().find(|p| p.id == id) {
+                    Some(p) => p.max_score = p.max_score.max(max_score),
+                    None => problems.push(ProblemColumn {
+                        id,
+                        max_score,
+                        title: None,
+                    }),
+                }
             }
         }
+        let (fixed, withheld) = (self.fixed, self.withheld);
         // Saturating: the numbers come from records, which a hostile device can set.
         let max_total = problems
             .iter()
@@ -249,10 +302,22 @@ impl ResultsBuilder {
             .candidates
             .into_iter()
             .map(|(candidate, acc)| {
+                let counts = |a: &&Attempt| !withheld.contains_key(&a.session);
                 let cells: Vec<ProblemResult> = problems
                     .iter()
-                    .map(|p| problem_result(p, &acc.attempts))
+                    .map(|p| problem_result(p, &acc.attempts, counts, fixed))
                     .collect();
+                let withheld: Vec<Withheld> = acc
+                    .sessions
+                    .iter()
+                    .filter_map(|s| {
+                        withheld.get(s).map(|reasons| Withheld {
+                            session: s.clone(),
+                            reasons: reasons.clone(),
+                        })
+                    })
+                    .collect();
+                let counted = withheld.len() < acc.sessions.len();
                 let mut incidents = acc.incidents;
                 incidents.sort_by(|a, b| (&a.session, a.seq).cmp(&(&b.session, b.seq)));
                 CandidateResult {
@@ -263,6 +328,8 @@ impl ResultsBuilder {
                     devices: acc.devices.into_iter().collect(),
                     total: cells.iter().fold(0u32, |n, c| n.saturating_add(c.score)),
                     max_total,
+                    counted,
+                    withheld,
                     solved: cells
                         .iter()
                         .filter(|c| c.max_score > 0 && c.score == c.max_score)
@@ -288,7 +355,14 @@ impl ResultsBuilder {
     }
 }
 
-fn problem_result(column: &ProblemColumn, attempts: &[Attempt]) -> ProblemResult {
+/// One candidate's standing on `column`, from the attempts `counts` admits. With `fixed`
+/// columns no score exceeds the column's maximum (a server's re-grade never does anyway).
+fn problem_result(
+    column: &ProblemColumn,
+    attempts: &[Attempt],
+    counts: impl Fn(&&Attempt) -> bool,
+    fixed: bool,
+) -> ProblemResult {
     let mut out = ProblemResult {
         problem: column.id.clone(),
         score: 0,
@@ -296,6 +370,7 @@ fn problem_result(column: &ProblemColumn, attempts: &[Attempt]) -> ProblemResult
         verdict: None,
         attempts: 0,
         best_at_ms: None,
+        claimed: 0,
         awaiting_regrade: 0,
         ungradable: 0,
         disagreements: 0,
@@ -304,22 +379,31 @@ fn problem_result(column: &ProblemColumn, attempts: &[Attempt]) -> ProblemResult
     mine.sort_by_key(|a| a.submitted_ms);
     for a in mine {
         out.attempts += 1;
-        let (verdict, score) = match a.regrade {
+        out.claimed = out.claimed.max(a.device_score);
+        let proven = match a.regrade {
             Regrade::Graded { verdict, score } => {
                 if verdict != a.device_verdict || score != a.device_score {
                     out.disagreements += 1;
                 }
-                (verdict, score)
+                Some((verdict, score))
             }
             Regrade::Awaiting => {
                 out.awaiting_regrade += 1;
-                (a.device_verdict, a.device_score)
+                None
             }
             Regrade::Ungradable => {
                 out.ungradable += 1;
-                (a.device_verdict, a.device_score)
+                None
             }
-            Regrade::NotApplicable => (a.device_verdict, a.device_score),
+            Regrade::NotApplicable => Some((a.device_verdict, a.device_score)),
+        };
+        let Some((verdict, score)) = proven.filter(|_| counts(&a)) else {
+            continue;
+        };
+        let score = if fixed {
+            score.min(column.max_score)
+        } else {
+            score
         };
         if out.verdict.is_none() || score > out.score {
             out.score = score;
@@ -351,15 +435,35 @@ pub fn from_records(records: &[Record], venue: &str, generated_at: &str) -> Vec<
         .collect()
 }
 
-/// Adds what one verified record says to a builder.
-pub fn add_record(b: &mut ResultsBuilder, r: &Record, venue: &str) {
-    let incident = |kind: &str, detail: String| Incident {
+/// The incident a record is, if it is one (a refusal, a proctor action, an interruption,
+/// a reopening).
+pub fn incident_of(r: &Record) -> Option<Incident> {
+    let (kind, detail) = match &r.event {
+        Event::SubmissionRefused {
+            problem, reason, ..
+        } => ("refused", format!("{problem}: {reason}")),
+        Event::Proctor { action, .. } => match action {
+            ProctorAction::Extend { minutes } => ("extended", format!("+{minutes} min")),
+            ProctorAction::End => ("ended_by_proctor", String::new()),
+            ProctorAction::Resume => ("resumed", String::new()),
+        },
+        Event::Interrupted { cause } => ("interrupted", cause.clone()),
+        Event::Reopened { closed_ms } => ("reopened", format!("{} s", closed_ms / 1000)),
+        Event::SessionStarted { .. } | Event::Submission { .. } | Event::SessionEnded { .. } => {
+            return None;
+        }
+    };
+    Some(Incident {
         session: r.session.clone(),
         seq: r.seq,
         kind: kind.into(),
         elapsed_ms: Some(r.elapsed_ms),
         detail,
-    };
+    })
+}
+
+/// Adds what one verified record says to a builder.
+pub fn add_record(b: &mut ResultsBuilder, r: &Record, venue: &str) {
     match &r.event {
         Event::SessionStarted { candidate_name, .. } => b.sitting(Sitting {
             session: r.session.clone(),
@@ -384,18 +488,11 @@ pub fn add_record(b: &mut ResultsBuilder, r: &Record, venue: &str) {
             max_score: *max_score,
             regrade: Regrade::NotApplicable,
         }),
-        Event::SubmissionRefused {
-            problem, reason, ..
-        } => b.incident(incident("refused", format!("{problem}: {reason}"))),
-        Event::Proctor { action, .. } => b.incident(match action {
-            ProctorAction::Extend { minutes } => incident("extended", format!("+{minutes} min")),
-            ProctorAction::End => incident("ended_by_proctor", String::new()),
-            ProctorAction::Resume => incident("resumed", String::new()),
-        }),
         Event::SessionEnded { reason } => b.ended(&r.session, reason),
-        Event::Interrupted { cause } => b.incident(incident("interrupted", cause.clone())),
-        Event::Reopened { closed_ms } => {
-            b.incident(incident("reopened", format!("{} s", closed_ms / 1000)))
+        _ => {
+            if let Some(i) = incident_of(r) {
+                b.incident(i);
+            }
         }
     }
     b.progress(&r.session, r.elapsed_ms, &r.wall_time);

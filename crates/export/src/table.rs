@@ -31,6 +31,8 @@ fn detail_headers(lang: Lang, regrade: bool) -> Vec<&'static str> {
     if regrade {
         h.push(lang.text(k::EXPORT__AWAITING_RE_GRADE));
         h.push(lang.text(k::EXPORT__SERVER_DISAGREES));
+        h.push(lang.text(k::EXPORT__CLAIMED));
+        h.push(lang.text(k::EXPORT__WITHHELD));
     }
     h
 }
@@ -68,6 +70,8 @@ fn detail_row(c: &CandidateResult, p: &ProblemResult, lang: Lang, regrade: bool)
     if regrade {
         row.push(number(p.awaiting_regrade + p.ungradable));
         row.push(number(p.disagreements));
+        row.push(number(p.claimed));
+        row.push(text(crate::lang::withheld(lang, c)));
     }
     row
 }
@@ -95,6 +99,8 @@ fn total_row(c: &CandidateResult, problems: usize, lang: Lang, regrade: bool) ->
         };
         row.push(sum(|p| p.awaiting_regrade + p.ungradable));
         row.push(sum(|p| p.disagreements));
+        row.push(sum(|p| p.claimed));
+        row.push(text(crate::lang::withheld(lang, c)));
     }
     row
 }
@@ -228,6 +234,9 @@ pub fn results_xlsx(results: &Results, lang: Lang) -> Result<Vec<u8>, ExportErro
         lang.text(k::EXPORT__ATTEMPTS),
         lang.text(k::EXPORT__EXAM_TIME_USED),
     ];
+    if regrade {
+        headers.push(lang.text(k::EXPORT__WITHHELD));
+    }
     let problem_ids: Vec<&str> = results.problems.iter().map(|p| p.id.as_str()).collect();
     headers.extend(problem_ids.iter());
     let rows: Vec<Vec<Value>> = results
@@ -244,6 +253,9 @@ pub fn results_xlsx(results: &Results, lang: Lang) -> Result<Vec<u8>, ExportErro
                 number(c.attempts),
                 text(exam_time(c.elapsed_ms)),
             ];
+            if regrade {
+                row.push(text(crate::lang::withheld(lang, c)));
+            }
             row.extend(c.problems.iter().map(|p| number(p.score)));
             row
         })

@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use sqlexam_core::crypto::PublicKey;
 use sqlexam_core::grade::Verdict;
+use sqlexam_core::problem::Localized;
+use sqlexam_export::results::Incident;
 
 /// What binds a session: the device that writes it, for which candidate and pack. Fixed by
 /// its first record (trust on first use) and checked for every later record.
@@ -95,6 +98,8 @@ pub struct Checks {
     /// Where the records came from (a venue token's label, a bundle's venue): recorded on a
     /// session they create.
     pub venue: String,
+    /// The exam time the session's pack gives each candidate, if the server holds it.
+    pub duration_ms: Option<u64>,
 }
 
 /// A new submission to show in results and re-grade.
@@ -109,11 +114,27 @@ pub struct NewSubmission {
     pub max_score: u32,
 }
 
-/// What appending records means beyond the chain: submissions to grade and flags to raise.
+/// What appending records means beyond the chain: submissions to grade, flags to raise,
+/// incidents to show and how far the session got.
 #[derive(Debug, Clone, Default)]
 pub struct Effects {
     pub submissions: Vec<NewSubmission>,
     pub flags: Vec<Flag>,
+    pub incidents: Vec<Incident>,
+    pub progress: Progress,
+}
+
+/// What a batch's records add to a session's standing: a store keeps the largest exam time,
+/// the earliest and latest wall times, the ending, and adds the proven extensions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub elapsed_ms: u64,
+    pub first_wall: Option<String>,
+    pub last_wall: Option<String>,
+    /// How the session ended (`time_up`, `finished`, `proctor`), if a record says so.
+    pub ended: Option<String>,
+    /// Exam time added by proctor extensions whose proctor signature verified.
+    pub extended_ms: u64,
 }
 
 /// Everything a store writes for one session's batch.
@@ -129,7 +150,7 @@ pub struct Decision {
 pub type Decide = fn(&SessionFacts, &Checks, &Held, &[Incoming], bool) -> Decision;
 
 /// Who a bearer token belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Uploads records and fetches packs.
@@ -156,7 +177,7 @@ impl Role {
 }
 
 /// A bearer token as listed: never the token itself, only its hash's first characters.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TokenRow {
     /// The first 16 hex digits of the token's SHA-256: what `token revoke` takes.
     pub id: String,
@@ -180,6 +201,23 @@ pub struct StoredPack {
     /// Raw proctor public key (hex) from the signed manifest, if proctors may act.
     pub proctor_key: Option<String>,
     pub uploaded_at: String,
+    /// What results need of the opened pack.
+    pub outline: Outline,
+}
+
+/// What an exam's pack defines that results and checks need, read once when the pack is
+/// opened: its problems in order with titles and maximums, and its exam time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outline {
+    pub problems: Vec<OutlineProblem>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlineProblem {
+    pub id: String,
+    pub title: Localized,
+    pub points: u32,
 }
 
 /// What the server knows of a pack besides its bytes.
@@ -191,6 +229,8 @@ pub struct PackFacts {
     pub start_code: Option<String>,
     /// Raw proctor public key (hex), if proctors may act.
     pub proctor_key: Option<String>,
+    /// `None` for a pack stored before outlines were kept, until the server reads it again.
+    pub outline: Option<Outline>,
 }
 
 /// A grading job: one submission record, claimed by one worker at a time.
@@ -238,7 +278,7 @@ pub struct JobResult {
 }
 
 /// One submission as the results show it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SubmissionRow {
     pub session: String,
     pub seq: u64,
@@ -256,7 +296,7 @@ pub struct SubmissionRow {
 }
 
 /// A session as the dashboard lists it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SessionRow {
     pub session: String,
     pub device: String,
@@ -270,10 +310,33 @@ pub struct SessionRow {
     pub created_at: String,
     /// When a record of it last arrived.
     pub last_record_at: String,
+    /// The largest exam time its records show.
+    pub elapsed_ms: u64,
+    /// Exam time added by proven proctor extensions.
+    pub extended_ms: u64,
+    /// The device's clock at its first and newest record (informative only).
+    pub first_wall: Option<String>,
+    pub last_wall: Option<String>,
+    /// How it ended, if it has.
+    pub ended: Option<String>,
+}
+
+/// An organizer's decision on a withheld session: count it after all, or keep it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDecision {
+    pub exam: String,
+    pub session: String,
+    /// `true`: its submissions count despite its flags; `false`: it counts nothing.
+    pub count: bool,
+    /// Why, in the organizer's words.
+    pub note: String,
+    /// The label of the organizer token that decided.
+    pub by: String,
+    pub decided_at: String,
 }
 
 /// Something an organizer should look at.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flag {
     pub exam: String,
     pub session: String,
@@ -285,7 +348,7 @@ pub struct Flag {
 }
 
 /// Records held back in a session until the missing ones before them arrive.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Gap {
     pub session: String,
     /// The first and last missing seq.
@@ -304,7 +367,7 @@ pub struct Counts {
 }
 
 /// An exam as the server lists it: its newest pack.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ExamRow {
     pub exam: String,
     pub version: String,

@@ -83,6 +83,19 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
         .post_batch(&venue_tokens[1], ndjson(&[start, late]))
         .await;
     assert_eq!(batch.status, 200, "{}", batch.text);
+    // Candidate 0031 again, on a spare machine in Room A: a second session, withheld until
+    // the organizer decides.
+    let mut spare = Device::new(&org, "s-spare", "0031");
+    spare.start();
+    spare.push(Device::honest(
+        &org.problems[0],
+        1,
+        &org.answer(0, Expectation::Accepted),
+    ));
+    let batch = api
+        .post_batch(&venue_tokens[0], ndjson(&spare.records))
+        .await;
+    assert_eq!(batch.status, 200, "{}", batch.text);
     api.wait_regraded(&server.organizer, &org.pack_id, Duration::from_secs(240))
         .await;
 
@@ -179,12 +192,43 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
     assert_eq!(counted, 4);
     // No relay here: no relay banner.
     assert!(c.find(Locator::Css("[data-testid=relay]")).await.is_err());
-    // What needs a look: the gap.
+    // Problems by their titles from the pack.
+    assert_eq!(
+        wait(
+            &c,
+            &format!("[data-testid=sort-{}] button", org.problems[0].id)
+        )
+        .await
+        .text()
+        .await
+        .unwrap(),
+        org.problems[0].title.en
+    );
+    // What needs a look: the second session, and the gap.
     assert_eq!(
         attrs(&c, "[data-testid=flag-row]", "data-kind").await,
-        vec!["gap"]
+        vec!["second_session", "gap"]
+    );
+    assert_eq!(
+        attrs(&c, "[data-testid=withheld-row]", "data-session").await,
+        vec!["s-spare"]
     );
     screenshot(&c, "13-dashboard-en").await;
+    // Deciding needs a note; with one, the spare machine's answer counts.
+    click(&c, "[data-testid=count-it]").await;
+    wait_text(&c, "[data-testid=error]", "Write why").await;
+    type_in(&c, "#note-s-spare", "moved to a spare machine at 10:12").await;
+    click(&c, "[data-testid=count-it]").await;
+    wait(&c, "[data-testid=no-withheld]").await;
+    let row = wait(
+        &c,
+        "[data-testid=candidate-row][data-candidate='0031'] [data-testid=total]",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(row, format!("{} / {full}", org.problems[0].points));
     click(&c, "[data-testid=lang-ja]").await;
     let heading = wait(&c, "#results-h").await.text().await.unwrap();
     assert_eq!(heading, "受験者");
@@ -215,6 +259,14 @@ async fn the_organizer_reads_the_results_of_two_venues_in_the_dashboard() {
         tsv.text
     );
     assert_eq!(lines.len(), 1 + 4);
+    let flags = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/flags", org.pack_id),
+        )
+        .await;
+    assert_eq!(flags.json["decisions"][0]["session"], "s-spare");
+    assert_eq!(flags.json["decisions"][0]["count"], true);
     drop(machines);
     server.stop().await;
 }

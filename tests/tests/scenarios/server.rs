@@ -5,48 +5,13 @@
 use std::time::Duration;
 
 use sqlexam_core::grade::Verdict;
-use sqlexam_core::pack::Trust;
 use sqlexam_core::problem::Expectation;
 use sqlexam_core::record::{Event, ProctorAction, SignedRecord};
-use sqlexam_tests::pg::PgCluster;
 use sqlexam_tests::{
     Api, Backend, Device, START_CODE, TestServer, checked_receipt, ndjson, organizer, take_exam,
 };
 
-/// One server on SQLite; two on one PostgreSQL database (as two processes would be).
-async fn servers(backend: &Backend, trust: &Trust, workers: usize) -> Vec<TestServer> {
-    let first = TestServer::launch(backend, trust, workers, None).await;
-    match backend {
-        Backend::Sqlite => vec![first],
-        Backend::Postgres(_) => {
-            let second = TestServer::launch(backend, trust, workers, Some(&first)).await;
-            vec![first, second]
-        }
-    }
-}
-
-async fn stop(servers: Vec<TestServer>) {
-    for s in servers {
-        s.stop().await;
-    }
-}
-
-/// Runs `scenario` on SQLite and on PostgreSQL (a throwaway cluster, two servers).
-macro_rules! on_both_backends {
-    ($scenario:ident, $sqlite:ident, $postgres:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            $scenario(Backend::Sqlite).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            let cluster = PgCluster::start();
-            $scenario(Backend::Postgres(cluster.database().await)).await;
-            drop(cluster);
-        }
-    };
-}
+use crate::{servers, stop};
 
 /// The receipt of an answer, checked as a device checks it against `records`.
 fn receipt_of(

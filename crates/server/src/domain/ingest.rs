@@ -304,11 +304,16 @@ impl Server {
             Some(p) if p.hash == facts.pack_hash => Some(p.clone()),
             _ => self.store.pack_facts(&facts.pack_hash).await?,
         };
+        let duration_ms = match &session_pack {
+            Some(p) => self.outline(p).await?.map(|o| o.duration_ms),
+            None => None,
+        };
         Ok(Checks {
             exam_pack_hash: exam_pack.map(|p| p.hash),
             proctor_key: session_pack
                 .map(|p| p.proctor_key.as_deref().and_then(PublicKey::from_hex)),
             venue: venue.to_owned(),
+            duration_ms,
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod packs;
 pub mod plan;
 pub mod regrade;
 pub mod results;
+pub mod standing;
 pub mod tlog;
 pub mod tokens;
 

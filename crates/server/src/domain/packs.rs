@@ -8,7 +8,7 @@ use sqlexam_core::pack::PackError;
 
 use super::regrade::WAITING_FOR_PACK;
 use super::{Outcome, Refusal, Server, blocking, now};
-use crate::model::{ExamRow, PackFacts, StoredPack};
+use crate::model::{ExamRow, Outline, OutlineProblem, PackFacts, StoredPack};
 
 /// What the server took.
 #[derive(Debug, Serialize)]
@@ -44,7 +44,20 @@ fn verify(
         verified.manifest.version.clone(),
         verified.hash.clone(),
     );
-    let problems = verified.open(code)?.problems.len();
+    let opened = verified.open(code)?;
+    let problems = opened.problems.len();
+    let outline = Outline {
+        problems: opened
+            .problems
+            .iter()
+            .map(|p| OutlineProblem {
+                id: p.id.clone(),
+                title: p.title.clone(),
+                points: p.points,
+            })
+            .collect(),
+        duration_ms: opened.exam.rules.duration_ms,
+    };
     Ok(Verified {
         stored: StoredPack {
             exam,
@@ -54,6 +67,7 @@ fn verify(
             start_code: if sealed { start_code } else { None },
             proctor_key,
             uploaded_at: now(),
+            outline,
         },
         sealed,
         problems,
@@ -119,6 +133,33 @@ impl Server {
             sealed,
             problems,
         })
+    }
+
+    /// What `pack` defines that results need. A pack stored before outlines were kept is
+    /// opened again (with its stored start code) and its outline stored; `None` only if it
+    /// no longer opens (then said in the server's log).
+    pub async fn outline(&self, pack: &PackFacts) -> Outcome<Option<Outline>> {
+        if let Some(outline) = &pack.outline {
+            return Ok(Some(outline.clone()));
+        }
+        let Some(bytes) = self.store.pack_bytes(&pack.hash).await? else {
+            return Ok(None);
+        };
+        let (trust, code) = (self.trust.clone(), pack.start_code.clone());
+        match blocking(move || verify(bytes, &trust, code)).await? {
+            Ok(v) => {
+                let outline = v.stored.outline.clone();
+                self.store.put_pack(&v.stored).await?.ok();
+                Ok(Some(outline))
+            }
+            Err(e) => {
+                eprintln!(
+                    "pack {} of exam {} no longer opens, so its problems are not known: {e}",
+                    pack.hash, pack.exam
+                );
+                Ok(None)
+            }
+        }
     }
 
     /// Exam `exam`'s newest pack and its bytes.

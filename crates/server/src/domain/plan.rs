@@ -1,15 +1,17 @@
 //! What to do with a session's records, decided once for every storage backend: which
 //! records extend the chain, which are held back for a gap, which are kept as evidence of a
 //! fork or rollback ([`plan`]); and what taking them means beyond the chain — submissions
-//! to re-grade, flags to raise ([`effects`]). A store calls [`decide`] inside the
+//! to re-grade, flags to raise, incidents and progress to show ([`effects`]). A store calls [`decide`] inside the
 //! transaction that loaded what it holds.
 
 use std::collections::BTreeMap;
 
-use sqlexam_core::record::{Event, Record, proctor_statement};
+use sqlexam_core::record::{Event, ProctorAction, Record, proctor_statement};
+use sqlexam_export::results::incident_of;
 
 use crate::model::{
-    Checks, Decision, Effects, Flag, ForkKind, Held, Incoming, NewSubmission, Plan, SessionFacts,
+    Checks, Decision, Effects, Flag, ForkKind, Held, Incoming, NewSubmission, Plan, Progress,
+    SessionFacts,
 };
 
 /// The [`crate::model::Decide`] every store is given.
@@ -138,7 +140,23 @@ pub fn effects(facts: &SessionFacts, plan: &Plan, checks: &Checks, new_session: 
         let Ok(record) = serde_json::from_slice::<Record>(&r.bytes) else {
             continue;
         };
+        progress(&mut out.progress, &record);
         match &record.event {
+            Event::SessionStarted { duration_ms, .. } => {
+                if let Some(pack) = checks.duration_ms
+                    && *duration_ms != pack
+                {
+                    out.flags.push(flag(
+                        record.seq,
+                        "over_duration",
+                        format!(
+                            "the session claims an exam time of {} min; the pack gives {} min",
+                            duration_ms / 60_000,
+                            pack / 60_000
+                        ),
+                    ));
+                }
+            }
             Event::Submission {
                 problem,
                 sql,
@@ -176,18 +194,49 @@ pub fn effects(facts: &SessionFacts, plan: &Plan, checks: &Checks, new_session: 
                         }
                     }
                 };
-                if let Some(why) = why {
-                    out.flags.push(flag(
+                match why {
+                    // Shown as the flag (an unproven action), never as what it claims.
+                    Some(why) => out.flags.push(flag(
                         record.seq,
                         "proctor_unproven",
-                        format!("a proctor action that is not proven: {why}"),
-                    ));
+                        format!(
+                            "a proctor action that is not proven ({}): {why}",
+                            record.event.summary()
+                        ),
+                    )),
+                    None => {
+                        if let ProctorAction::Extend { minutes } = action {
+                            out.progress.extended_ms = out
+                                .progress
+                                .extended_ms
+                                .saturating_add(u64::from(*minutes) * 60_000);
+                        }
+                        out.incidents.extend(incident_of(&record));
+                    }
                 }
             }
-            _ => {}
+            Event::SessionEnded { reason } => out.progress.ended = Some(reason.clone()),
+            _ => out.incidents.extend(incident_of(&record)),
         }
     }
     out
+}
+
+/// Adds one record's times to a batch's progress.
+fn progress(p: &mut Progress, r: &Record) {
+    p.elapsed_ms = p.elapsed_ms.max(r.elapsed_ms);
+    if p.first_wall
+        .as_deref()
+        .is_none_or(|w| r.wall_time.as_str() < w)
+    {
+        p.first_wall = Some(r.wall_time.clone());
+    }
+    if p.last_wall
+        .as_deref()
+        .is_none_or(|w| r.wall_time.as_str() > w)
+    {
+        p.last_wall = Some(r.wall_time.clone());
+    }
 }
 
 #[cfg(test)]

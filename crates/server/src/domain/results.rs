@@ -1,14 +1,18 @@
-//! What organizers read: an exam's results in sqlexam-export's one model (the server's
-//! re-grade is the score once it has one), its flags and gaps, and the dashboard's view of
-//! venues and sessions.
+//! What organizers read: an exam's results in sqlexam-export's one model (only what the
+//! server proved counts: its re-grades, on the exam pack's problems and maximums, from
+//! sessions not withheld), its flags and gaps, and the dashboard's view of venues and
+//! sessions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use sqlexam_export::results::{Attempt, Regrade, Results, ResultsBuilder, Sitting};
+use sqlexam_export::results::{
+    Attempt, Incident, ProblemColumn, Regrade, Results, ResultsBuilder, Sitting,
+};
 
+use super::standing::{Standing, standing};
 use super::{Outcome, Server, now};
-use crate::model::{Flag, Gap, SessionRow};
+use crate::model::{Flag, Gap, SessionDecision, SessionRow};
 
 /// One venue at a glance: its sessions and how fresh its newest record is.
 #[derive(Debug, Serialize)]
@@ -30,6 +34,10 @@ pub struct DashboardView {
     pub sessions: Vec<SessionRow>,
     pub flags: Vec<Flag>,
     pub gaps: Vec<Gap>,
+    pub decisions: Vec<SessionDecision>,
+    /// Whether the server holds the exam's pack: without it nothing is re-graded, so
+    /// nothing counts.
+    pub pack_held: bool,
 }
 
 /// An exam's flags, and its gaps: not flags but the present state, records held back
@@ -37,8 +45,20 @@ pub struct DashboardView {
 #[derive(Debug, Serialize)]
 pub struct FlagsView {
     pub exam: String,
+    /// Flags records raised, then those the sessions together show (seq 0).
     pub flags: Vec<Flag>,
     pub gaps: Vec<Gap>,
+    /// Organizers' decisions on withheld sessions, oldest first.
+    pub decisions: Vec<SessionDecision>,
+}
+
+/// Everything results are computed from, read once.
+struct Gathered {
+    sessions: Vec<SessionRow>,
+    flags: Vec<Flag>,
+    decisions: Vec<SessionDecision>,
+    results: Results,
+    pack_held: bool,
 }
 
 /// Each venue's sessions, candidates, freshness and gaps.
@@ -81,20 +101,35 @@ fn venues(sessions: &[SessionRow], gaps: &[Gap]) -> Vec<VenueView> {
 impl Server {
     /// The results of `exam`, over all its sessions.
     pub async fn results(&self, exam: &str) -> Outcome<Results> {
-        let sessions = self.store.sessions(exam).await?;
-        self.results_of(exam, &sessions).await
+        Ok(self.gather(exam).await?.results)
     }
 
-    /// `exam`'s results over `sessions`: a candidate who submitted nothing is in them too.
-    async fn results_of(&self, exam: &str, sessions: &[SessionRow]) -> Outcome<Results> {
+    /// `exam`'s sessions, flags, decisions and results: a candidate who submitted nothing
+    /// is in them too.
+    async fn gather(&self, exam: &str) -> Outcome<Gathered> {
+        let sessions = self.store.sessions(exam).await?;
         let pack = self.store.exam_pack(exam).await?;
+        let outline = match &pack {
+            Some(p) => self.outline(p).await?,
+            None => None,
+        };
         let exam_ref = sqlexam_core::record::PackRef {
             id: exam.to_owned(),
             version: pack.as_ref().map(|p| p.version.clone()).unwrap_or_default(),
             hash: pack.map(|p| p.hash).unwrap_or_default(),
         };
-        let mut b = ResultsBuilder::new(exam_ref, "server");
-        for s in sessions {
+        // The columns are the pack's, never what records claim; without the pack, none.
+        let columns = outline
+            .iter()
+            .flat_map(|o| &o.problems)
+            .map(|p| ProblemColumn {
+                id: p.id.clone(),
+                max_score: p.points,
+                title: Some(p.title.clone()),
+            })
+            .collect();
+        let mut b = ResultsBuilder::for_exam(exam_ref, "server", columns);
+        for s in &sessions {
             b.sitting(Sitting {
                 session: s.session.clone(),
                 candidate: s.candidate.clone(),
@@ -102,8 +137,38 @@ impl Server {
                 device: s.device.clone(),
                 venue: s.venue.clone(),
             });
+            if let Some(wall) = &s.first_wall {
+                b.progress(&s.session, s.elapsed_ms, wall);
+            }
+            if let Some(wall) = &s.last_wall {
+                b.progress(&s.session, s.elapsed_ms, wall);
+            }
+            if let Some(ended) = &s.ended {
+                b.ended(&s.session, ended);
+            }
         }
-        for r in self.store.submissions(exam).await? {
+        let submissions = self.store.submissions(exam).await?;
+        let mut flags = self.store.flags(exam).await?;
+        let decisions = self.store.decisions(exam).await?;
+        let Standing {
+            withheld,
+            derived,
+            decisions: decided,
+        } = standing(
+            exam,
+            &sessions,
+            &flags,
+            &submissions,
+            outline.as_ref(),
+            &decisions,
+        );
+        flags.extend(derived);
+        for (session, reasons) in &withheld {
+            for r in reasons {
+                b.withhold(session, r);
+            }
+        }
+        for r in submissions {
             b.attempt(Attempt {
                 session: r.session,
                 problem: r.problem,
@@ -118,28 +183,52 @@ impl Server {
                 },
             });
         }
-        Ok(b.finish(&now()))
+        for i in self.store.incidents(exam).await? {
+            b.incident(i);
+        }
+        // What the server found is shown where the candidate is, beside what happened.
+        for f in &flags {
+            b.incident(Incident {
+                session: f.session.clone(),
+                seq: f.seq,
+                kind: f.kind.clone(),
+                elapsed_ms: None,
+                detail: f.detail.clone(),
+            });
+        }
+        for i in decided {
+            b.incident(i);
+        }
+        Ok(Gathered {
+            sessions,
+            flags,
+            decisions,
+            results: b.finish(&now()),
+            pack_held: outline.is_some(),
+        })
     }
 
     pub async fn flags(&self, exam: &str) -> Outcome<FlagsView> {
+        let g = self.gather(exam).await?;
         Ok(FlagsView {
             exam: exam.to_owned(),
-            flags: self.store.flags(exam).await?,
+            flags: g.flags,
             gaps: self.store.gaps(exam).await?,
+            decisions: g.decisions,
         })
     }
 
     pub async fn dashboard(&self, exam: &str) -> Outcome<DashboardView> {
-        let sessions = self.store.sessions(exam).await?;
-        let results = self.results_of(exam, &sessions).await?;
-        let flags = self.store.flags(exam).await?;
+        let g = self.gather(exam).await?;
         let gaps = self.store.gaps(exam).await?;
         Ok(DashboardView {
-            results,
-            venues: venues(&sessions, &gaps),
-            sessions,
-            flags,
+            results: g.results,
+            venues: venues(&g.sessions, &gaps),
+            sessions: g.sessions,
+            flags: g.flags,
             gaps,
+            decisions: g.decisions,
+            pack_held: g.pack_held,
         })
     }
 }

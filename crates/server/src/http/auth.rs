@@ -17,8 +17,8 @@ use crate::model::Role;
 /// A caller with a venue or organizer token: devices, relays, proctors.
 pub struct Anyone(pub Caller);
 
-/// A caller with an organizer token: exams, packs, results, metrics.
-pub struct Organizer;
+/// A caller with an organizer token: exams, packs, results, metrics, decisions.
+pub struct Organizer(pub Caller);
 
 impl FromRequestParts<Arc<AppState>> for Anyone {
     type Rejection = ApiFailure;
@@ -40,7 +40,7 @@ impl FromRequestParts<Arc<AppState>> for Organizer {
     ) -> Result<Self, ApiFailure> {
         authorize(state, &parts.headers, ORGANIZER)
             .await
-            .map(|_| Organizer)
+            .map(Organizer)
     }
 }
 

@@ -8,14 +8,15 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use sqlexam_export::Lang;
 use sqlexam_export::results::Results;
 use sqlexam_export::{clics, table};
 
 use super::auth::Organizer;
-use super::{ApiFailure, AppState, Shared, query_param};
+use super::{ApiFailure, AppState, Body, Shared, query_param};
 use crate::domain::results::{DashboardView, FlagsView};
+use crate::model::SessionDecision;
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -26,6 +27,40 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/exams/{id}/results.tsv", get(results_tsv))
         .route("/v1/exams/{id}/dashboard", get(dashboard))
         .route("/v1/exams/{id}/flags", get(flags))
+        .route(
+            "/v1/exams/{id}/sessions/{session}/decision",
+            post(decide_session),
+        )
+}
+
+/// What an organizer sends to decide on a withheld session.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionRequest {
+    count: bool,
+    note: String,
+}
+
+/// `POST /v1/exams/{id}/sessions/{session}/decision`: count a withheld session after all,
+/// or keep it out; kept with the deciding token's label, the newest in force.
+async fn decide_session(
+    Organizer(caller): Organizer,
+    State(state): Shared,
+    Path((exam, session)): Path<(String, String)>,
+    Body(body): Body,
+) -> Result<Json<SessionDecision>, ApiFailure> {
+    let request: DecisionRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiFailure::bad_request(
+            "bad_decision",
+            format!("the decision must be JSON {{\"count\": true|false, \"note\": \"why\"}}: {e}"),
+        )
+    })?;
+    Ok(Json(
+        state
+            .server
+            .decide_session(&exam, &session, request.count, &request.note, &caller.label)
+            .await?,
+    ))
 }
 
 /// The `lang` query parameter (`en`, the default, or `ja`).

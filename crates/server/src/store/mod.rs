@@ -14,8 +14,10 @@ use sqlexam_core::tlog::Hash;
 
 use crate::model::{
     Checks, Claim, Counts, Decide, Decision, ExamRow, Flag, Gap, Incoming, Job, JobResult,
-    PackFacts, Role, SessionFacts, SessionRow, StoredPack, SubmissionRow, TokenRow,
+    PackFacts, Role, SessionDecision, SessionFacts, SessionRow, StoredPack, SubmissionRow,
+    TokenRow,
 };
+use sqlexam_export::results::Incident;
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
 
@@ -160,6 +162,12 @@ pub trait Reads: Send + Sync {
     async fn flags(&self, exam: &str) -> StoreResult<Vec<Flag>>;
     /// Raises flags found outside a batch (a bundle whose receipts contradict the log).
     async fn add_flags(&self, flags: Vec<Flag>, now: &str) -> StoreResult<()>;
+    /// The incidents (refusals, proctor actions, interruptions) of `exam`'s sessions.
+    async fn incidents(&self, exam: &str) -> StoreResult<Vec<Incident>>;
+    /// Keeps an organizer's decision on a session (every one is kept; the newest holds).
+    async fn add_decision(&self, decision: &SessionDecision) -> StoreResult<()>;
+    /// `exam`'s decisions, oldest first.
+    async fn decisions(&self, exam: &str) -> StoreResult<Vec<SessionDecision>>;
     /// Sessions of `exam` holding records back.
     async fn gaps(&self, exam: &str) -> StoreResult<Vec<Gap>>;
     async fn counts(&self) -> StoreResult<Counts>;

@@ -196,9 +196,42 @@ async fn write(tx: &Transaction<'_>, session: &str, d: &Decision, now: &str) -> 
         .map_err(err)?;
     }
     insert_flags(tx, &d.effects.flags, now).await?;
+    if !d.effects.incidents.is_empty() {
+        let i = &d.effects.incidents;
+        let seqs: Vec<i64> = i.iter().map(|i| i.seq as i64).collect();
+        let kinds: Vec<&str> = i.iter().map(|i| i.kind.as_str()).collect();
+        let at: Vec<Option<i64>> = i.iter().map(|i| i.elapsed_ms.map(|ms| ms as i64)).collect();
+        let details: Vec<&str> = i.iter().map(|i| i.detail.as_str()).collect();
+        tx.execute(
+            "INSERT INTO incidents (session, seq, kind, elapsed_ms, detail)
+             SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[])
+             ON CONFLICT DO NOTHING",
+            &[&session, &seqs, &kinds, &at, &details],
+        )
+        .await
+        .map_err(err)?;
+    }
+    let p = &d.effects.progress;
     tx.execute(
-        "UPDATE sessions SET held_seq = $2, head = $3, last_record_at = $4 WHERE id = $1",
-        &[&session, &(plan.seq as i64), &plan.head, &now],
+        "UPDATE sessions SET held_seq = $2, head = $3, last_record_at = $4,
+            elapsed_ms = GREATEST(elapsed_ms, $5), extended_ms = extended_ms + $6,
+            first_wall = CASE WHEN first_wall IS NULL OR $7 < first_wall THEN $7
+                ELSE first_wall END,
+            last_wall = CASE WHEN last_wall IS NULL OR $8 > last_wall THEN $8
+                ELSE last_wall END,
+            ended = COALESCE(ended, $9)
+         WHERE id = $1",
+        &[
+            &session,
+            &(plan.seq as i64),
+            &plan.head,
+            &now,
+            &(p.elapsed_ms as i64),
+            &(p.extended_ms as i64),
+            &p.first_wall,
+            &p.last_wall,
+            &p.ended,
+        ],
     )
     .await
     .map_err(err)?;

@@ -6,7 +6,8 @@ use super::{PgStore, err};
 use crate::model::{ExamRow, PackFacts, Role, StoredPack, TokenRow};
 use crate::store::{Packs, StoreResult};
 
-const PACK_COLUMNS: &str = "hash, exam, version, bytes, start_code, proctor_key, uploaded_at";
+const PACK_COLUMNS: &str =
+    "hash, exam, version, bytes, start_code, proctor_key, uploaded_at, outline";
 
 fn token_row(r: &tokio_postgres::Row) -> Option<TokenRow> {
     let hash: String = r.get(0);
@@ -20,7 +21,7 @@ fn token_row(r: &tokio_postgres::Row) -> Option<TokenRow> {
 }
 
 /// A pack's columns but its bytes.
-const FACT_COLUMNS: &str = "hash, exam, version, start_code, proctor_key";
+const FACT_COLUMNS: &str = "hash, exam, version, start_code, proctor_key, outline";
 
 fn pack_row(r: &tokio_postgres::Row) -> PackFacts {
     PackFacts {
@@ -29,6 +30,9 @@ fn pack_row(r: &tokio_postgres::Row) -> PackFacts {
         version: r.get(2),
         start_code: r.get(3),
         proctor_key: r.get(4),
+        outline: r
+            .get::<_, Option<String>>(5)
+            .and_then(|json| serde_json::from_str(&json).ok()),
     }
 }
 
@@ -88,6 +92,7 @@ impl Packs for PgStore {
     }
 
     async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>> {
+        let outline = serde_json::to_string(&pack.outline).unwrap_or_default();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(err)?;
         // Serializes uploads of one exam across processes.
@@ -106,8 +111,8 @@ impl Packs for PgStore {
             Some(hash) if hash != pack.hash => Err(hash),
             Some(_) => {
                 tx.execute(
-                    "UPDATE packs SET start_code = $2 WHERE hash = $1",
-                    &[&pack.hash, &pack.start_code],
+                    "UPDATE packs SET start_code = $2, outline = $3 WHERE hash = $1",
+                    &[&pack.hash, &pack.start_code, &outline],
                 )
                 .await
                 .map_err(err)?;
@@ -116,7 +121,7 @@ impl Packs for PgStore {
             None => {
                 tx.execute(
                     &format!(
-                        "INSERT INTO packs ({PACK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                        "INSERT INTO packs ({PACK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
                     ),
                     &[
                         &pack.hash,
@@ -126,6 +131,7 @@ impl Packs for PgStore {
                         &pack.start_code,
                         &pack.proctor_key,
                         &pack.uploaded_at,
+                        &outline,
                     ],
                 )
                 .await

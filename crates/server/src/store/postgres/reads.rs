@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use sqlexam_core::grade::Verdict;
 
 use super::{PgStore, err};
-use crate::model::{Counts, Flag, Gap, SessionRow, SubmissionRow};
+use sqlexam_export::results::Incident;
+
+use crate::model::{Counts, Flag, Gap, SessionDecision, SessionRow, SubmissionRow};
 use crate::store::{Reads, StoreResult, parse_verdict};
 
 /// Raises flags, each once (the same flag again changes nothing).
@@ -74,7 +76,8 @@ impl Reads for PgStore {
             .await?
             .query(
                 "SELECT id, device, candidate, candidate_name, venue, held_seq, created_at,
-                    last_record_at FROM sessions WHERE exam = $1 ORDER BY candidate, id",
+                    last_record_at, elapsed_ms, extended_ms, first_wall, last_wall, ended
+                 FROM sessions WHERE exam = $1 ORDER BY candidate, id",
                 &[&exam],
             )
             .await
@@ -90,6 +93,11 @@ impl Reads for PgStore {
                 held_seq: r.get::<_, i64>(5) as u64,
                 created_at: r.get(6),
                 last_record_at: r.get(7),
+                elapsed_ms: r.get::<_, i64>(8) as u64,
+                extended_ms: r.get::<_, i64>(9) as u64,
+                first_wall: r.get(10),
+                last_wall: r.get(11),
+                ended: r.get(12),
             })
             .collect())
     }
@@ -120,6 +128,67 @@ impl Reads for PgStore {
                 seq: r.get::<_, i64>(2) as u64,
                 kind: r.get(3),
                 detail: r.get(4),
+            })
+            .collect())
+    }
+
+    async fn incidents(&self, exam: &str) -> StoreResult<Vec<Incident>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT i.session, i.seq, i.kind, i.elapsed_ms, i.detail FROM incidents i
+                 JOIN sessions s ON s.id = i.session WHERE s.exam = $1
+                 ORDER BY i.session, i.seq",
+                &[&exam],
+            )
+            .await
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| Incident {
+                session: r.get(0),
+                seq: r.get::<_, i64>(1) as u64,
+                kind: r.get(2),
+                elapsed_ms: r.get::<_, Option<i64>>(3).map(|ms| ms as u64),
+                detail: r.get(4),
+            })
+            .collect())
+    }
+
+    async fn add_decision(&self, d: &SessionDecision) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO decisions (exam, session, count, note, by_label, decided_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&d.exam, &d.session, &d.count, &d.note, &d.by, &d.decided_at],
+            )
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn decisions(&self, exam: &str) -> StoreResult<Vec<SessionDecision>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT exam, session, count, note, by_label, decided_at FROM decisions
+                 WHERE exam = $1 ORDER BY id",
+                &[&exam],
+            )
+            .await
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| SessionDecision {
+                exam: r.get(0),
+                session: r.get(1),
+                count: r.get(2),
+                note: r.get(3),
+                by: r.get(4),
+                decided_at: r.get(5),
             })
             .collect())
     }

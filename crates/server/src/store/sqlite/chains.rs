@@ -171,9 +171,40 @@ fn write(tx: &Connection, session: &str, d: &Decision, now: &str) -> rusqlite::R
     for f in &d.effects.flags {
         insert_flag(tx, f, now)?;
     }
+    let mut incident = tx.prepare_cached(
+        "INSERT OR IGNORE INTO incidents (session, seq, kind, elapsed_ms, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for i in &d.effects.incidents {
+        incident.execute(params![
+            session,
+            i.seq as i64,
+            i.kind,
+            i.elapsed_ms.map(|ms| ms as i64),
+            i.detail
+        ])?;
+    }
+    let p = &d.effects.progress;
     tx.execute(
-        "UPDATE sessions SET held_seq = ?2, head = ?3, last_record_at = ?4 WHERE id = ?1",
-        params![session, plan.seq as i64, plan.head, now],
+        "UPDATE sessions SET held_seq = ?2, head = ?3, last_record_at = ?4,
+            elapsed_ms = MAX(elapsed_ms, ?5), extended_ms = extended_ms + ?6,
+            first_wall = CASE WHEN first_wall IS NULL OR ?7 < first_wall THEN ?7
+                ELSE first_wall END,
+            last_wall = CASE WHEN last_wall IS NULL OR ?8 > last_wall THEN ?8
+                ELSE last_wall END,
+            ended = COALESCE(ended, ?9)
+         WHERE id = ?1",
+        params![
+            session,
+            plan.seq as i64,
+            plan.head,
+            now,
+            p.elapsed_ms as i64,
+            p.extended_ms as i64,
+            p.first_wall,
+            p.last_wall,
+            p.ended
+        ],
     )?;
     Ok(())
 }

@@ -14,6 +14,9 @@ fn pack_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackFacts> {
         version: r.get(2)?,
         start_code: r.get(3)?,
         proctor_key: r.get(4)?,
+        outline: r
+            .get::<_, Option<String>>(5)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -29,8 +32,9 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<TokenRow>> {
 }
 
 /// A pack's columns but its bytes.
-const FACT_COLUMNS: &str = "hash, exam, version, start_code, proctor_key";
-const PACK_COLUMNS: &str = "hash, exam, version, bytes, start_code, proctor_key, uploaded_at";
+const FACT_COLUMNS: &str = "hash, exam, version, start_code, proctor_key, outline";
+const PACK_COLUMNS: &str =
+    "hash, exam, version, bytes, start_code, proctor_key, uploaded_at, outline";
 
 #[async_trait]
 impl Packs for SqliteStore {
@@ -95,6 +99,7 @@ impl Packs for SqliteStore {
 
     async fn put_pack(&self, pack: &StoredPack) -> StoreResult<Result<(), String>> {
         let pack = pack.clone();
+        let outline = serde_json::to_string(&pack.outline).unwrap_or_default();
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let held: Option<String> = tx
@@ -107,17 +112,18 @@ impl Packs for SqliteStore {
             let outcome = match held {
                 Some(hash) if hash != pack.hash => Err(hash),
                 Some(_) => {
-                    // The same pack again: a corrected start code is taken.
+                    // The same pack again: a corrected start code is taken (and the outline
+                    // of a pack stored before outlines were kept).
                     tx.execute(
-                        "UPDATE packs SET start_code = ?2 WHERE hash = ?1",
-                        params![pack.hash, pack.start_code],
+                        "UPDATE packs SET start_code = ?2, outline = ?3 WHERE hash = ?1",
+                        params![pack.hash, pack.start_code, outline],
                     )?;
                     Ok(())
                 }
                 None => {
                     tx.execute(
                         &format!(
-                            "INSERT INTO packs ({PACK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                            "INSERT INTO packs ({PACK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                         ),
                         params![
                             pack.hash,
@@ -126,7 +132,8 @@ impl Packs for SqliteStore {
                             pack.bytes,
                             pack.start_code,
                             pack.proctor_key,
-                            pack.uploaded_at
+                            pack.uploaded_at,
+                            outline
                         ],
                     )?;
                     Ok(())

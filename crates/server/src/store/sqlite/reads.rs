@@ -5,7 +5,9 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use sqlexam_core::grade::Verdict;
 
 use super::SqliteStore;
-use crate::model::{Counts, Flag, Gap, SessionRow, SubmissionRow};
+use sqlexam_export::results::Incident;
+
+use crate::model::{Counts, Flag, Gap, SessionDecision, SessionRow, SubmissionRow};
 use crate::store::{Reads, StoreResult, parse_verdict};
 
 /// Raises a flag once (the same flag again changes nothing).
@@ -59,7 +61,8 @@ impl Reads for SqliteStore {
         self.with_reads(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, device, candidate, candidate_name, venue, held_seq, created_at,
-                    last_record_at FROM sessions WHERE exam = ?1 ORDER BY candidate, id",
+                    last_record_at, elapsed_ms, extended_ms, first_wall, last_wall, ended
+                 FROM sessions WHERE exam = ?1 ORDER BY candidate, id",
             )?;
             stmt.query_map([&exam], |r| {
                 Ok(SessionRow {
@@ -71,6 +74,11 @@ impl Reads for SqliteStore {
                     held_seq: r.get::<_, i64>(5)? as u64,
                     created_at: r.get(6)?,
                     last_record_at: r.get(7)?,
+                    elapsed_ms: r.get::<_, i64>(8)? as u64,
+                    extended_ms: r.get::<_, i64>(9)? as u64,
+                    first_wall: r.get(10)?,
+                    last_wall: r.get(11)?,
+                    ended: r.get(12)?,
                 })
             })?
             .collect()
@@ -104,6 +112,63 @@ impl Reads for SqliteStore {
                     seq: r.get::<_, i64>(2)? as u64,
                     kind: r.get(3)?,
                     detail: r.get(4)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    async fn incidents(&self, exam: &str) -> StoreResult<Vec<Incident>> {
+        let exam = exam.to_owned();
+        self.with_reads(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT i.session, i.seq, i.kind, i.elapsed_ms, i.detail FROM incidents i
+                 JOIN sessions s ON s.id = i.session WHERE s.exam = ?1
+                 ORDER BY i.session, i.seq",
+            )?;
+            stmt.query_map([&exam], |r| {
+                Ok(Incident {
+                    session: r.get(0)?,
+                    seq: r.get::<_, i64>(1)? as u64,
+                    kind: r.get(2)?,
+                    elapsed_ms: r.get::<_, Option<i64>>(3)?.map(|ms| ms as u64),
+                    detail: r.get(4)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    async fn add_decision(&self, d: &SessionDecision) -> StoreResult<()> {
+        let d = d.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO decisions (exam, session, count, note, by_label, decided_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![d.exam, d.session, d.count, d.note, d.by, d.decided_at],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn decisions(&self, exam: &str) -> StoreResult<Vec<SessionDecision>> {
+        let exam = exam.to_owned();
+        self.with_reads(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT exam, session, count, note, by_label, decided_at FROM decisions
+                 WHERE exam = ?1 ORDER BY id",
+            )?;
+            stmt.query_map([&exam], |r| {
+                Ok(SessionDecision {
+                    exam: r.get(0)?,
+                    session: r.get(1)?,
+                    count: r.get(2)?,
+                    note: r.get(3)?,
+                    by: r.get(4)?,
+                    decided_at: r.get(5)?,
                 })
             })?
             .collect()

@@ -1,0 +1,425 @@
+//! What the server publishes is what it proved: the attacks of a candidate who holds the
+//! venue token and makes a fresh device key — a problem not in the pack, another pack, a
+//! second session for someone else, an inflated maximum, a 100-hour exam, a forged
+//! extension — are flagged and count nothing in the results JSON, CSV, XLSX and the CLICS
+//! scoreboard, while the honest candidates' totals, maximums and solved counts stay as the
+//! pack and the re-grade make them; an organizer's logged decision settles a withheld
+//! session.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlexam_core::grade::Verdict;
+use sqlexam_core::problem::Expectation;
+use sqlexam_core::record::{Event, ProctorAction};
+use sqlexam_tests::{Api, Backend, Device, ndjson, organizer};
+
+use crate::{servers, stop};
+
+/// `event` (a submission) as if submitted at `ms` of exam time.
+fn at(event: Event, ms: u64) -> Event {
+    match event {
+        Event::Submission {
+            submission_id,
+            problem,
+            sql,
+            verdict,
+            score,
+            max_score,
+            groups,
+            datasets,
+            grader_version,
+            sqlite_version,
+            grading_ms,
+            ..
+        } => Event::Submission {
+            submission_id,
+            submitted_elapsed_ms: ms,
+            problem,
+            sql,
+            verdict,
+            score,
+            max_score,
+            groups,
+            datasets,
+            grader_version,
+            sqlite_version,
+            grading_ms,
+        },
+        other => other,
+    }
+}
+
+fn candidate<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["candidate"] == id)
+        .unwrap_or_else(|| panic!("no candidate {id} in {results}"))
+}
+
+fn withheld(c: &Value) -> Vec<(String, Vec<String>)> {
+    c["withheld"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .map(|w| {
+                    (
+                        w["session"].as_str().unwrap().to_owned(),
+                        w["reasons"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|r| r.as_str().unwrap().to_owned())
+                            .collect(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn incident_kinds(c: &Value) -> Vec<String> {
+    c["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The CSV's total rows: candidate → (total, max total).
+fn csv_totals(csv: &str) -> Vec<(String, u64, u64)> {
+    csv.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (f.get(3) == Some(&"(total)")).then(|| {
+                (
+                    f[0].trim_start_matches('\u{feff}').to_owned(),
+                    f[4].parse().unwrap(),
+                    f[5].parse().unwrap(),
+                )
+            })
+        })
+        .collect()
+}
+
+async fn what_counts_is_what_the_server_proved(backend: Backend) {
+    let org = organizer(3);
+    let p = &org.problems;
+    let good = |i: usize| org.answer(i, Expectation::Accepted);
+    let pack_max: u64 = p.iter().map(|p| u64::from(p.points)).sum();
+    let servers = servers(&backend, &org.trust, 1).await;
+    let server = &servers[0];
+    let api = Api::new(&server.url);
+    api.upload(&server.organizer, &org).await;
+
+    // Two honest candidates; one is interrupted, resumed and given 10 minutes by a proctor.
+    let mut alice = Device::new(&org, "s-alice", "c-alice");
+    alice.start();
+    alice.push(Device::honest(&p[0], 1, &good(0)));
+    alice.push(Event::Interrupted {
+        cause: "stopped".into(),
+    });
+    alice.proctor(&org, ProctorAction::Resume);
+    alice.proctor(&org, ProctorAction::Extend { minutes: 10 });
+    alice.push(Device::honest(&p[1], 2, &good(1)));
+    alice.push(Event::SessionEnded {
+        reason: "finished".into(),
+    });
+    let mut bob = Device::new(&org, "s-bob", "c-bob");
+    bob.start();
+    bob.push(Device::honest(&p[0], 1, &good(0)));
+
+    // The attacks, each with the venue token and a fresh device key.
+    // A problem the pack does not have, claiming 5000/5000.
+    let mut ghost = Device::new(&org, "s-ghost", "c-ghost");
+    ghost.start();
+    let mut not_in_pack = p[0].clone();
+    not_in_pack.id = "p99-ghost".into();
+    not_in_pack.points = 5000;
+    ghost.push(Device::submission(
+        &not_in_pack,
+        1,
+        "SELECT 1",
+        Verdict::Accepted,
+        5000,
+    ));
+    // A session on another pack, claiming a correct answer.
+    let mut other_pack = Device::new(&org, "s-other-pack", "c-other-pack");
+    other_pack.pack.hash = "ab".repeat(32);
+    other_pack.start();
+    other_pack.push(Device::honest(&p[0], 1, &good(0)));
+    // A second session for alice, from another machine, with a correct answer she lacks.
+    let mut impostor = Device::new(&org, "s-impostor", "c-alice");
+    impostor.start();
+    impostor.push(Device::honest(&p[2], 1, &good(2)));
+    // One record claiming a maximum of 100000.
+    let mut inflated = Device::new(&org, "s-inflated", "c-inflated");
+    inflated.start();
+    let mut huge = p[0].clone();
+    huge.points = 100_000;
+    inflated.push(Device::submission(
+        &huge,
+        1,
+        &good(0),
+        Verdict::Accepted,
+        100_000,
+    ));
+    // A session claiming a 100-hour exam, answering after the pack's time.
+    let mut long = Device::new(&org, "s-long", "c-long");
+    long.duration_ms = 100 * 3_600_000;
+    long.start();
+    long.push(at(
+        Device::honest(&p[0], 1, &good(0)),
+        org.duration_ms + 3_600_000,
+    ));
+    // A forged 600-minute extension (no proctor signature), then a late answer.
+    let mut extended = Device::new(&org, "s-extended", "c-extended");
+    extended.start();
+    extended.push(Event::Proctor {
+        action: ProctorAction::Extend { minutes: 600 },
+        proof: None,
+    });
+    extended.push(at(
+        Device::honest(&p[0], 2, &good(0)),
+        org.duration_ms + 60_000,
+    ));
+
+    let all: Vec<_> = [
+        &alice,
+        &bob,
+        &ghost,
+        &other_pack,
+        &impostor,
+        &inflated,
+        &long,
+        &extended,
+    ]
+    .iter()
+    .flat_map(|d| d.records.clone())
+    .collect();
+    let posted = api.post_batch(&server.venue, ndjson(&all)).await;
+    assert_eq!(posted.status, 200, "{}", posted.text);
+    api.wait_regraded(&server.organizer, &org.pack_id, Duration::from_secs(120))
+        .await;
+    let exam = &org.pack_id;
+    let results = api
+        .get(&server.organizer, &format!("/v1/exams/{exam}/results"))
+        .await
+        .json;
+
+    // The columns and maximums are the pack's, with its titles.
+    let columns: Vec<(&str, u64)> = results["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["max_score"].as_u64().unwrap()))
+        .collect();
+    let expected: Vec<(&str, u64)> = p
+        .iter()
+        .map(|p| (p.id.as_str(), u64::from(p.points)))
+        .collect();
+    assert_eq!(columns, expected, "{results}");
+    assert_eq!(results["problems"][0]["title"]["en"], p[0].title.en);
+    for c in results["candidates"].as_array().unwrap() {
+        assert_eq!(c["max_total"], pack_max, "{c}");
+    }
+
+    // Honest candidates: what the re-grade proved, and what their records say happened.
+    let a = candidate(&results, "c-alice");
+    let honest_alice = u64::from(p[0].points + p[1].points);
+    assert_eq!(a["total"], honest_alice, "{a}");
+    assert_eq!(a["solved"], 2);
+    assert_eq!(a["counted"], true);
+    assert_eq!(
+        withheld(a),
+        vec![("s-impostor".to_owned(), vec!["second_session".to_owned()])]
+    );
+    assert_eq!(a["ended"], "finished");
+    assert_eq!(a["elapsed_ms"], 7000, "the last record's exam time");
+    let kinds = incident_kinds(a);
+    for kind in ["interrupted", "resumed", "extended", "second_session"] {
+        assert!(kinds.contains(&kind.to_owned()), "{kind}: {kinds:?}");
+    }
+    let b = candidate(&results, "c-bob");
+    assert_eq!(b["total"], u64::from(p[0].points));
+    assert_eq!(b["solved"], 1);
+
+    // The attacks: nothing they claimed counts.
+    let g = candidate(&results, "c-ghost");
+    assert_eq!(g["total"], 0, "{g}");
+    assert!(incident_kinds(g).contains(&"ungradable".to_owned()), "{g}");
+    for (id, reasons) in [
+        ("c-other-pack", vec!["wrong_pack"]),
+        ("c-long", vec!["over_duration"]),
+        ("c-extended", vec!["proctor_unproven", "over_duration"]),
+    ] {
+        let c = candidate(&results, id);
+        assert_eq!(c["total"], 0, "{c}");
+        assert_eq!(c["counted"], false, "{c}");
+        let session = c["sessions"][0].as_str().unwrap().to_owned();
+        assert_eq!(
+            withheld(c),
+            vec![(session, reasons.iter().map(|r| r.to_string()).collect())]
+        );
+    }
+    let x = candidate(&results, "c-extended");
+    let kinds = incident_kinds(x);
+    assert!(kinds.contains(&"proctor_unproven".to_owned()), "{kinds:?}");
+    assert!(
+        !kinds.contains(&"extended".to_owned()),
+        "a forged extension is never shown as one: {kinds:?}"
+    );
+    let i = candidate(&results, "c-inflated");
+    assert_eq!(i["total"], u64::from(p[0].points), "the server's re-grade");
+    assert_eq!(i["problems"][0]["claimed"], 100_000);
+
+    // The same in the CSV, the workbook and the CLICS scoreboard.
+    let csv = api
+        .get(&server.organizer, &format!("/v1/exams/{exam}/results.csv"))
+        .await
+        .text;
+    let totals = csv_totals(&csv);
+    assert!(
+        totals.contains(&("c-alice".into(), honest_alice, pack_max)),
+        "{csv}"
+    );
+    for (id, total, max) in &totals {
+        assert_eq!(*max, pack_max, "{id}: {csv}");
+        if id != "c-alice" {
+            assert!(*total <= u64::from(p[0].points), "{id}: {csv}");
+        }
+    }
+    let xlsx = api
+        .raw()
+        .get(format!("{}/v1/exams/{exam}/results.xlsx", server.url))
+        .bearer_auth(&server.organizer)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let mut strings = String::new();
+    zip.by_name("xl/sharedStrings.xml")
+        .unwrap()
+        .read_to_string(&mut strings)
+        .unwrap();
+    assert!(
+        strings.contains("s-impostor: a second session for the candidate"),
+        "{strings}"
+    );
+    assert!(strings.contains("Time extended"), "alice's incident sheet");
+    let board = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{exam}/scoreboard.json"),
+        )
+        .await
+        .json;
+    let ranked: Vec<&str> = board["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["team_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ranked[0], "c-alice", "{board}");
+    for out in ["c-other-pack", "c-long", "c-extended"] {
+        assert!(!ranked.contains(&out), "{out} ranks: {board}");
+    }
+
+    // The organizer decides: the second session was a move to a spare machine.
+    let decide = |token: &str, session: &str, body: Value| {
+        let request = api
+            .raw()
+            .post(format!(
+                "{}/v1/exams/{exam}/sessions/{session}/decision",
+                server.url
+            ))
+            .bearer_auth(token)
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+        api.send(request)
+    };
+    let no_note = decide(
+        &server.organizer,
+        "s-impostor",
+        serde_json::json!({"count": true, "note": " "}),
+    )
+    .await;
+    assert_eq!(
+        (no_note.status, no_note.json["code"].as_str()),
+        (400, Some("note_missing"))
+    );
+    let venue = decide(
+        &server.venue,
+        "s-impostor",
+        serde_json::json!({"count": true, "note": "mine"}),
+    )
+    .await;
+    assert_eq!(venue.status, 403, "a venue token cannot decide");
+    let unknown = decide(
+        &server.organizer,
+        "s-nowhere",
+        serde_json::json!({"count": true, "note": "?"}),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    // Every server process sees the decision (two on PostgreSQL).
+    let decided = decide(
+        &server.organizer,
+        "s-impostor",
+        serde_json::json!({"count": true, "note": "moved to a spare machine at 10:12"}),
+    )
+    .await;
+    assert_eq!(decided.status, 200, "{}", decided.text);
+    let last = servers.last().unwrap();
+    let results = Api::new(&last.url)
+        .get(&last.organizer, &format!("/v1/exams/{exam}/results"))
+        .await
+        .json;
+    let a = candidate(&results, "c-alice");
+    assert_eq!(a["total"], pack_max, "both sessions count: {a}");
+    assert!(withheld(a).is_empty());
+    assert!(incident_kinds(a).contains(&"organizer_counted".to_owned()));
+    let flags = api
+        .get(&server.organizer, &format!("/v1/exams/{exam}/flags"))
+        .await
+        .json;
+    assert_eq!(
+        flags["decisions"][0]["note"],
+        "moved to a spare machine at 10:12"
+    );
+    // And changes their mind: the newest decision holds.
+    decide(
+        &server.organizer,
+        "s-impostor",
+        serde_json::json!({"count": false, "note": "not a spare machine after all"}),
+    )
+    .await;
+    let results = api
+        .get(&server.organizer, &format!("/v1/exams/{exam}/results"))
+        .await
+        .json;
+    let a = candidate(&results, "c-alice");
+    assert_eq!(a["total"], honest_alice);
+    assert_eq!(
+        withheld(a),
+        vec![(
+            "s-impostor".to_owned(),
+            vec!["excluded_by_organizer".to_owned()]
+        )]
+    );
+    stop(servers).await;
+}
+
+on_both_backends!(
+    what_counts_is_what_the_server_proved,
+    what_counts_is_what_the_server_proved_on_sqlite,
+    what_counts_is_what_the_server_proved_on_postgres
+);
