@@ -155,12 +155,15 @@ pub async fn accept_receipt(
 /// Asks the server what it holds of each session with unsent records and keeps the proofs
 /// it gives, so only what the server lacks is sent. Asks again from where a receipt
 /// stopped (a receipt proves at most 10,000 records), never past the device's own last
-/// record, and stops when an answer proves nothing new.
+/// record, and stops when an answer proves nothing new. A session of which the server
+/// holds other records than this device (its store went back to an older copy, or another
+/// device used the session id) goes into `conflicts` with why: its records are still sent,
+/// so the server keeps them as evidence and raises the rollback, but none is marked synced.
 async fn resume(
     engine: &dyn Outbox,
     client: &Client,
     server: &PublicKey,
-    set_aside: &mut BTreeMap<String, String>,
+    conflicts: &mut BTreeMap<String, String>,
 ) -> Result<usize, SyncError> {
     let mut synced = 0;
     for (session, mut from, last) in engine.unsent_ranges()? {
@@ -169,7 +172,12 @@ async fn resume(
             match accept_receipt(engine, client, server, &held.receipt).await? {
                 Accepted::Synced(n) => synced += n,
                 Accepted::Mismatch(why) => {
-                    set_aside.insert(session.clone(), why);
+                    conflicts.insert(
+                        session.clone(),
+                        format!(
+                            "the server holds other records of session {session} than this machine ({why}): this machine's store went back to an older copy, or another machine used the session; its records were sent to the server as evidence, and none counts as synced"
+                        ),
+                    );
                     break;
                 }
             }
@@ -211,8 +219,9 @@ fn refusal(outcome: &BatchOutcome, session: &str) -> String {
 /// One pass: (when `resume`) asks what the server holds, then sends every unsent record in
 /// batches, in seq order per session. A session of which a batch got nothing proven (its
 /// records refused, or held back behind a gap) is set aside for the rest of the pass, so
-/// it does not hold up the others; the pass then ends with the reason. `progress` hears
-/// the number of unsent records after each step.
+/// it does not hold up the others; the pass then ends with the reason — a conflict with
+/// what the server holds first. `progress` hears the number of unsent records after each
+/// step.
 pub async fn sync_pass(
     engine: &dyn Outbox,
     client: &Client,
@@ -222,8 +231,9 @@ pub async fn sync_pass(
     let server = server_key(engine, client).await?;
     let mut report = PassReport::default();
     let mut set_aside: BTreeMap<String, String> = BTreeMap::new();
+    let mut conflicts: BTreeMap<String, String> = BTreeMap::new();
     if resume_first {
-        report.synced += resume(engine, client, &server, &mut set_aside).await?;
+        report.synced += resume(engine, client, &server, &mut conflicts).await?;
         progress(engine.sync_counts()?.unsent);
     }
     // In the order they were written (each session's in seq order).
@@ -258,7 +268,11 @@ pub async fn sync_pass(
         }
         queue.retain(|r| !set_aside.contains_key(&r.session));
     }
-    match set_aside.into_values().next() {
+    match conflicts
+        .into_values()
+        .chain(set_aside.into_values())
+        .next()
+    {
         None => Ok(report),
         Some(why) => Err(SyncError::Refused(why)),
     }

@@ -10,11 +10,15 @@
 use std::io::Read;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use sqlexam_core::grade::Verdict;
 use sqlexam_core::problem::Expectation;
 use sqlexam_core::record::{Event, ProctorAction};
-use sqlexam_tests::{Api, Backend, Device, ndjson, organizer};
+use sqlexam_core::session::{Engine, SystemClock};
+use sqlexam_sync::sync_pass;
+use sqlexam_tests::{Api, Backend, Device, Machine, PASSPHRASE, ndjson, organizer, sync_client};
 
 use crate::{servers, stop};
 
@@ -417,6 +421,93 @@ async fn what_counts_is_what_the_server_proved(backend: Backend) {
     );
     stop(servers).await;
 }
+
+async fn a_machine_restored_from_an_older_copy_still_sends_and_is_flagged(backend: Backend) {
+    let org = organizer(2);
+    let servers = servers(&backend, &org.trust, 0).await;
+    let server = &servers[0];
+    let api = Api::new(&server.url);
+    api.upload(&server.organizer, &org).await;
+    let client = sync_client(&server.url, &server.venue);
+    let answer = |p: usize| {
+        (
+            org.problems[p].id.clone(),
+            org.answer(p, Expectation::Accepted),
+        )
+    };
+    let m = tokio::task::block_in_place(|| Machine::exam(&org, "c-7", &[answer(0)]));
+    sync_pass(&m.engine, &client, true, &|_: usize| {})
+        .await
+        .unwrap();
+    // A copy of the machine's store as it is now; the exam goes on and syncs.
+    let older = m.dir.path().join("older.sqlite");
+    rusqlite::Connection::open(m.store())
+        .unwrap()
+        .execute("VACUUM INTO ?1", [older.to_str().unwrap()])
+        .unwrap();
+    tokio::task::block_in_place(|| m.submit(&[answer(1)]));
+    sync_pass(&m.engine, &client, true, &|_: usize| {})
+        .await
+        .unwrap();
+
+    // The older copy is put back, and the machine carries on from it.
+    let Machine {
+        engine,
+        session,
+        dir,
+    } = m;
+    drop(engine);
+    let store = sqlexam_core::session::store_path(dir.path());
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", store.display()));
+    }
+    std::fs::copy(&older, &store).unwrap();
+    let engine = Engine::open(
+        dir.path(),
+        org.trust.clone(),
+        Arc::new(SystemClock::default()),
+    )
+    .unwrap();
+    let _paused = engine.proctor(&session, PASSPHRASE, ProctorAction::Resume);
+    let m = Machine {
+        engine,
+        session,
+        dir,
+    };
+    tokio::task::block_in_place(|| m.submit(&[answer(1)]));
+
+    // It still sends what it has, and says the server holds another history.
+    let refused = sync_pass(&m.engine, &client, true, &|_: usize| {})
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("older copy"), "{refused}");
+    assert!(
+        m.engine.sync_counts().unwrap().unsent > 0,
+        "nothing counts as synced"
+    );
+    // The server kept the records as evidence, flagged the rollback, and the session counts
+    // nothing until an organizer decides.
+    let kinds = api.flag_kinds(&server.organizer, &org.pack_id).await;
+    assert!(kinds.contains(&"rollback".to_owned()), "{kinds:?}");
+    let results = api
+        .get(
+            &server.organizer,
+            &format!("/v1/exams/{}/results", org.pack_id),
+        )
+        .await
+        .json;
+    let c = candidate(&results, "c-7");
+    assert_eq!(c["counted"], false, "{c}");
+    assert!(withheld(c)[0].1.contains(&"rollback".to_owned()), "{c}");
+    drop(m);
+    stop(servers).await;
+}
+
+on_both_backends!(
+    a_machine_restored_from_an_older_copy_still_sends_and_is_flagged,
+    a_machine_restored_from_an_older_copy_still_sends_and_is_flagged_on_sqlite,
+    a_machine_restored_from_an_older_copy_still_sends_and_is_flagged_on_postgres
+);
 
 on_both_backends!(
     what_counts_is_what_the_server_proved,

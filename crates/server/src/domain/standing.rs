@@ -292,7 +292,14 @@ mod tests {
             server_error: None,
         };
         let mut sessions = [session("a", "c1", "t1")];
-        let s = standing("x", &sessions, &[], std::slice::from_ref(&late), Some(&outline), &[]);
+        let s = standing(
+            "x",
+            &sessions,
+            &[],
+            std::slice::from_ref(&late),
+            Some(&outline),
+            &[],
+        );
         assert_eq!(s.withheld.get("a"), Some(&vec!["over_duration".to_owned()]));
         assert_eq!(s.derived[0].kind, "over_duration");
         sessions[0].extended_ms = 5 * 60_000;
