@@ -150,6 +150,13 @@ enum ReceiptCommand {
         /// The server's public key (PEM or hex, from GET /v1/server-key); repeatable.
         #[arg(long = "server-key", required = true)]
         server_keys: Vec<PathBuf>,
+        /// Also ask this server, now, whether its log still extends the newest checkpoint
+        /// the store holds of it (a server restored from an older backup does not).
+        #[arg(long)]
+        server: Option<String>,
+        /// Bearer token for --server.
+        #[arg(long, env = "SQLEXAM_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -627,11 +634,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ReceiptCommand::Verify {
                     path,
                     server_keys,
+                    server,
+                    token,
                     json,
                 },
         } => {
             let path = session::engine_dir(path.as_deref())?;
-            sync::receipt_verify(&path, &server_keys, json)
+            let online = server.as_deref().map(|url| (url, token.as_deref()));
+            sync::receipt_verify(&path, &server_keys, online, json)
         }
         Command::Bundle { command } => match command {
             BundleCommand::Create {

@@ -76,12 +76,13 @@ pub fn session_sync(
                 "unsent": after.unsent,
                 "last_synced_ms": after.last_receipt_wall_ms,
                 "code": error.map(sqlexam_core::ErrorCode::code),
-                "error": error.map(ToString::to_string),
+                "error": error.map(|e| sqlexam_core::error_chain(e)),
             })
         );
     } else if let Some(e) = error {
         say!(
-            "NOT SYNCED: {e}\n{} of {before} records now held by the server; {} still to send.",
+            "NOT SYNCED: {}\n{} of {before} records now held by the server; {} still to send.",
+            sqlexam_core::error_chain(e),
             before.saturating_sub(after.unsent),
             after.unsent
         );
@@ -170,7 +171,97 @@ pub(crate) fn read_key(path: &Path) -> anyhow::Result<PublicKey> {
 }
 
 /// Checks every receipt in a store offline against the given server keys.
-pub fn receipt_verify(path: &Path, keys: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+/// Asks the server at `url` for its log's checkpoint now and checks that it extends the
+/// newest checkpoint `store` holds of that log (a log only grows: a smaller or different
+/// one means the server dropped or rewrote history, e.g. restored from an older backup).
+/// Returns what was found, one sentence, and whether it holds.
+fn check_server(
+    store: &Path,
+    url: &str,
+    token: Option<&str>,
+    keys: &[PublicKey],
+) -> anyhow::Result<(String, bool)> {
+    use sqlexam_core::tlog::{check_consistency, decode_proof, open_checkpoint};
+    let client = client(url, token)?;
+    let held = sqlexam_core::session::read_store_receipts(store)?;
+    let rt = runtime()?;
+    let unreachable = |e: sqlexam_sync::SyncError| {
+        (
+            format!(
+                "cannot ask {url} about its log: {}",
+                sqlexam_core::error_chain(&e)
+            ),
+            false,
+        )
+    };
+    let head = match rt.block_on(client.checkpoint()) {
+        Ok(head) => head,
+        Err(e) => return Ok(unreachable(e)),
+    };
+    let Some((key, now)) = keys
+        .iter()
+        .find_map(|k| open_checkpoint(&head.checkpoint, k).ok().map(|c| (k, c)))
+    else {
+        return Ok((
+            format!("{url} signs its log with none of the keys given (--server-key)"),
+            false,
+        ));
+    };
+    let newest = held
+        .checkpoints
+        .iter()
+        .filter(|c| c.server == key.key_id())
+        .max_by_key(|c| c.size)
+        .and_then(|c| open_checkpoint(&c.note, key).ok());
+    let Some(old) = newest else {
+        return Ok((
+            format!(
+                "{url}: its log holds {} records; this store holds no checkpoint of it to compare",
+                now.size
+            ),
+            true,
+        ));
+    };
+    let proof = if old.size > 0 && old.size < now.size {
+        match rt.block_on(client.consistency(old.size, now.size)) {
+            Ok(c) => c.proof,
+            Err(e) => return Ok(unreachable(e)),
+        }
+    } else {
+        Vec::new()
+    };
+    let consistent = decode_proof(&proof)
+        .and_then(|p| check_consistency(&old, &now, &p))
+        .is_ok()
+        && old.size <= now.size;
+    Ok(if consistent {
+        (
+            format!(
+                "{url}: its log of {} records extends the checkpoint of {} records this store holds",
+                now.size, old.size
+            ),
+            true,
+        )
+    } else {
+        (
+            format!(
+                "{url} NO LONGER HOLDS THE HISTORY IT PROVED: its log now has {} records (root {}), which does not extend the checkpoint of {} records (root {}) it signed for this machine — restored from an older backup, or rewritten",
+                now.size,
+                sqlexam_core::encoding::hex(&now.root.0),
+                old.size,
+                sqlexam_core::encoding::hex(&old.root.0)
+            ),
+            false,
+        )
+    })
+}
+
+pub fn receipt_verify(
+    path: &Path,
+    keys: &[PathBuf],
+    server: Option<(&str, Option<&str>)>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let keys = keys
         .iter()
         .map(|k| read_key(k))
@@ -180,7 +271,15 @@ pub fn receipt_verify(path: &Path, keys: &[PathBuf], json: bool) -> anyhow::Resu
     } else {
         path.to_owned()
     };
-    let report = verify_store_receipts(&store, &keys)?;
+    let mut report = verify_store_receipts(&store, &keys)?;
+    let mut online = None;
+    if let Some((url, token)) = server {
+        let (said, holds) = check_server(&store, url, token, &keys)?;
+        if !holds {
+            report.problems.push(said.clone());
+        }
+        online = Some(said);
+    }
     if json {
         say!(
             "{}",
@@ -190,10 +289,14 @@ pub fn receipt_verify(path: &Path, keys: &[PathBuf], json: bool) -> anyhow::Resu
                 "proven": report.proven,
                 "checkpoints": report.checkpoints,
                 "synced_unproven": report.synced_unproven,
+                "server": online,
                 "problems": report.problems,
             })
         );
     } else {
+        if let Some(said) = online.as_deref().filter(|_| report.ok()) {
+            say!("{said}");
+        }
         for (server, n) in &report.checkpoints {
             say!("server {server}: {n} checkpoints, signed and consistent with each other");
         }

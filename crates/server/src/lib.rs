@@ -79,6 +79,11 @@ pub enum ServerError {
     },
     #[error("the server stopped")]
     Serve(#[source] std::io::Error),
+    /// The database's log does not bear out the newest checkpoint this server signed.
+    #[error(transparent)]
+    Behind(#[from] domain::watermark::Behind),
+    #[error("cannot read the record log to check it against the newest signed checkpoint")]
+    Check(#[source] store::StoreError),
     #[error("the system random source failed")]
     Random,
 }
@@ -194,6 +199,15 @@ pub async fn launch(
 ) -> Result<(), ServerError> {
     let key = server_key(&settings.data_dir)?;
     let wake = Arc::new(tokio::sync::Notify::new());
+    let (watermark, signed) = domain::watermark::Watermark::open(&settings.data_dir, &key.public());
+    let server = domain::Server::new(store.clone(), key, settings.trust, wake.clone(), watermark);
+    // A database that lost or changed what this server already signed is not served.
+    if let Some(signed) = signed {
+        server
+            .bears_out(&signed)
+            .await
+            .map_err(ServerError::Check)??;
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let regrader = Arc::new(grader::Regrader {
         store: store.clone(),
@@ -208,7 +222,6 @@ pub async fn launch(
             tokio::spawn(regrader.clone().run(name, stop_rx.clone()))
         })
         .collect();
-    let server = domain::Server::new(store, key, settings.trust, wake);
     let app = http::router(http::AppState::new(server, settings.uplink));
     let served = http::listen::serve(listener, app, shutdown)
         .await

@@ -225,6 +225,11 @@ impl Client {
             .await
     }
 
+    /// `GET /v1/log/checkpoint`: the log's signed checkpoint now.
+    pub async fn checkpoint(&self) -> Result<sqlexam_core::protocol::LogHead, SyncError> {
+        self.get("/v1/log/checkpoint").await
+    }
+
     /// `GET /v1/log/consistency?from=&to=`.
     pub async fn consistency(&self, from: u64, to: u64) -> Result<Consistency, SyncError> {
         self.get(&format!("/v1/log/consistency?from={from}&to={to}"))

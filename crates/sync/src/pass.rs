@@ -49,29 +49,21 @@ pub enum Accepted {
     Mismatch(String),
 }
 
-/// Checks `receipt` against `server`'s key, the device's newest checkpoint (consistency,
-/// asked of the server when the sizes differ) and the device's own record bytes; stores
-/// the checkpoint and proofs and marks the proven records synced. A checkpoint that does
-/// not hold is an error (nothing from this server can be taken); an inclusion proof that
-/// does not hold for one of this device's records is the session's problem
-/// ([`Accepted::Mismatch`]). Either way nothing of the receipt is stored.
-pub async fn accept_receipt(
+/// Opens `note`, a checkpoint of `server`'s log, and checks that it extends the newest
+/// checkpoint this device holds of that log (asking the server for the consistency proof
+/// when the sizes differ): a log only grows, so a smaller or different one means the server
+/// dropped or rewrote records it had shown. Returns the checkpoint and the proof.
+async fn extends(
     engine: &dyn Outbox,
     client: &Client,
     server: &PublicKey,
-    receipt: &Receipt,
-) -> Result<Accepted, SyncError> {
-    let checkpoint = open_checkpoint(&receipt.checkpoint, server)?;
+    note: &str,
+) -> Result<(sqlexam_core::tlog::Checkpoint, Vec<String>), SyncError> {
+    let checkpoint = open_checkpoint(note, server)?;
     // The store keeps these as SQLite integers: a server's number past that is nonsense.
-    let too_big = |n: u64| n > i64::MAX as u64;
-    if too_big(checkpoint.size)
-        || receipt
-            .entries
-            .iter()
-            .any(|e| too_big(e.seq) || too_big(e.leaf))
-    {
+    if checkpoint.size > i64::MAX as u64 {
         return Err(SyncError::Untrusted(
-            "the receipt has a number too large to be a log size, seq or leaf".into(),
+            "the checkpoint's size is too large to be a log size".into(),
         ));
     }
     let consistency = match engine.newest_checkpoint(server)? {
@@ -105,6 +97,57 @@ pub async fn accept_receipt(
             proof
         }
     };
+    Ok((checkpoint, consistency))
+}
+
+/// Checks that `client`'s server still holds the history it showed this device: its log's
+/// checkpoint now must extend the newest one held (see [`extends`]), which is then kept as
+/// the newest. A device with nothing of the server yet has nothing to check. Run at the
+/// start of every pass that resumes, and now and then while everything is synced, so a
+/// server restored from an older backup (or whose history was rewritten) is caught by a
+/// machine that has nothing left to send.
+pub async fn check_log(engine: &dyn Outbox, client: &Client) -> Result<(), SyncError> {
+    let Some(server) = engine.pinned_server(&client.server().url)? else {
+        return Ok(());
+    };
+    if engine.newest_checkpoint(&server)?.is_none() {
+        return Ok(());
+    }
+    let head = client.checkpoint().await?;
+    let (checkpoint, consistency) = extends(engine, client, &server, &head.checkpoint).await?;
+    let stored = StoredCheckpoint {
+        server: server.key_id(),
+        size: checkpoint.size,
+        note: checkpoint.note,
+        consistency,
+        received_wall_ms: now_ms(),
+    };
+    engine.store_receipts(&stored, &[])?;
+    Ok(())
+}
+
+/// Checks `receipt` against `server`'s key, the device's newest checkpoint (consistency,
+/// asked of the server when the sizes differ) and the device's own record bytes; stores
+/// the checkpoint and proofs and marks the proven records synced. A checkpoint that does
+/// not hold is an error (nothing from this server can be taken); an inclusion proof that
+/// does not hold for one of this device's records is the session's problem
+/// ([`Accepted::Mismatch`]). Either way nothing of the receipt is stored.
+pub async fn accept_receipt(
+    engine: &dyn Outbox,
+    client: &Client,
+    server: &PublicKey,
+    receipt: &Receipt,
+) -> Result<Accepted, SyncError> {
+    let (checkpoint, consistency) = extends(engine, client, server, &receipt.checkpoint).await?;
+    if receipt
+        .entries
+        .iter()
+        .any(|e| e.seq > i64::MAX as u64 || e.leaf > i64::MAX as u64)
+    {
+        return Err(SyncError::Untrusted(
+            "the receipt has a number too large to be a seq or leaf".into(),
+        ));
+    }
     let mut proofs = Vec::with_capacity(receipt.entries.len());
     if let (Some(lo), Some(hi)) = (
         receipt.entries.iter().map(|e| e.seq).min(),
@@ -229,6 +272,9 @@ pub async fn sync_pass(
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<PassReport, SyncError> {
     let server = server_key(engine, client).await?;
+    if resume_first {
+        check_log(engine, client).await?;
+    }
     let mut report = PassReport::default();
     let mut set_aside: BTreeMap<String, String> = BTreeMap::new();
     let mut conflicts: BTreeMap<String, String> = BTreeMap::new();

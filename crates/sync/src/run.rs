@@ -143,6 +143,9 @@ fn sync_backoff() -> Backoff {
 const IDLE_CHECK: Duration = Duration::from_secs(2);
 /// How often an offline task checks whether the server answers again.
 const PROBE: Duration = Duration::from_secs(1);
+/// How often a task with nothing to send checks that the server still holds the history it
+/// proved (a pass that resumes checks it first).
+pub const LOG_CHECK: Duration = Duration::from_secs(180);
 
 /// Where the task finds what it sends (the app opens its engine after the window is up).
 pub trait Device: Send + Sync + 'static {
@@ -191,6 +194,7 @@ pub async fn run<D: Device>(
     let mut backoff = sync_backoff();
     let mut client: Option<Client> = None;
     let mut resume = true;
+    let mut checked = tokio::time::Instant::now();
     loop {
         let Some(engine) = device.outbox() else {
             if !pause(IDLE_CHECK, &mut servers, None).await {
@@ -227,6 +231,10 @@ pub async fn run<D: Device>(
             continue;
         };
         let idle = SyncStatus::new(SyncState::Synced, engine, Some(&server));
+        // Nothing to send for a while: the next pass resumes, which checks the log first.
+        if idle.unsent == 0 && !resume && checked.elapsed() >= LOG_CHECK {
+            resume = true;
+        }
         if idle.unsent == 0 && !resume {
             status.send_replace(idle);
             if !pause(IDLE_CHECK, &mut servers, None).await {
@@ -239,6 +247,9 @@ pub async fn run<D: Device>(
             status.send_modify(|s| s.unsent = unsent);
         };
         let before = idle.unsent;
+        if resume {
+            checked = tokio::time::Instant::now();
+        }
         match sync_pass(engine, client, resume, &progress).await {
             Ok(_) => {
                 resume = false;

@@ -514,3 +514,163 @@ on_both_backends!(
     what_counts_is_what_the_server_proved_on_sqlite,
     what_counts_is_what_the_server_proved_on_postgres
 );
+
+/// `sqlexam serve` on `data`'s SQLite: its exit status and what it said, if it stopped within
+/// 30 s (it must: it refuses the database); panics if it went on serving.
+fn serve_refused(home: &std::path::Path, data: &std::path::Path) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(sqlexam_tests::sqlexam_bin())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "0",
+            "--data",
+        ])
+        .arg(data)
+        .env("SQLEXAM_HOME", home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server served a database restored from an older backup");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// The server's data folder restored from a backup older than a machine's last sync: the
+/// server refuses to serve it, naming both sizes; served anyway, the fully synced machine
+/// reports it (`session sync` and `receipt verify --server` exit 1, naming both checkpoints).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restored_from_an_older_backup_is_refused_and_caught_by_a_synced_machine() {
+    use std::ffi::OsStr as os;
+    let org = organizer(2);
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let storage = [os::new("--data"), data.path().as_os_str()];
+    let venue = sqlexam_tests::create_token(home.path(), "venue", &storage);
+    let args = [os::new("--workers"), os::new("0"), storage[0], storage[1]];
+    let mut server = sqlexam_tests::ServeProcess::start(home.path(), &args);
+    let answer = |p: usize| {
+        (
+            org.problems[p].id.clone(),
+            org.answer(p, Expectation::Accepted),
+        )
+    };
+    let first = tokio::task::block_in_place(|| Machine::exam(&org, "c-1", &[answer(0)]));
+    let client = sync_client(&server.url, &venue);
+    sync_pass(&first.engine, &client, true, &|_: usize| {})
+        .await
+        .unwrap();
+    let backup = home.path().join("server-backup.sqlite");
+    rusqlite::Connection::open(data.path().join("server.sqlite"))
+        .unwrap()
+        .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
+        .unwrap();
+    let synced =
+        tokio::task::block_in_place(|| Machine::exam(&org, "c-2", &[answer(0), answer(1)]));
+    sync_pass(&synced.engine, &client, true, &|_: usize| {})
+        .await
+        .unwrap();
+    let Machine { engine, dir, .. } = synced;
+    drop(engine);
+    let cli = |args: &[&os]| {
+        let out = std::process::Command::new(sqlexam_tests::sqlexam_bin())
+            .args(args)
+            .env("SQLEXAM_HOME", home.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    // Closed and opened again (a record of that), synced from the command line: all synced.
+    let session_sync = |url: &str| {
+        cli(&[
+            os::new("session"),
+            os::new("--dir"),
+            dir.path().as_os_str(),
+            os::new("sync"),
+            os::new("--server"),
+            os::new(url),
+            os::new("--token"),
+            os::new(&venue),
+            os::new("--timeout"),
+            os::new("20"),
+        ])
+    };
+    let (code, text) = session_sync(&server.url);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("all synced"), "{text}");
+    let shown: u64 = rusqlite::Connection::open(sqlexam_core::session::store_path(dir.path()))
+        .unwrap()
+        .query_row("SELECT max(size) FROM log_checkpoints", [], |r| r.get(0))
+        .unwrap();
+
+    // The operator restores yesterday's backup.
+    server.kill();
+    let db = data.path().join("server.sqlite");
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", db.display()));
+    }
+    std::fs::copy(&backup, &db).unwrap();
+    let (code, said) = serve_refused(home.path(), data.path());
+    assert_ne!(code, Some(0), "{said}");
+    assert!(
+        said.contains("but this server signed a checkpoint of")
+            && said.contains(&format!("{} records", shown)),
+        "{said}"
+    );
+
+    // Served anyway (the file moved aside): the machine that had nothing left to send
+    // finds the server's history shorter than what it was shown.
+    std::fs::rename(
+        data.path().join("checkpoint.latest"),
+        home.path().join("checkpoint.kept"),
+    )
+    .unwrap();
+    let server = sqlexam_tests::ServeProcess::start(home.path(), &args);
+    let (code, text) = session_sync(&server.url);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!("not an extension of the {} records", shown)),
+        "{text}"
+    );
+    let key = home.path().join("server.pem");
+    std::fs::write(
+        &key,
+        sqlexam_server::server_key(data.path())
+            .unwrap()
+            .public()
+            .to_pem(),
+    )
+    .unwrap();
+    let (code, text) = cli(&[
+        os::new("receipt"),
+        os::new("verify"),
+        dir.path().as_os_str(),
+        os::new("--server-key"),
+        key.as_os_str(),
+        os::new("--server"),
+        os::new(&server.url),
+        os::new("--token"),
+        os::new(&venue),
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("NO LONGER HOLDS THE HISTORY")
+            && text.contains(&format!("checkpoint of {} records", shown)),
+        "{text}"
+    );
+    drop(first);
+}

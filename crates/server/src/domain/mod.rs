@@ -13,6 +13,7 @@ pub mod results;
 pub mod standing;
 pub mod tlog;
 pub mod tokens;
+pub mod watermark;
 
 use std::sync::Arc;
 
@@ -91,6 +92,8 @@ pub struct Server {
     pub wake: Arc<tokio::sync::Notify>,
     per_device: Limiter,
     sequencer: tlog::Sequencer,
+    /// The newest checkpoint signed, kept outside the database.
+    watermark: watermark::Watermark,
 }
 
 impl Server {
@@ -99,6 +102,7 @@ impl Server {
         key: SigningKey,
         trust: Trust,
         wake: Arc<tokio::sync::Notify>,
+        watermark: watermark::Watermark,
     ) -> Server {
         Server {
             store,
@@ -110,6 +114,7 @@ impl Server {
                 burst: 40.0,
             }),
             sequencer: tlog::Sequencer::default(),
+            watermark,
         }
     }
 }

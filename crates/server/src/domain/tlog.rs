@@ -130,6 +130,7 @@ impl Server {
             None => store.log_head().await?,
         };
         let checkpoint = sign_checkpoint(&self.key, size, root);
+        self.watermark.note(size, &checkpoint);
         let mut out = Vec::with_capacity(covered.len());
         let mut wanted = Vec::new();
         for c in covered {
@@ -193,7 +194,9 @@ impl Server {
     /// The log's current signed checkpoint.
     pub async fn checkpoint(&self) -> StoreResult<String> {
         let (size, root) = self.store.log_head().await?;
-        Ok(sign_checkpoint(&self.key, size, root))
+        let checkpoint = sign_checkpoint(&self.key, size, root);
+        self.watermark.note(size, &checkpoint);
+        Ok(checkpoint)
     }
 
     /// The root of the log's tree of its first `size` leaves; `None` if the log is smaller.
