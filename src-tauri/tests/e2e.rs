@@ -813,6 +813,7 @@ impl Prepared {
             },
             workers: 0,
             uplink: None,
+            witnesses: Vec::new(),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(sqlexam_server::launch(

@@ -582,6 +582,7 @@ impl TestServer {
             grader,
             workers,
             uplink: None,
+            witnesses: Vec::new(),
         };
         let shutdown = async {
             let _ = stopped.await;

@@ -97,9 +97,28 @@ enum Command {
         /// The central server's venue token for the relay.
         #[arg(long, env = "SQLEXAM_RELAY_TOKEN", hide_env_values = true)]
         relay_token: Option<String>,
+        /// Ask this witness (`sqlexam witness`) to cosign the log's checkpoints:
+        /// URL=KEYFILE, its address and its public key (PEM or hex); repeatable.
+        #[arg(long = "witness", value_name = "URL=KEYFILE")]
+        witnesses: Vec<String>,
         /// Internal: run as a grading child of a server (jobs on stdin, verdicts on stdout).
         #[arg(long, hide = true)]
         grader: bool,
+    },
+    /// Witness servers' record logs: cosign each checkpoint only after checking it extends
+    /// the last one cosigned (c2sp.org/tlog-witness). Run it where the server's operator has
+    /// no hand.
+    Witness {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8619")]
+        listen: String,
+        /// The witness's data folder (default: witness/ in sqlexam's data directory).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The public key (PEM or hex, from GET /v1/server-key) of a server whose log this
+        /// witness cosigns; repeatable.
+        #[arg(long = "log-key", required = true)]
+        log_keys: Vec<PathBuf>,
     },
     /// Receipts: the servers' proofs that they hold this machine's records.
     Receipt {
@@ -615,6 +634,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             workers,
             relay_to,
             relay_token,
+            witnesses,
             grader: false,
         } => serve::serve(
             &Home::locate()?,
@@ -627,8 +647,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     url,
                     token: relay_token,
                 }),
+                witnesses: &witnesses,
             },
         ),
+        Command::Witness {
+            listen,
+            data,
+            log_keys,
+        } => serve::witness(&Home::locate()?, &listen, data.as_deref(), &log_keys),
         Command::Receipt {
             command:
                 ReceiptCommand::Verify {

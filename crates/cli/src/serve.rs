@@ -73,6 +73,67 @@ pub struct ServeArgs<'a> {
     pub database: Option<&'a str>,
     pub workers: Option<usize>,
     pub relay: Option<sqlexam_relay::RelayTo>,
+    /// `URL=KEYFILE` of each witness to ask.
+    pub witnesses: &'a [String],
+}
+
+/// The witnesses of `--witness URL=KEYFILE`.
+fn witness_targets(
+    given: &[String],
+) -> anyhow::Result<Vec<sqlexam_server::domain::witnessing::WitnessTarget>> {
+    given
+        .iter()
+        .map(|w| {
+            let (url, key) = w.split_once('=').ok_or_else(|| {
+                anyhow::Error::new(crate::BadInput(format!(
+                    "--witness {w:?}: give URL=KEYFILE (the witness's address and its public key file)"
+                )))
+            })?;
+            Ok(sqlexam_server::domain::witnessing::WitnessTarget {
+                url: url.to_owned(),
+                key: crate::sync::read_key(Path::new(key))?,
+            })
+        })
+        .collect()
+}
+
+/// `sqlexam witness`: cosigns the logs of the servers whose keys are in `log_keys`.
+pub fn witness(
+    home: &Home,
+    listen: &str,
+    data: Option<&Path>,
+    log_keys: &[std::path::PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let data = data.map_or_else(|| home.data_dir().join("witness"), Path::to_owned);
+    let keys = log_keys
+        .iter()
+        .map(|k| crate::sync::read_key(k))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let witness = std::sync::Arc::new(sqlexam_witness::Witness::open(&data, &keys)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        say!(
+            "sqlexam witness {} listening on http://{}/ (data: {}; public key {})",
+            sqlexam_core::cosign::witness_name(&witness.public()),
+            listener.local_addr()?,
+            data.display(),
+            witness.public().to_hex()
+        );
+        let shutdown = async {
+            stop_signal().await;
+            say_err!("sqlexam witness: stopping");
+        };
+        sqlexam_witness::launch(witness, listener, shutdown)
+            .await
+            .map_err(anyhow::Error::new)
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn serve(home: &Home, a: &ServeArgs<'_>) -> anyhow::Result<ExitCode> {
@@ -85,6 +146,7 @@ pub fn serve(home: &Home, a: &ServeArgs<'_>) -> anyhow::Result<ExitCode> {
             "a relay keeps its queue in its own SQLite store: run it without --database (and SQLEXAM_DATABASE)".into(),
         )));
     }
+    let witnesses = witness_targets(a.witnesses)?;
     let trust = home.trust()?;
     if trust.anchors.is_empty() {
         say_err!(
@@ -130,6 +192,7 @@ pub fn serve(home: &Home, a: &ServeArgs<'_>) -> anyhow::Result<ExitCode> {
             },
             workers,
             uplink: None,
+            witnesses,
         };
         match &a.relay {
             Some(to) => sqlexam_relay::launch(settings, store, to, listener, shutdown)

@@ -7,6 +7,7 @@
 //! [`ErrorCode`].
 //! The grader never sees a problem's reference SQL: only the results it produced at load.
 
+pub mod cosign;
 pub mod crypto;
 pub mod encoding;
 pub mod fsutil;

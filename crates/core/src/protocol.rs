@@ -46,11 +46,14 @@ pub struct Consistency {
     pub proof: Vec<String>,
 }
 
-/// `GET /v1/log/checkpoint`: the server's newest signed checkpoint.
+/// `GET /v1/log/checkpoint`: the server's newest signed checkpoint, and the newest one
+/// witnesses cosigned (with their cosignature lines), if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogHead {
     pub checkpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witnessed: Option<String>,
 }
 
 /// The answer to a batch: one entry per session the batch named, and the lines refused.

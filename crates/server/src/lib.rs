@@ -38,6 +38,8 @@ pub struct Settings {
     pub workers: usize,
     /// What this server forwards to, shown at `GET /v1/relay` (a venue relay's uplink).
     pub uplink: Option<Arc<dyn Uplink>>,
+    /// Witnesses asked to cosign the log's checkpoints.
+    pub witnesses: Vec<domain::witnessing::WitnessTarget>,
 }
 
 /// Something this server forwards its records to, reporting how far it has gone: a venue
@@ -52,13 +54,13 @@ pub trait Uplink: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    #[error("{}: cannot keep the server key there", path.display())]
+    #[error("{}: cannot keep a private key there", path.display())]
     Key {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: the server key cannot be read or made", path.display())]
+    #[error("{}: the private key cannot be read or made", path.display())]
     KeyDamaged {
         path: PathBuf,
         #[source]
@@ -91,7 +93,13 @@ pub enum ServerError {
 /// The server key: created on first start, kept in the data folder (mode 0600). Several
 /// server processes on one database must share it (the same data folder, or a copy).
 pub fn server_key(data_dir: &Path) -> Result<SigningKey, ServerError> {
-    let path = data_dir.join("server.key");
+    private_key(data_dir, "server.key")
+}
+
+/// The private key in `file` of `data_dir`: created on first start (mode 0600, in a folder
+/// only its owner reads), read after.
+pub fn private_key(data_dir: &Path, file: &str) -> Result<SigningKey, ServerError> {
+    let path = data_dir.join(file);
     let io = |source| ServerError::Key {
         path: path.clone(),
         source,
@@ -200,7 +208,15 @@ pub async fn launch(
     let key = server_key(&settings.data_dir)?;
     let wake = Arc::new(tokio::sync::Notify::new());
     let (watermark, signed) = domain::watermark::Watermark::open(&settings.data_dir, &key.public());
-    let server = domain::Server::new(store.clone(), key, settings.trust, wake.clone(), watermark);
+    let witnesses = domain::witnessing::Witnessing::new(settings.witnesses);
+    let server = Arc::new(domain::Server::new(
+        store.clone(),
+        key,
+        settings.trust,
+        wake.clone(),
+        watermark,
+        witnesses,
+    ));
     // A database that lost or changed what this server already signed is not served.
     if let Some(signed) = signed {
         server
@@ -222,11 +238,13 @@ pub async fn launch(
             tokio::spawn(regrader.clone().run(name, stop_rx.clone()))
         })
         .collect();
+    let witnessing = tokio::spawn(domain::witnessing::run(server.clone(), stop_rx.clone()));
     let app = http::router(http::AppState::new(server, settings.uplink));
     let served = http::listen::serve(listener, app, shutdown)
         .await
         .map_err(ServerError::Serve);
     let _ = stop_tx.send(true);
+    let _ = witnessing.await;
     for w in workers {
         let _ = w.await;
     }

@@ -115,6 +115,21 @@ pub async fn check_log(engine: &dyn Outbox, client: &Client) -> Result<(), SyncE
     }
     let head = client.checkpoint().await?;
     let (checkpoint, consistency) = extends(engine, client, &server, &head.checkpoint).await?;
+    // What witnesses were shown must be the same history as what this device is shown.
+    if let Some(note) = &head.witnessed {
+        let witnessed = open_checkpoint(note, &server)?;
+        let (small, large) = if witnessed.size <= checkpoint.size {
+            (witnessed.size, checkpoint.size)
+        } else {
+            (checkpoint.size, witnessed.size)
+        };
+        let proof = if small > 0 && small < large {
+            client.consistency(small, large).await?.proof
+        } else {
+            Vec::new()
+        };
+        check_consistency(&witnessed, &checkpoint, &decode_proof(&proof)?)?;
+    }
     let stored = StoredCheckpoint {
         server: server.key_id(),
         size: checkpoint.size,

@@ -51,3 +51,4 @@ mod relay;
 mod server;
 mod standing;
 mod sync;
+mod witness;

@@ -14,6 +14,7 @@ pub mod standing;
 pub mod tlog;
 pub mod tokens;
 pub mod watermark;
+pub mod witnessing;
 
 use std::sync::Arc;
 
@@ -94,6 +95,8 @@ pub struct Server {
     sequencer: tlog::Sequencer,
     /// The newest checkpoint signed, kept outside the database.
     watermark: watermark::Watermark,
+    /// The witnesses asked to cosign the log's checkpoints.
+    witnesses: witnessing::Witnessing,
 }
 
 impl Server {
@@ -103,6 +106,7 @@ impl Server {
         trust: Trust,
         wake: Arc<tokio::sync::Notify>,
         watermark: watermark::Watermark,
+        witnesses: witnessing::Witnessing,
     ) -> Server {
         Server {
             store,
@@ -115,6 +119,7 @@ impl Server {
             }),
             sequencer: tlog::Sequencer::default(),
             watermark,
+            witnesses,
         }
     }
 }

@@ -34,7 +34,7 @@ use crate::domain::limits::{Limiter, Rate};
 use auth::Caller;
 
 pub struct AppState {
-    server: Server,
+    server: Arc<Server>,
     per_token: Limiter,
     started: std::time::Instant,
     batches: AtomicU64,
@@ -46,7 +46,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(server: Server, uplink: Option<Arc<dyn Uplink>>) -> Arc<AppState> {
+    pub fn new(server: Arc<Server>, uplink: Option<Arc<dyn Uplink>>) -> Arc<AppState> {
         Arc::new(AppState {
             server,
             // A venue token carries a whole room reconnecting at once.

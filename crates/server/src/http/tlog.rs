@@ -16,6 +16,15 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/server-key", get(server_key))
         .route("/v1/log/checkpoint", get(log_checkpoint))
         .route("/v1/log/consistency", get(log_consistency))
+        .route("/v1/log/witnesses", get(log_witnesses))
+}
+
+/// `GET /v1/log/witnesses`: each witness this server asks, and how it stands.
+async fn log_witnesses(
+    _: Anyone,
+    State(state): Shared,
+) -> Json<Vec<crate::domain::witnessing::WitnessView>> {
+    Json(state.server.witness_views())
 }
 
 async fn server_key(State(state): Shared) -> Json<serde_json::Value> {
@@ -31,6 +40,7 @@ async fn server_key(State(state): Shared) -> Json<serde_json::Value> {
 async fn log_checkpoint(_: Anyone, State(state): Shared) -> Result<Json<LogHead>, ApiFailure> {
     Ok(Json(LogHead {
         checkpoint: state.server.checkpoint().await?,
+        witnessed: state.server.witnessed_checkpoint().await?,
     }))
 }
 

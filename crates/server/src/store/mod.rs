@@ -109,6 +109,12 @@ pub trait Tlog: Send + Sync {
     async fn log_hashes(&self, indexes: Vec<u64>) -> StoreResult<Vec<Hash>>;
     /// `(seq, leaf)` of the records of `session` with seq in `from..=to`, by seq.
     async fn leaves(&self, session: &str, from: u64, to: u64) -> StoreResult<Vec<(u64, u64)>>;
+    /// Keeps `witness`'s (key id) cosignature `line` of the checkpoint of `size` records.
+    async fn add_cosignature(&self, size: u64, witness: &str, line: &str) -> StoreResult<()>;
+    /// The cosignature lines held for the checkpoint of `size` records.
+    async fn cosignatures(&self, size: u64) -> StoreResult<Vec<String>>;
+    /// The largest checkpoint size any witness cosigned.
+    async fn newest_cosigned(&self) -> StoreResult<Option<u64>>;
 }
 
 /// Exams' packs and the bearer tokens that may use them.

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004-token-revocation.sql"),
     include_str!("migrations/0005-leaf-index.sql"),
     include_str!("migrations/0006-proven-results.sql"),
+    include_str!("migrations/0007-cosignatures.sql"),
 ];
 
 /// An arbitrary constant: the advisory lock migrations hold.

@@ -227,4 +227,42 @@ impl Tlog for PgStore {
             .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
             .collect())
     }
+
+    async fn add_cosignature(&self, size: u64, witness: &str, line: &str) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO cosignatures (size, witness, line) VALUES ($1, $2, $3)
+                 ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line",
+                &[&(size as i64), &witness, &line],
+            )
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn cosignatures(&self, size: u64) -> StoreResult<Vec<String>> {
+        Ok(self
+            .client()
+            .await?
+            .query(
+                "SELECT line FROM cosignatures WHERE size = $1 ORDER BY witness",
+                &[&(size as i64)],
+            )
+            .await
+            .map_err(err)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    async fn newest_cosigned(&self) -> StoreResult<Option<u64>> {
+        let row = self
+            .client()
+            .await?
+            .query_one("SELECT max(size) FROM cosignatures", &[])
+            .await
+            .map_err(err)?;
+        Ok(row.get::<_, Option<i64>>(0).map(|n| n as u64))
+    }
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005-token-revocation.sql"),
     include_str!("migrations/0006-leaf-index.sql"),
     include_str!("migrations/0007-proven-results.sql"),
+    include_str!("migrations/0008-cosignatures.sql"),
 ];
 
 impl SqliteStore {

@@ -147,4 +147,35 @@ impl Tlog for SqliteStore {
         })
         .await
     }
+
+    async fn add_cosignature(&self, size: u64, witness: &str, line: &str) -> StoreResult<()> {
+        let (witness, line) = (witness.to_owned(), line.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO cosignatures (size, witness, line) VALUES (?1, ?2, ?3)",
+                params![size as i64, witness, line],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn cosignatures(&self, size: u64) -> StoreResult<Vec<String>> {
+        self.with_reads(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT line FROM cosignatures WHERE size = ?1 ORDER BY witness")?;
+            stmt.query_map([size as i64], |r| r.get(0))?.collect()
+        })
+        .await
+    }
+
+    async fn newest_cosigned(&self) -> StoreResult<Option<u64>> {
+        self.with_reads(|c| {
+            c.query_row("SELECT max(size) FROM cosignatures", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map(|n| n.map(|n| n as u64))
+        })
+        .await
+    }
 }
