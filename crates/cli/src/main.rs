@@ -101,6 +101,14 @@ enum Command {
         /// URL=KEYFILE, its address and its public key (PEM or hex); repeatable.
         #[arg(long = "witness", value_name = "URL=KEYFILE")]
         witnesses: Vec<String>,
+        /// Do not serve: audit the data (or --database) against the record log — every
+        /// leaf's record in the tables, every session re-derived from its records — report
+        /// each difference and exit 0 (none) or 1.
+        #[arg(long, conflicts_with_all = ["relay_to", "witnesses"])]
+        audit: bool,
+        /// With --audit: the report as JSON.
+        #[arg(long, requires = "audit")]
+        json: bool,
         /// Internal: run as a grading child of a server (jobs on stdin, verdicts on stdout).
         #[arg(long, hide = true)]
         grader: bool,
@@ -628,6 +636,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { grader: true, .. } => Ok(sqlexam_server::child_main()),
         Command::Serve {
+            audit: true,
+            data,
+            database,
+            json,
+            ..
+        } => serve::audit(&Home::locate()?, data.as_deref(), database.as_deref(), json),
+        Command::Serve {
             listen,
             data,
             database,
@@ -635,6 +650,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             relay_to,
             relay_token,
             witnesses,
+            audit: false,
+            json: _,
             grader: false,
         } => serve::serve(
             &Home::locate()?,

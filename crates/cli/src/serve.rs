@@ -97,6 +97,58 @@ fn witness_targets(
         .collect()
 }
 
+/// `sqlexam serve --audit`: the store held against its record log, reported.
+pub fn audit(
+    home: &Home,
+    data: Option<&Path>,
+    database: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let data = data_dir(home, data);
+    let database = database_url(database);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let store = open_store(&data, database.as_deref()).await?;
+        let progress = |what: &str| {
+            if !json {
+                say_err!("audit: {what}");
+            }
+        };
+        sqlexam_server::domain::audit::audit(&*store, &progress)
+            .await
+            .map_err(anyhow::Error::new)
+    })?;
+    if json {
+        say!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for f in &report.findings {
+            say!("FOUND: {f}");
+        }
+        if report.more > 0 {
+            say!("… and {} more", report.more);
+        }
+        say!(
+            "{} leaves, {} sessions, {} records checked: {}",
+            report.leaves,
+            report.sessions,
+            report.records,
+            if report.ok() {
+                "the tables are what the log bears out"
+            } else {
+                "THE TABLES DIFFER FROM THE LOG"
+            }
+        );
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// `sqlexam witness`: cosigns the logs of the servers whose keys are in `log_keys`.
 pub fn witness(
     home: &Home,

@@ -373,3 +373,31 @@ pub struct ExamRow {
     pub version: String,
     pub pack_hash: String,
 }
+
+/// A leaf of the record log with the record the tables hold for it, as an audit reads it.
+#[derive(Debug, Clone)]
+pub struct LeafRecord {
+    pub leaf: u64,
+    pub session: String,
+    pub seq: u64,
+    /// `None` when the log still names the record (PostgreSQL's leaf table) but the records
+    /// table lost it.
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// A session's row as an audit holds it against its records.
+#[derive(Debug, Clone)]
+pub struct AuditSession {
+    pub facts: SessionFacts,
+    pub held_seq: u64,
+    pub head: String,
+}
+
+/// A record of a session's chain, as stored.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    pub seq: u64,
+    pub hash: String,
+    pub bytes: Vec<u8>,
+    pub signature: Vec<u8>,
+}

@@ -696,13 +696,77 @@ async fn a_record_the_log_holds_is_never_appended_again(backend: Backend) {
     // The tables lose one session; the log keeps its records. The device (or a proctor's
     // bundle) sends them again: they are stored again, proven at their old leaves, and
     // the log does not grow.
+    let clean = audit(&backend, &server);
+    assert_eq!(clean.0, Some(0), "{}", clean.1);
+    assert!(
+        clean.1.contains("4 leaves, 2 sessions, 4 records checked"),
+        "{}",
+        clean.1
+    );
     forget_session(&backend, &server, "s-lost").await;
+    // The audit names what the tables lost.
+    let (code, said) = audit(&backend, &server);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("THE TABLES DIFFER FROM THE LOG"), "{said}");
+    assert_eq!(said.matches("FOUND: leaf").count(), 2, "{said}");
     let again = api.post_batch(&server.venue, ndjson(&lost.records)).await;
     assert_eq!(again.json["sessions"][0]["stored"], 2, "{}", again.text);
     let receipt = receipt_of(&again.json["sessions"][0], &server.key, &lost.records);
     assert_eq!(proven(&receipt), vec![1, 2]);
     assert_eq!(log_size(&api, &server.venue, &server.key).await, before);
+    let (code, said) = audit(&backend, &server);
+    assert_eq!(code, Some(0), "the tables whole again: {said}");
+    // A score changed in the tables, not in the records: named.
+    tamper(
+        &backend,
+        &server,
+        "UPDATE submissions SET device_score = 100",
+    )
+    .await;
+    let (code, said) = audit(&backend, &server);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("session s-kept, seq 2: the submission row says") && said.contains("100/"),
+        "{said}"
+    );
     server.stop().await;
+}
+
+/// `sqlexam serve --audit` on `server`'s store: exit code and output.
+fn audit(backend: &Backend, server: &TestServer) -> (Option<i32>, String) {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(sqlexam_tests::sqlexam_bin());
+    command
+        .args(["serve", "--audit"])
+        .env("SQLEXAM_HOME", home.path());
+    match backend {
+        Backend::Sqlite => command.arg("--data").arg(&server.data_dir),
+        Backend::Postgres(url) => command.args(["--database", url]),
+    };
+    let out = command.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Runs `sql` on `server`'s database behind its back.
+async fn tamper(backend: &Backend, server: &TestServer, sql: &str) {
+    match backend {
+        Backend::Sqlite => {
+            rusqlite::Connection::open(server.data_dir.join("server.sqlite"))
+                .unwrap()
+                .execute(sql, [])
+                .unwrap();
+        }
+        Backend::Postgres(url) => {
+            let (db, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            db.execute(sql, &[]).await.unwrap();
+        }
+    }
 }
 
 on_both_backends!(

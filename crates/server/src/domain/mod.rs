@@ -3,6 +3,7 @@
 //! results organizers read. It works on [`crate::store::Store`] and answers with data or a
 //! [`Refusal`]; `crate::http` turns both into responses.
 
+pub mod audit;
 pub mod bundles;
 pub mod ingest;
 pub mod limits;

@@ -13,9 +13,9 @@ use sqlexam_core::grade::Verdict;
 use sqlexam_core::tlog::Hash;
 
 use crate::model::{
-    Checks, Claim, Counts, Decide, Decision, ExamRow, Flag, Gap, Incoming, Job, JobResult,
-    PackFacts, Role, SessionDecision, SessionFacts, SessionRow, StoredPack, SubmissionRow,
-    TokenRow,
+    AuditSession, Checks, Claim, Counts, Decide, Decision, ExamRow, Flag, Gap, Incoming, Job,
+    JobResult, LeafRecord, PackFacts, Role, SessionDecision, SessionFacts, SessionRow, StoredPack,
+    StoredRecord, SubmissionRow, TokenRow,
 };
 use sqlexam_export::results::Incident;
 
@@ -179,10 +179,26 @@ pub trait Reads: Send + Sync {
     async fn counts(&self) -> StoreResult<Counts>;
 }
 
-/// Everything the server keeps.
-pub trait Store: Chains + Tlog + Packs + Jobs + Reads {}
+/// What an audit (`sqlexam serve --audit`) reads, a page at a time.
+#[async_trait]
+pub trait Audit: Send + Sync {
+    /// The records at leaves `from..to` of the log, by leaf; a leaf whose record the tables
+    /// lost is absent (or, where the log names it, present without bytes).
+    async fn leaf_records(&self, from: u64, to: u64) -> StoreResult<Vec<LeafRecord>>;
+    /// Records in the chains that have no leaf in the log.
+    async fn unsequenced(&self) -> StoreResult<u64>;
+    /// Up to `limit` sessions with ids after `after`, by id.
+    async fn audit_sessions(&self, after: &str, limit: usize) -> StoreResult<Vec<AuditSession>>;
+    /// `session`'s chain as stored, by seq.
+    async fn session_records(&self, session: &str) -> StoreResult<Vec<StoredRecord>>;
+    /// `session`'s submission rows, by seq.
+    async fn session_submissions(&self, session: &str) -> StoreResult<Vec<SubmissionRow>>;
+}
 
-impl<T: Chains + Tlog + Packs + Jobs + Reads> Store for T {}
+/// Everything the server keeps.
+pub trait Store: Chains + Tlog + Packs + Jobs + Reads + Audit {}
+
+impl<T: Chains + Tlog + Packs + Jobs + Reads + Audit> Store for T {}
 
 /// A verdict as stored: its snake_case code (`accepted`, `wrong_answer`, …).
 pub(crate) fn verdict_text(v: Verdict) -> String {

@@ -4,6 +4,7 @@
 //! once, and re-grade workers claim jobs with `FOR UPDATE SKIP LOCKED`, so no two claim one.
 //! Split by job as the SQLite backend is: `schema`, `chains`, `tlog`, `packs`, `jobs`, `reads`.
 
+mod audit;
 mod chains;
 mod jobs;
 mod packs;

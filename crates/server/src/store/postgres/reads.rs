@@ -35,6 +35,28 @@ pub(super) async fn insert_flags(
     Ok(())
 }
 
+/// A submission row's columns (`b`: submissions, `s`: its session).
+pub(super) const SUBMISSION_COLUMNS: &str = "b.session, b.seq, s.candidate, s.candidate_name,
+    b.problem, b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
+    b.server_verdict, b.server_score, b.server_error";
+
+pub(super) fn submission_row(r: &tokio_postgres::Row) -> SubmissionRow {
+    SubmissionRow {
+        session: r.get(0),
+        seq: r.get::<_, i64>(1) as u64,
+        candidate: r.get(2),
+        candidate_name: r.get(3),
+        problem: r.get(4),
+        submitted_ms: r.get::<_, i64>(5) as u64,
+        device_verdict: parse_verdict(r.get(6)).unwrap_or(Verdict::Forbidden),
+        device_score: r.get::<_, i64>(7) as u32,
+        max_score: r.get::<_, i64>(8) as u32,
+        server_verdict: r.get::<_, Option<&str>>(9).and_then(parse_verdict),
+        server_score: r.get::<_, Option<i64>>(10).map(|s| s as u32),
+        server_error: r.get(11),
+    }
+}
+
 #[async_trait]
 impl Reads for PgStore {
     async fn submissions(&self, exam: &str) -> StoreResult<Vec<SubmissionRow>> {
@@ -42,32 +64,16 @@ impl Reads for PgStore {
             .client()
             .await?
             .query(
-                "SELECT b.session, b.seq, s.candidate, s.candidate_name, b.problem,
-                        b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
-                        b.server_verdict, b.server_score, b.server_error
-                 FROM submissions b JOIN sessions s ON s.id = b.session
-                 WHERE s.exam = $1 ORDER BY s.candidate, b.problem, b.submitted_ms, b.seq",
+                &format!(
+                    "SELECT {SUBMISSION_COLUMNS}
+                     FROM submissions b JOIN sessions s ON s.id = b.session
+                     WHERE s.exam = $1 ORDER BY s.candidate, b.problem, b.submitted_ms, b.seq"
+                ),
                 &[&exam],
             )
             .await
             .map_err(err)?;
-        Ok(rows
-            .iter()
-            .map(|r| SubmissionRow {
-                session: r.get(0),
-                seq: r.get::<_, i64>(1) as u64,
-                candidate: r.get(2),
-                candidate_name: r.get(3),
-                problem: r.get(4),
-                submitted_ms: r.get::<_, i64>(5) as u64,
-                device_verdict: parse_verdict(r.get(6)).unwrap_or(Verdict::Forbidden),
-                device_score: r.get::<_, i64>(7) as u32,
-                max_score: r.get::<_, i64>(8) as u32,
-                server_verdict: r.get::<_, Option<&str>>(9).and_then(parse_verdict),
-                server_score: r.get::<_, Option<i64>>(10).map(|s| s as u32),
-                server_error: r.get(11),
-            })
-            .collect())
+        Ok(rows.iter().map(submission_row).collect())
     }
 
     async fn sessions(&self, exam: &str) -> StoreResult<Vec<SessionRow>> {

@@ -4,6 +4,7 @@
 //! migrations), `chains` (a batch's transaction), `tlog` (the record log), `packs`, `jobs`,
 //! `reads`, and `relay` (a venue relay's queue toward the central server).
 
+mod audit;
 mod chains;
 mod jobs;
 mod packs;

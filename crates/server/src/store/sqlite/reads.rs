@@ -20,38 +20,41 @@ pub(super) fn insert_flag(tx: &Connection, f: &Flag, now: &str) -> rusqlite::Res
     Ok(())
 }
 
+/// A submission row's columns (`b`: submissions, `s`: its session).
+pub(super) const SUBMISSION_COLUMNS: &str = "b.session, b.seq, s.candidate, s.candidate_name,
+    b.problem, b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
+    b.server_verdict, b.server_score, b.server_error";
+
+pub(super) fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow> {
+    Ok(SubmissionRow {
+        session: r.get(0)?,
+        seq: r.get::<_, i64>(1)? as u64,
+        candidate: r.get(2)?,
+        candidate_name: r.get(3)?,
+        problem: r.get(4)?,
+        submitted_ms: r.get::<_, i64>(5)? as u64,
+        device_verdict: parse_verdict(&r.get::<_, String>(6)?).unwrap_or(Verdict::Forbidden),
+        device_score: r.get(7)?,
+        max_score: r.get(8)?,
+        server_verdict: r
+            .get::<_, Option<String>>(9)?
+            .and_then(|v| parse_verdict(&v)),
+        server_score: r.get(10)?,
+        server_error: r.get(11)?,
+    })
+}
+
 #[async_trait]
 impl Reads for SqliteStore {
     async fn submissions(&self, exam: &str) -> StoreResult<Vec<SubmissionRow>> {
         let exam = exam.to_owned();
         self.with(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT b.session, b.seq, s.candidate, s.candidate_name, b.problem,
-                        b.submitted_ms, b.device_verdict, b.device_score, b.max_score,
-                        b.server_verdict, b.server_score, b.server_error
-                 FROM submissions b JOIN sessions s ON s.id = b.session
-                 WHERE s.exam = ?1 ORDER BY s.candidate, b.problem, b.submitted_ms, b.seq",
-            )?;
-            stmt.query_map([&exam], |r| {
-                Ok(SubmissionRow {
-                    session: r.get(0)?,
-                    seq: r.get::<_, i64>(1)? as u64,
-                    candidate: r.get(2)?,
-                    candidate_name: r.get(3)?,
-                    problem: r.get(4)?,
-                    submitted_ms: r.get::<_, i64>(5)? as u64,
-                    device_verdict: parse_verdict(&r.get::<_, String>(6)?)
-                        .unwrap_or(Verdict::Forbidden),
-                    device_score: r.get(7)?,
-                    max_score: r.get(8)?,
-                    server_verdict: r
-                        .get::<_, Option<String>>(9)?
-                        .and_then(|v| parse_verdict(&v)),
-                    server_score: r.get(10)?,
-                    server_error: r.get(11)?,
-                })
-            })?
-            .collect()
+            let mut stmt = c.prepare(&format!(
+                "SELECT {SUBMISSION_COLUMNS}
+                     FROM submissions b JOIN sessions s ON s.id = b.session
+                     WHERE s.exam = ?1 ORDER BY s.candidate, b.problem, b.submitted_ms, b.seq"
+            ))?;
+            stmt.query_map([&exam], submission_row)?.collect()
         })
         .await
     }
