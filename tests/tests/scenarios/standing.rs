@@ -173,17 +173,23 @@ async fn half_sent_requests_past_the_file_limit_do_not_keep_a_new_client_out() {
     let address = server.url.trim_start_matches("http://").to_owned();
     let mut attacker = tokio::task::block_in_place(|| half_sent_heads(&address, 1_100));
     // A new client is answered while all of them still hang on (liveness, not speed: a
-    // server out of files answers no one at all).
+    // server out of files answers no one at all). The time is printed for BENCHMARKS.md.
+    let asked = std::time::Instant::now();
     let health = Api::new(&server.url)
         .raw()
         .get(format!("{}/v1/health", server.url))
         .timeout(Duration::from_secs(20))
         .send()
         .await;
+    let answered = asked.elapsed();
     let _ = attacker.kill();
     let _ = attacker.wait();
     server.kill();
     let health = health.expect("/v1/health answered a new client");
+    println!(
+        "1,100 half-sent requests under a 1,024-file limit: /v1/health answered a new client in {} ms",
+        answered.as_millis()
+    );
     assert_eq!(health.status(), 200);
 }
 
@@ -286,4 +292,91 @@ async fn a_revoked_token_stops_working_in_two_processes_on_postgres() {
     a_revoked_token_stops_working_in_every_process(Backend::Postgres(cluster.database().await))
         .await;
     drop(cluster);
+}
+
+/// Peak resident memory (VmHWM) of process `pid`, in MiB.
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap()
+        / 1024
+}
+
+/// Three 1 GiB pack uploads without a token, sent in full and at once to `sqlexam serve`:
+/// each is refused as soon as its head is read, and the server's memory does not grow with
+/// what they send (its peak stays under 300 MB). Prints the time to the refusal and the
+/// peak: the figures in BENCHMARKS.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_unauthenticated_gigabyte_uploads_cost_the_server_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let args = [
+        std::ffi::OsStr::new("--workers"),
+        std::ffi::OsStr::new("0"),
+        std::ffi::OsStr::new("--data"),
+        data.path().as_os_str(),
+    ];
+    let server = sqlexam_tests::ServeProcess::start(home.path(), &args);
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let before = peak_rss_mib(server.child.id());
+    let started = std::time::Instant::now();
+    let uploads = (0..3).map(|_| {
+        let address = address.clone();
+        tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+            let head = format!(
+                "PUT /v1/exams/x/pack HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\n\r\n",
+                1u64 << 30
+            );
+            stream.write_all(head.as_bytes()).await.unwrap();
+            let (mut read, mut write) = stream.into_split();
+            // The whole gigabyte, as fast as the server takes it, until it closes.
+            let send = tokio::spawn(async move {
+                let chunk = vec![b'x'; 1 << 20];
+                let mut sent = 0u64;
+                while sent < 1 << 30 {
+                    if write.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                    sent += chunk.len() as u64;
+                }
+                sent
+            });
+            let mut answer = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !answer.windows(2).any(|w| w == b"\r\n") {
+                match read.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => answer.extend_from_slice(&buf[..n]),
+                }
+            }
+            let answered = started.elapsed();
+            let sent = send.await.unwrap();
+            (
+                String::from_utf8_lossy(&answer).into_owned(),
+                answered,
+                sent,
+            )
+        })
+    });
+    let mut slowest = Duration::ZERO;
+    for upload in uploads.collect::<Vec<_>>() {
+        let (answer, answered, sent) = upload.await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        slowest = slowest.max(answered);
+        println!(
+            "unauthenticated 1 GiB upload: 401 after {} ms, {} MiB of it sent before the server closed",
+            answered.as_millis(),
+            sent >> 20
+        );
+    }
+    let peak = peak_rss_mib(server.child.id());
+    println!(
+        "3 × 1 GiB unauthenticated uploads at once: slowest 401 after {} ms; server peak RSS {peak} MiB (before: {before} MiB)",
+        slowest.as_millis()
+    );
+    assert!(peak < 300, "server peak RSS {peak} MiB");
 }
