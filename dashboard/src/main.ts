@@ -82,12 +82,14 @@ interface Gap {
 interface DashboardView {
   results: Results;
   venues: Venue[];
-  sessions: { session: string; candidate: string }[];
+  sessions: { session: string; candidate: string; admitted: string | null }[];
   flags: Flag[];
   gaps: Gap[];
   decisions: { session: string; count: boolean; note: string; by: string; decided_at: string }[];
   /** Whether the server holds the exam's pack (without it no score counts). */
   pack_held: boolean;
+  /** Whether the exam's pack has a roster (admission codes). */
+  roster: boolean;
 }
 
 /** `GET /v1/relay`, on a venue relay. */
@@ -733,6 +735,7 @@ function examView(d: DashboardView, exam: string): Child[] {
       ),
     ),
     d.pack_held ? null : h("p", { class: "error", role: "status", tid: "no-pack" }, fill("dash.no_pack", { exam })),
+    d.pack_held && !d.roster ? h("p", { class: "card stale", role: "note", tid: "no-roster" }, t("dash.no_roster")) : null,
     relaySection(),
     venuesSection(d),
     resultsSection(d),

@@ -147,16 +147,27 @@ pub async fn check_in(
     candidate_id: String,
     candidate_name: String,
     start_code: String,
+    admission_code: String,
+    proctor_passphrase: String,
 ) -> Result<SessionView, AppError> {
     blocking(&state, move |s| {
         let pending = s.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
         let pack = pending.ok_or_else(|| AppError::new("no_pack", "open a pack first"))?;
         let code = Some(start_code.as_str()).filter(|c| !c.trim().is_empty());
-        let started = s.engine()?.start_session(
+        // On a pack with a roster: the candidate's code, or a proctor's passphrase.
+        let admit = if !admission_code.trim().is_empty() {
+            sqlexam_core::session::Admit::Code(admission_code.trim())
+        } else if !proctor_passphrase.is_empty() {
+            sqlexam_core::session::Admit::Proctor(&proctor_passphrase)
+        } else {
+            sqlexam_core::session::Admit::Nobody
+        };
+        let started = s.engine()?.start_admitted(
             &pack.bytes,
             code,
             candidate_id.trim(),
             candidate_name.trim(),
+            admit,
         );
         let id = match started {
             Ok(id) => id,

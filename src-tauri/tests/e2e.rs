@@ -35,6 +35,15 @@ fn demo_pack(dir: &Path) -> PathBuf {
 
 /// The sample pack with an exam of `minutes`.
 fn demo_pack_lasting(dir: &Path, minutes: u64) -> PathBuf {
+    demo_pack_with(dir, minutes, None)
+}
+
+/// The sample pack with an exam of `minutes` and, if given, a roster with admission codes.
+fn demo_pack_with(
+    dir: &Path,
+    minutes: u64,
+    roster: Option<(Vec<sqlexam_core::pack::Listed>, Vec<String>)>,
+) -> PathBuf {
     let source = read_pack_source(&repo().join("problems/sql-basics")).unwrap();
     let problems: Vec<_> = source
         .problem_dirs
@@ -54,6 +63,7 @@ fn demo_pack_lasting(dir: &Path, minutes: u64) -> PathBuf {
             while_closed: WhileClosed::Paused,
         },
         proctor_passphrase: Some(PASSPHRASE.into()),
+        roster,
         created: datetime!(2026-01-01 0:00 UTC),
         not_before: datetime!(2026-01-01 0:00 UTC),
         not_after: datetime!(2030-01-01 0:00 UTC),
@@ -845,6 +855,70 @@ async fn set_server(app: &App, url: &str, token: &str) {
     app.click("[data-testid=sync-close]").await;
 }
 
+/// The demo organizer's key, trusted: what a server needs to take the demo pack.
+fn demo_trust() -> sqlexam_core::pack::Trust {
+    let demo = sqlexam_core::crypto::PublicKey::from_pem(
+        &std::fs::read_to_string(repo().join("keys/demo/demo-organizer.pub.pem")).unwrap(),
+    )
+    .unwrap();
+    sqlexam_core::pack::Trust {
+        anchors: vec![sqlexam_core::pack::Anchor::new(&demo, "demo")],
+        revoked: Vec::new(),
+    }
+}
+
+/// The organizer uploads the demo pack (with its start code, so the server can re-grade).
+async fn upload_demo_pack(server: &Prepared, pack: &std::path::Path) {
+    sqlexam_sync::tls_provider();
+    let uploaded = reqwest::Client::new()
+        .put(format!("{}/v1/exams/sql-basics/pack", server.url))
+        .bearer_auth(&server.organizer)
+        .header("x-sqlexam-start-code", START_CODE)
+        .body(std::fs::read(pack).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        uploaded.status().is_success(),
+        "{:?}",
+        uploaded.text().await
+    );
+}
+
+/// An exam with a roster: the check-in asks for the candidate's admission code, says so
+/// when it is missing or wrong, and starts with the right one (the roster's name shown).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_candidate_on_the_roster_checks_in_with_their_admission_code() {
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let code = sqlexam_core::pack::generate_admission_code().unwrap();
+    let listed = vec![sqlexam_core::pack::Listed {
+        candidate: "R-0042".into(),
+        name: "Tanaka Yui".into(),
+        settings: Default::default(),
+    }];
+    let pack = demo_pack_with(tmp.path(), 90, Some((listed, vec![code.clone()])));
+    let app = App::launch(&home, &pack, 1).await;
+    app.click("[data-testid=open-demo]").await;
+    app.wait_for("[data-testid=pack-verified]").await;
+    app.fill("[data-testid=candidate-id]", "R-0042").await;
+    app.fill("[data-testid=start-code]", START_CODE).await;
+    app.click("[data-testid=check-in]").await;
+    app.wait_for("[data-testid=checkin-error][data-code=admission_needed]")
+        .await;
+    app.fill("[data-testid=admission-code]", "00000-00000-0000")
+        .await;
+    app.click("[data-testid=check-in]").await;
+    app.wait_for("[data-testid=checkin-error][data-code=wrong_admission_code]")
+        .await;
+    app.screenshot("2-check-in-admission-en").await;
+    app.fill("[data-testid=admission-code]", &code).await;
+    app.click("[data-testid=check-in]").await;
+    app.wait_text("[data-testid=statement]", "employees").await;
+    app.quit().await;
+}
+
 /// Before the exam, with the network up: the exam's pack is downloaded from the server,
 /// verified like a file and saved; a missing server and a wrong exam id are named; the
 /// check-in works from the download.
@@ -854,30 +928,9 @@ async fn the_pack_is_downloaded_from_the_server_ahead_of_the_exam() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     let pack = demo_pack(tmp.path());
-    let demo = sqlexam_core::crypto::PublicKey::from_pem(
-        &std::fs::read_to_string(repo().join("keys/demo/demo-organizer.pub.pem")).unwrap(),
-    )
-    .unwrap();
-    let trust = sqlexam_core::pack::Trust {
-        anchors: vec![sqlexam_core::pack::Anchor::new(&demo, "demo")],
-        revoked: Vec::new(),
-    };
-    let prepared = Prepared::new(&tmp.path().join("server"), trust).await;
+    let prepared = Prepared::new(&tmp.path().join("server"), demo_trust()).await;
     let server = prepared.listen().await;
-    sqlexam_sync::tls_provider();
-    let uploaded = reqwest::Client::new()
-        .put(format!("{}/v1/exams/sql-basics/pack", prepared.url))
-        .bearer_auth(&prepared.organizer)
-        .header("x-sqlexam-start-code", START_CODE)
-        .body(std::fs::read(&pack).unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        uploaded.status().is_success(),
-        "{:?}",
-        uploaded.text().await
-    );
+    upload_demo_pack(&prepared, &pack).await;
 
     let app = App::launch(&home, &pack, 1).await;
     // Without a server set, the app says so.
@@ -918,7 +971,7 @@ async fn an_offline_exam_syncs_by_itself_once_the_server_is_up() {
     let home = tmp.path().join("home");
     let pack = demo_pack(tmp.path());
     // The server's storage and tokens exist; it does not listen yet.
-    let prepared = Prepared::new(&tmp.path().join("server"), Default::default()).await;
+    let prepared = Prepared::new(&tmp.path().join("server"), demo_trust()).await;
     let (url, venue, organizer) = (
         prepared.url.clone(),
         prepared.venue.clone(),
@@ -950,8 +1003,9 @@ async fn an_offline_exam_syncs_by_itself_once_the_server_is_up() {
     assert_eq!(waiting, "Offline — 2 records waiting to send");
     app.both_languages("9-sync-offline").await;
 
-    // The network comes back: the server is up.
+    // The network comes back: the server is up (the organizer uploaded the pack).
     let server = prepared.listen().await;
+    upload_demo_pack(&prepared, &pack).await;
     app.wait_for("[data-testid=sync-status][data-state=synced]")
         .await;
     let synced = app.eval(long).await;

@@ -24,7 +24,7 @@ use sqlexam_core::record::{
     Event, FORMAT, GENESIS, PackRef, ProctorAction, ProctorProof, Record, SignedRecord,
     proctor_statement,
 };
-use sqlexam_core::session::{Engine, SystemClock};
+use sqlexam_core::session::{Admit, Engine, SystemClock};
 use sqlexam_server::Store;
 use sqlexam_server::model::Role;
 use sqlexam_server::{GraderCommand, Settings};
@@ -62,6 +62,8 @@ pub struct Organizer {
     pub duration_ms: u64,
     /// Every labelled submission of the starter pack: (problem id, SQL, expected verdict).
     pub labelled: Vec<(String, String, Expectation)>,
+    /// Each rostered candidate's admission code (empty: the pack has no roster).
+    pub admission_codes: BTreeMap<String, String>,
 }
 
 impl Organizer {
@@ -78,6 +80,12 @@ impl Organizer {
 
 /// Builds the starter pack's first `n` problems into a sealed pack signed by a fresh key.
 pub fn organizer(n: usize) -> Organizer {
+    organizer_with_roster(n, &[])
+}
+
+/// As [`organizer`], with a roster of `candidates` (id, name) when there are any, each with
+/// a fresh admission code.
+pub fn organizer_with_roster(n: usize, candidates: &[(&str, &str)]) -> Organizer {
     sqlexam_core::init_sqlite();
     let source = read_pack_source(&root().join("problems/sql-basics")).unwrap();
     let mut problems = Vec::new();
@@ -98,6 +106,23 @@ pub fn organizer(n: usize) -> Organizer {
     let mut exam = source.exam;
     exam.while_closed = WhileClosed::Paused;
     let duration_ms = exam.duration_ms;
+    let listed: Vec<sqlexam_core::pack::Listed> = candidates
+        .iter()
+        .map(|(id, name)| sqlexam_core::pack::Listed {
+            candidate: (*id).into(),
+            name: (*name).into(),
+            settings: BTreeMap::new(),
+        })
+        .collect();
+    let codes: Vec<String> = listed
+        .iter()
+        .map(|_| sqlexam_core::pack::generate_admission_code().unwrap())
+        .collect();
+    let admission_codes = listed
+        .iter()
+        .map(|l| l.candidate.clone())
+        .zip(codes.iter().cloned())
+        .collect();
     let pack = build(
         &source.id,
         &source.version,
@@ -109,6 +134,7 @@ pub fn organizer(n: usize) -> Organizer {
             start_code: Some(START_CODE.into()),
             exam,
             proctor_passphrase: Some(PASSPHRASE.into()),
+            roster: (!listed.is_empty()).then_some((listed, codes)),
             created: now,
             not_before: now - time::Duration::hours(1),
             not_after: now + time::Duration::days(30),
@@ -127,6 +153,7 @@ pub fn organizer(n: usize) -> Organizer {
         problems,
         duration_ms,
         labelled,
+        admission_codes,
     }
 }
 
@@ -140,7 +167,23 @@ pub struct Machine {
 impl Machine {
     /// Starts a session for `candidate`, submits each (problem, SQL) and waits for every
     /// verdict; the session stays open.
+    /// A candidate on the roster checks in with their admission code.
     pub fn exam(org: &Organizer, candidate: &str, answers: &[(String, String)]) -> Machine {
+        let admit = match org.admission_codes.get(candidate) {
+            Some(code) => Admit::Code(code),
+            None => Admit::Nobody,
+        };
+        Self::sit(org, candidate, admit, answers).unwrap()
+    }
+
+    /// Starts a session admitted as `admit` says (the engine's refusal, if it refuses),
+    /// and submits each answer.
+    pub fn sit(
+        org: &Organizer,
+        candidate: &str,
+        admit: Admit<'_>,
+        answers: &[(String, String)],
+    ) -> Result<Machine, sqlexam_core::session::SessionError> {
         let dir = tempfile::tempdir().unwrap();
         let engine = Engine::open(
             dir.path(),
@@ -148,21 +191,20 @@ impl Machine {
             Arc::new(SystemClock::default()),
         )
         .unwrap();
-        let session = engine
-            .start_session(
-                &org.pack,
-                Some(START_CODE),
-                candidate,
-                &format!("Candidate {candidate}"),
-            )
-            .unwrap();
+        let session = engine.start_admitted(
+            &org.pack,
+            Some(START_CODE),
+            candidate,
+            &format!("Candidate {candidate}"),
+            admit,
+        )?;
         let machine = Machine {
             engine,
             session,
             dir,
         };
         machine.submit(answers);
-        machine
+        Ok(machine)
     }
 
     /// Submits each (problem, SQL) and waits for every verdict.
@@ -402,6 +444,7 @@ impl Device {
             duration_ms: self.duration_ms,
             while_closed: WhileClosed::Paused,
             packs_seen: BTreeMap::new(),
+            admission: None,
         })
     }
 

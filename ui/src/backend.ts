@@ -148,8 +148,8 @@ export const backend = {
   setLanguage: (lang: Lang) => invoke<void>("set_language", { lang }),
   openPack: (path: string) => invoke<PackInfo>("open_pack", { path }),
   openDemoPack: () => invoke<PackInfo>("open_demo_pack"),
-  checkIn: (candidateId: string, candidateName: string, startCode: string) =>
-    invoke<SessionView>("check_in", { candidateId, candidateName, startCode }),
+  checkIn: (candidateId: string, candidateName: string, startCode: string, admissionCode: string, proctorPassphrase: string) =>
+    invoke<SessionView>("check_in", { candidateId, candidateName, startCode, admissionCode, proctorPassphrase }),
   sessionView: () => invoke<SessionView>("session_view"),
   problem: (id: string) => invoke<ProblemDetail>("problem", { id }),
   drafts: () => invoke<Record<string, string>>("drafts"),

@@ -90,9 +90,18 @@ export function renderPackScreen(root: HTMLElement, ctx: PackScreenCtx): void {
     c.busy = true;
     rerender();
     try {
-      const view = await backend.checkIn(c.id.trim(), c.name.trim(), pack?.sealed ? c.code.trim() : "");
+      const view = await backend.checkIn(
+        c.id.trim(),
+        c.name.trim(),
+        pack?.sealed ? c.code.trim() : "",
+        c.byProctor ? "" : c.admission.trim(),
+        c.byProctor ? c.passphrase : "",
+      );
       c.busy = false;
       c.code = "";
+      c.admission = "";
+      c.passphrase = "";
+      c.byProctor = false;
       ctx.started(view);
     } catch (e) {
       c.busy = false;
@@ -154,7 +163,7 @@ export function renderPackScreen(root: HTMLElement, ctx: PackScreenCtx): void {
     errorBox(state.packError, "pack-error"),
   );
   replace(root, h("main", { class: "screen pack-screen", id: "main" }, openSection, state.pack ? packCard(state.pack) : null,
-    state.pack ? checkInCard(state.pack, checkIn) : null));
+    state.pack ? checkInCard(state.pack, checkIn, rerender) : null));
 }
 
 function trustText(p: PackInfo): string {
@@ -190,7 +199,7 @@ function packCard(p: PackInfo): HTMLElement {
   );
 }
 
-function checkInCard(p: PackInfo, submit: () => Promise<void>): HTMLElement {
+function checkInCard(p: PackInfo, submit: () => Promise<void>, redraw: () => void): HTMLElement {
   const c = state.checkin;
   // A missing value is named right under its field, where the eye (and the focus) is.
   const field = (id: string, label: string, required: boolean, value: string, set: (v: string) => void, extra: Record<string, string> = {}) => {
@@ -230,6 +239,43 @@ function checkInCard(p: PackInfo, submit: () => Promise<void>): HTMLElement {
             h("p", { id: "start-code-help", class: "muted small" }, t("start_code_help")),
           ]
         : null,
+      c.byProctor
+        ? [
+            h(
+              "div",
+              { class: "field" },
+              h("label", { for: "admit-passphrase" }, t("passphrase")),
+              h("input", {
+                tid: "admit-passphrase",
+                type: "password",
+                value: c.passphrase,
+                autocomplete: "off",
+                "aria-describedby": "admit-help",
+                oninput: (e: Event) => { c.passphrase = (e.target as HTMLInputElement).value; },
+              }),
+            ),
+            h("p", { id: "admit-help", class: "muted small" }, t("proctor_admits_help")),
+          ]
+        : [
+            field("admission-code", t("admission_code"), false, c.admission, (v) => { c.admission = v; }, { "aria-describedby": "admission-code-help" }),
+            h("p", { id: "admission-code-help", class: "muted small" }, t("admission_code_help")),
+          ],
+      h(
+        "button",
+        {
+          type: "button",
+          tid: "proctor-admits",
+          class: "link",
+          "aria-pressed": String(c.byProctor),
+          onclick: () => {
+            c.byProctor = !c.byProctor;
+            c.passphrase = "";
+            redraw();
+            document.getElementById(c.byProctor ? "admit-passphrase" : "admission-code")?.focus();
+          },
+        },
+        t(c.byProctor ? "admission_by_code" : "proctor_admits"),
+      ),
       errorBox(c.error, "checkin-error"),
       h("div", { class: "actions" }, h("button", { type: "submit", tid: "check-in", class: "primary", disabled: c.busy }, t("check_in"))),
       c.busy ? h("p", { class: "status", role: "status" }, t("checking_in")) : null,

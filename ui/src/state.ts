@@ -15,6 +15,11 @@ export const state = {
     id: "",
     name: "",
     code: "",
+    /** The admission code on the candidate's slip (exams with a roster). */
+    admission: "",
+    /** Whether a proctor admits the candidate instead, and their passphrase. */
+    byProctor: false,
+    passphrase: "",
     busy: false,
     error: null as AppError | null,
     /** A form problem found before asking the backend. */

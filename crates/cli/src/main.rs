@@ -377,6 +377,11 @@ enum PackCommand {
         /// are reproducible.
         #[arg(long)]
         created: Option<String>,
+        /// Who may sit: a CSV with a header naming `candidate` and `name` columns (others are
+        /// kept as each candidate's settings). Each candidate gets an admission code, written
+        /// once beside the pack as printable slips (…-admission-slips.html and .csv).
+        #[arg(long)]
+        roster: Option<PathBuf>,
         /// The pack file to write.
         #[arg(long)]
         out: PathBuf,
@@ -423,8 +428,23 @@ enum SessionCommand {
         start_code: Option<String>,
         #[arg(long)]
         candidate: String,
+        /// The candidate's name (a pack with a roster uses the roster's).
         #[arg(long, default_value = "")]
         name: String,
+        /// On a pack with a roster: the admission code on the candidate's slip.
+        #[arg(long, conflicts_with = "proctor_admits")]
+        admission_code: Option<String>,
+        /// On a pack with a roster: a proctor admits the candidate (a walk-in, a lost slip)
+        /// with the proctor passphrase, from --passphrase or SQLEXAM_PROCTOR_PASSPHRASE.
+        #[arg(long)]
+        proctor_admits: bool,
+        #[arg(
+            long,
+            env = "SQLEXAM_PROCTOR_PASSPHRASE",
+            hide_env_values = true,
+            requires = "proctor_admits"
+        )]
+        passphrase: Option<String>,
     },
     /// Submit a query (file or -) and wait for its verdict.
     Submit {
@@ -801,8 +821,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     not_before,
                     not_after,
                     created,
+                    roster,
                     out,
                 } => pack::build_pack(&pack::BuildArgs {
+                    roster: roster.as_deref(),
                     source: &source,
                     key: &key,
                     endorsements: &endorsements,
@@ -867,7 +889,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     start_code,
                     candidate,
                     name,
-                } => session::start(&home, &dir, &pack, start_code.as_deref(), &candidate, &name),
+                    admission_code,
+                    proctor_admits,
+                    passphrase,
+                } => {
+                    let admit = match (&admission_code, proctor_admits, &passphrase) {
+                        (Some(code), _, _) => sqlexam_core::session::Admit::Code(code),
+                        (None, true, Some(p)) => sqlexam_core::session::Admit::Proctor(p),
+                        (None, true, None) => {
+                            return Err(BadInput(
+                                "--proctor-admits needs the proctor passphrase (--passphrase or SQLEXAM_PROCTOR_PASSPHRASE)".into(),
+                            )
+                            .into());
+                        }
+                        (None, false, _) => sqlexam_core::session::Admit::Nobody,
+                    };
+                    session::start(
+                        &home,
+                        &dir,
+                        &pack,
+                        start_code.as_deref(),
+                        &candidate,
+                        &name,
+                        admit,
+                    )
+                }
                 SessionCommand::Submit {
                     session: id,
                     problem,

@@ -65,7 +65,75 @@ pub struct BuildArgs<'a> {
     pub not_before: &'a str,
     pub not_after: &'a str,
     pub created: Option<&'a str>,
+    pub roster: Option<&'a Path>,
     pub out: &'a Path,
+}
+
+/// Reads a roster CSV: a header naming `candidate` and `name` (in any order, any case);
+/// every other column is kept, by its header, as the candidate's settings. Errors name the
+/// file and line.
+fn read_roster(path: &Path) -> anyhow::Result<Vec<sqlexam_core::pack::Listed>> {
+    let bad = |line: u64, what: String| {
+        anyhow::Error::new(crate::BadInput(format!(
+            "{}:{line}: {what}",
+            path.display()
+        )))
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the roster", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(1, format!("not a CSV header: {e}")))?
+        .iter()
+        .map(str::to_lowercase)
+        .collect();
+    let column = |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            bad(
+                1,
+                format!(
+                    "the header has no `{name}` column (it has: {})",
+                    headers.join(", ")
+                ),
+            )
+        })
+    };
+    let (id_at, name_at) = (column("candidate")?, column("name")?);
+    let mut listed = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            bad(line, e.to_string())
+        })?;
+        let line = row.position().map_or(0, csv::Position::line);
+        let get = |i: usize| row.get(i).unwrap_or_default().to_owned();
+        let settings = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != id_at && *i != name_at)
+            .filter(|(i, _)| !get(*i).is_empty())
+            .map(|(i, h)| (h.clone(), get(i)))
+            .collect();
+        listed.push(sqlexam_core::pack::Listed {
+            candidate: get(id_at),
+            name: get(name_at),
+            settings,
+        });
+        sqlexam_core::pack::check_listed(&listed).map_err(|e| {
+            bad(
+                line,
+                e.to_string()
+                    .replace(&format!("roster entry {}", listed.len()), "this row"),
+            )
+        })?;
+    }
+    if listed.is_empty() {
+        return Err(bad(2, "the roster lists no candidate".into()));
+    }
+    Ok(listed)
 }
 
 fn time_arg(flag: &str, text: &str) -> anyhow::Result<OffsetDateTime> {
@@ -118,12 +186,24 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
         a.allow_weak_secrets,
         generate_passphrase,
     )?;
+    let roster = match a.roster {
+        None => None,
+        Some(path) => {
+            let listed = read_roster(path)?;
+            let codes = listed
+                .iter()
+                .map(|_| sqlexam_core::pack::generate_admission_code())
+                .collect::<Result<Vec<_>, _>>()?;
+            Some((listed, codes))
+        }
+    };
     let options = BuildOptions {
         key: &key,
         endorsements,
         start_code: start_code.as_ref().map(|(s, _)| s.clone()),
         exam: source.exam,
         proctor_passphrase: passphrase.as_ref().map(|(s, _)| s.clone()),
+        roster: roster.clone(),
         created,
         not_before,
         not_after,
@@ -136,6 +216,15 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
         &options,
     )?;
     write_atomic(a.out, &bytes, false)?;
+    if let Some((listed, codes)) = &roster {
+        write_slips(
+            a.out,
+            &source.title,
+            &source.version.to_string(),
+            listed,
+            codes,
+        )?;
+    }
     say!(
         "built {} ({} {}, {} problems, {} bytes, {}, signed by {})",
         a.out.display(),
@@ -164,6 +253,47 @@ pub fn build_pack(a: &BuildArgs<'_>) -> anyhow::Result<ExitCode> {
         say!("Write these down now: they are not stored and cannot be shown again.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the admission slips beside the pack `out` (readable by this user only: they hold
+/// every candidate's code, which nothing else keeps).
+fn write_slips(
+    out: &Path,
+    title: &sqlexam_core::problem::Localized,
+    version: &str,
+    listed: &[sqlexam_core::pack::Listed],
+    codes: &[String],
+) -> anyhow::Result<()> {
+    let slips: Vec<sqlexam_export::slips::Slip<'_>> = listed
+        .iter()
+        .zip(codes)
+        .map(|(l, code)| sqlexam_export::slips::Slip {
+            candidate: &l.candidate,
+            name: &l.name,
+            code,
+        })
+        .collect();
+    let stem = out.with_extension("");
+    let base = stem.to_string_lossy();
+    let html = std::path::PathBuf::from(format!("{base}-admission-slips.html"));
+    let csv = std::path::PathBuf::from(format!("{base}-admission-slips.csv"));
+    write_atomic(
+        &html,
+        sqlexam_export::slips::slips_html(title, version, &slips).as_bytes(),
+        true,
+    )?;
+    write_atomic(
+        &csv,
+        sqlexam_export::slips::slips_csv(&slips).as_bytes(),
+        true,
+    )?;
+    say!(
+        "admission slips:     {} and {} ({} candidates: print and hand them out; the codes are not stored anywhere else)",
+        html.display(),
+        csv.display(),
+        slips.len()
+    );
+    Ok(())
 }
 
 /// Verifies a pack file against the trust store and the versions seen, and records its

@@ -296,6 +296,8 @@ pub fn session_error(e: &sqlexam_core::session::SessionError, lang: Lang) -> Str
         E::Ended => k::CLI__SESSION__ENDED,
         E::Interrupted => k::CLI__SESSION__INTERRUPTED,
         E::WrongPassphrase => k::CLI__SESSION__WRONG_PASSPHRASE,
+        E::AdmissionNeeded(_) => k::CLI__SESSION__ADMISSION_NEEDED,
+        E::WrongAdmissionCode(_) => k::CLI__SESSION__WRONG_ADMISSION_CODE,
         other => return other.to_string(),
     };
     lang.text(key).to_owned()

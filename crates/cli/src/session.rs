@@ -44,10 +44,11 @@ pub fn start(
     code: Option<&str>,
     candidate: &str,
     name: &str,
+    admit: sqlexam_core::session::Admit<'_>,
 ) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(pack).with_context(|| format!("{}: cannot read", pack.display()))?;
     let engine = open_engine(home, dir)?;
-    let id = engine.start_session(&bytes, code, candidate, name)?;
+    let id = engine.start_admitted(&bytes, code, candidate, name, admit)?;
     say!("{id}");
     Ok(ExitCode::SUCCESS)
 }

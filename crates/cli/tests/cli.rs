@@ -902,3 +902,127 @@ fn hostile_submissions_stay_within_memory_and_output_bounds() {
         assert!(json_bytes < 4 << 20, "{name}: {json_bytes} bytes of JSON");
     }
 }
+
+#[test]
+fn a_roster_gives_each_candidate_a_code_that_alone_admits_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = (tmp.path().join("home"), tmp.path());
+    let key = dir.join("org.key");
+    ok(&sqlexam_in(
+        &home,
+        &["key", "gen", "--out", key.to_str().unwrap()],
+    ));
+    ok(&sqlexam_in(
+        &home,
+        &["trust", "add", dir.join("org.pub.pem").to_str().unwrap()],
+    ));
+    let source = repo().join("crates/core/tests/data/company");
+    let pack = dir.join("company.sqlexam");
+    let roster = dir.join("roster.csv");
+    let build = |csv: &str| {
+        std::fs::write(&roster, csv).unwrap();
+        let mut args = WEAK_PROCTOR.to_vec();
+        args.extend([
+            "--start-code",
+            "ROOM-7-2026",
+            "--roster",
+            roster.to_str().unwrap(),
+        ]);
+        pack_build(&home, &source, &key, &pack, &args)
+    };
+    // A roster that cannot be used is named by file and line, and nothing is built.
+    let twice = build("candidate,name\n0042,Tanaka Yui\n0042,Sato Ren\n");
+    assert_eq!(twice.status.code(), Some(3));
+    let said = String::from_utf8_lossy(&twice.stderr).into_owned();
+    assert!(
+        said.contains("roster.csv:3") && said.contains("twice"),
+        "{said}"
+    );
+    let unnamed = build("candidate,room\n0042,3\n");
+    assert!(
+        String::from_utf8_lossy(&unnamed.stderr).contains("no `name` column"),
+        "{}",
+        String::from_utf8_lossy(&unnamed.stderr)
+    );
+    assert!(!pack.exists());
+
+    let built = ok(&build(
+        "\u{feff}Candidate,Name,extra_time_percent\n0042,Tanaka Yui,30\n0043,Sato Ren,\n",
+    ));
+    assert!(
+        built.contains("admission slips:") && built.contains("2 candidates"),
+        "{built}"
+    );
+    let slips = std::fs::read_to_string(dir.join("company-admission-slips.csv")).unwrap();
+    let html = std::fs::read_to_string(dir.join("company-admission-slips.html")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("company-admission-slips.csv"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the codes are the user's alone");
+    }
+    // Each code, as the slip shows it (the CSV keeps it text for Excel: ="…").
+    let code_of = |id: &str| {
+        slips
+            .lines()
+            .find(|l| l.contains(id))
+            .and_then(|l| l.rsplit(',').next())
+            .unwrap()
+            .trim_matches(|c| c == '"' || c == '=')
+            .to_owned()
+    };
+    let (c42, c43) = (code_of("0042"), code_of("0043"));
+    assert_eq!(c42.len(), 16, "{slips}");
+    assert!(
+        html.contains(&c42) && html.contains("Tanaka Yui"),
+        "one slip each"
+    );
+
+    let start = |machine: &str, candidate: &str, extra: &[&str]| {
+        let d = dir.join(machine);
+        let mut args = vec![
+            "session",
+            "--dir",
+            d.to_str().unwrap(),
+            "start",
+            "--pack",
+            pack.to_str().unwrap(),
+            "--start-code",
+            "ROOM-7-2026",
+            "--candidate",
+            candidate,
+        ];
+        args.extend_from_slice(extra);
+        sqlexam_in(&home, &args)
+    };
+    let without = start("m1", "0042", &[]);
+    assert_ne!(without.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&without.stderr).contains("admission code"),
+        "{}",
+        String::from_utf8_lossy(&without.stderr)
+    );
+    let wrong = start("m1", "0042", &["--admission-code", &c43]);
+    assert_ne!(wrong.status.code(), Some(0));
+    ok(&start(
+        "m1",
+        "0042",
+        &["--admission-code", &c42.to_lowercase()],
+    ));
+    // A walk-in: the proctor admits them.
+    let walk_in = start(
+        "m2",
+        "0099",
+        &[
+            "--name",
+            "Walk In",
+            "--proctor-admits",
+            "--passphrase",
+            "proctor secret",
+        ],
+    );
+    ok(&walk_in);
+}

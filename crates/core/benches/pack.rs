@@ -75,6 +75,7 @@ fn main() {
         start_code: code.map(str::to_owned),
         exam: Default::default(),
         proctor_passphrase: Some("bench passphrase".into()),
+        roster: None,
         created: now,
         not_before: now - time::Duration::days(1),
         not_after: now + time::Duration::days(1),

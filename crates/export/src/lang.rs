@@ -35,6 +35,8 @@ pub fn incident(lang: Lang, kind: &str) -> String {
         "wrong_pack" => k::INCIDENT__WRONG_PACK,
         "log_contradiction" => k::INCIDENT__LOG_CONTRADICTION,
         "second_session" => k::INCIDENT__SECOND_SESSION,
+        "unadmitted" => k::INCIDENT__UNADMITTED,
+        "not_on_roster" => k::INCIDENT__NOT_ON_ROSTER,
         "over_duration" => k::INCIDENT__OVER_DURATION,
         "organizer_counted" => k::INCIDENT__ORGANIZER_COUNTED,
         "organizer_excluded" => k::INCIDENT__ORGANIZER_EXCLUDED,

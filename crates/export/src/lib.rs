@@ -19,6 +19,7 @@ pub mod clics;
 pub mod machine;
 pub mod report;
 pub mod results;
+pub mod slips;
 pub mod table;
 
 pub mod lang;

@@ -100,6 +100,18 @@ pub struct Checks {
     pub venue: String,
     /// The exam time the session's pack gives each candidate, if the server holds it.
     pub duration_ms: Option<u64>,
+    /// When the session's pack has a roster: the session's candidate's entry on it (`None`:
+    /// not listed). `None` when the pack has no roster or is not held.
+    pub roster: Option<Option<RosterRow>>,
+}
+
+/// A candidate on a pack's roster, as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterRow {
+    pub candidate: String,
+    pub name: String,
+    /// Raw Ed25519 public key (hex) of their admission code.
+    pub public_key: String,
 }
 
 /// A new submission to show in results and re-grade.
@@ -135,6 +147,9 @@ pub struct Progress {
     pub ended: Option<String>,
     /// Exam time added by proctor extensions whose proctor signature verified.
     pub extended_ms: u64,
+    /// How the session was admitted (`code`, `proctor`, `unadmitted`, `no_roster`), once its
+    /// first record is taken.
+    pub admitted: Option<String>,
 }
 
 /// Everything a store writes for one session's batch.
@@ -203,6 +218,8 @@ pub struct StoredPack {
     pub uploaded_at: String,
     /// What results need of the opened pack.
     pub outline: Outline,
+    /// Its roster, if it has one.
+    pub roster: Vec<RosterRow>,
 }
 
 /// What an exam's pack defines that results and checks need, read once when the pack is
@@ -211,6 +228,9 @@ pub struct StoredPack {
 pub struct Outline {
     pub problems: Vec<OutlineProblem>,
     pub duration_ms: u64,
+    /// Whether the pack has a roster (who may sit, with admission codes).
+    #[serde(default)]
+    pub roster: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,6 +339,9 @@ pub struct SessionRow {
     pub last_wall: Option<String>,
     /// How it ended, if it has.
     pub ended: Option<String>,
+    /// How it was admitted: `code`, `proctor`, `unadmitted` or `no_roster` (`None` until its
+    /// first record arrives).
+    pub admitted: Option<String>,
 }
 
 /// An organizer's decision on a withheld session: count it after all, or keep it out.

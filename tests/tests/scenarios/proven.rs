@@ -674,3 +674,144 @@ async fn a_server_restored_from_an_older_backup_is_refused_and_caught_by_a_synce
     );
     drop(first);
 }
+
+/// A pack with a roster: who sat is proven by the admission code (or a proctor), offline on
+/// the machine and again by the server; a session for a rostered candidate without their
+/// code, a code moved to another session, a candidate not on the roster — each is withheld,
+/// and the honest candidates count.
+async fn who_sat_the_exam_is_proven_by_admission(backend: Backend) {
+    use sqlexam_core::session::{Admit, SessionError};
+    let org = sqlexam_tests::organizer_with_roster(
+        2,
+        &[
+            ("c-1", "Aoki Mei"),
+            ("c-2", "Baba Ken"),
+            ("c-3", "Chiba Rin"),
+        ],
+    );
+    let servers = servers(&backend, &org.trust, 1).await;
+    let server = &servers[0];
+    let api = Api::new(&server.url);
+    api.upload(&server.organizer, &org).await;
+    let good = (
+        org.problems[0].id.clone(),
+        org.answer(0, Expectation::Accepted),
+    );
+    // On the machine: no code, or another candidate's, is refused before anything starts.
+    let refused = Machine::sit(&org, "c-1", Admit::Nobody, &[]).err();
+    assert!(
+        matches!(refused, Some(SessionError::AdmissionNeeded(_))),
+        "{refused:?}"
+    );
+    let refused = Machine::sit(&org, "c-1", Admit::Code(&org.admission_codes["c-2"]), &[]).err();
+    assert!(
+        matches!(refused, Some(SessionError::WrongAdmissionCode(_))),
+        "{refused:?}"
+    );
+    // c-1 with their slip; c-2 lost theirs and a proctor admits them; a walk-in, c-9.
+    let sat = |candidate: &str, admit: Admit<'_>| {
+        tokio::task::block_in_place(|| {
+            Machine::sit(&org, candidate, admit, std::slice::from_ref(&good)).unwrap()
+        })
+    };
+    let machines = [
+        sat("c-1", Admit::Code(&org.admission_codes["c-1"])),
+        sat("c-2", Admit::Proctor(sqlexam_tests::PASSPHRASE)),
+        sat("c-9", Admit::Proctor(sqlexam_tests::PASSPHRASE)),
+    ];
+    let client = sync_client(&server.url, &server.venue);
+    for m in &machines {
+        sync_pass(&m.engine, &client, true, &|_: usize| {})
+            .await
+            .unwrap();
+    }
+    // Forgers with the venue token: c-3's id without c-3's code; c-1's admission copied
+    // onto a session of their own.
+    let mut forged = Device::new(&org, "s-forged", "c-3");
+    forged.start();
+    forged.push(Device::honest(&org.problems[0], 1, &good.1));
+    let first = machines[0].engine.records().unwrap()[0].clone();
+    let first: sqlexam_core::record::Record = serde_json::from_slice(&first.bytes).unwrap();
+    let Event::SessionStarted { admission, .. } = first.event else {
+        panic!("the first record starts the session");
+    };
+    let mut copied = Device::new(&org, "s-copied", "c-1");
+    copied.push(Event::SessionStarted {
+        candidate_name: "Aoki Mei".into(),
+        device_public_key: copied.key.public().to_hex(),
+        duration_ms: org.duration_ms,
+        while_closed: sqlexam_core::problem::WhileClosed::Paused,
+        packs_seen: Default::default(),
+        admission,
+    });
+    copied.push(Device::honest(&org.problems[0], 1, &good.1));
+    let all: Vec<_> = forged
+        .records
+        .iter()
+        .chain(&copied.records)
+        .cloned()
+        .collect();
+    let posted = api.post_batch(&server.venue, ndjson(&all)).await;
+    assert_eq!(posted.status, 200, "{}", posted.text);
+    api.wait_regraded(&server.organizer, &org.pack_id, Duration::from_secs(120))
+        .await;
+    let exam = &org.pack_id;
+    let view = api
+        .get(&server.organizer, &format!("/v1/exams/{exam}/dashboard"))
+        .await
+        .json;
+    assert_eq!(view["roster"], true);
+    let admitted: std::collections::BTreeMap<&str, &str> = view["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["session"] != "s-copied")
+        .map(|s| {
+            (
+                s["candidate"].as_str().unwrap(),
+                s["admitted"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(admitted["c-1"], "code");
+    assert_eq!(admitted["c-2"], "proctor");
+    assert_eq!(admitted["c-9"], "proctor");
+    assert_eq!(admitted["c-3"], "unadmitted");
+    let results = &view["results"];
+    let points = u64::from(org.problems[0].points);
+    let c1 = candidate(results, "c-1");
+    assert_eq!(c1["total"], points, "{c1}");
+    assert_eq!(
+        c1["name"], "Aoki Mei",
+        "the roster's name, not the one typed"
+    );
+    assert_eq!(
+        withheld(c1),
+        vec![(
+            "s-copied".to_owned(),
+            vec!["unadmitted".to_owned(), "second_session".to_owned()]
+        )]
+    );
+    assert_eq!(
+        candidate(results, "c-2")["total"],
+        points,
+        "a proctor admitted them"
+    );
+    for (id, reasons) in [("c-3", vec!["unadmitted"]), ("c-9", vec!["not_on_roster"])] {
+        let c = candidate(results, id);
+        assert_eq!(
+            (c["total"].as_u64(), c["counted"].as_bool()),
+            (Some(0), Some(false)),
+            "{c}"
+        );
+        assert_eq!(withheld(c)[0].1, reasons, "{c}");
+    }
+    drop(machines);
+    stop(servers).await;
+}
+
+on_both_backends!(
+    who_sat_the_exam_is_proven_by_admission,
+    who_sat_the_exam_is_proven_by_admission_on_sqlite,
+    who_sat_the_exam_is_proven_by_admission_on_postgres
+);

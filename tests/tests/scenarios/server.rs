@@ -579,6 +579,7 @@ async fn records_before_their_pack_wait_and_a_pack_is_taken_ahead_of_its_window(
                 while_closed: sqlexam_core::problem::WhileClosed::Running,
             },
             proctor_passphrase: None,
+            roster: None,
             created: later,
             not_before: later,
             not_after: later + time::Duration::days(1),

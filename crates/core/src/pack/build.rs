@@ -29,6 +29,9 @@ pub struct BuildOptions<'a> {
     /// The passphrase that authorizes proctor actions; only the public half of the key
     /// derived from it is stored.
     pub proctor_passphrase: Option<String>,
+    /// Who may sit, each with their admission code (same order): only the public half of
+    /// each code's key is stored.
+    pub roster: Option<(Vec<super::Listed>, Vec<String>)>,
     pub created: OffsetDateTime,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
@@ -69,9 +72,22 @@ pub fn build(
             Some(ProctorKey::from_passphrase(p, &salt)?)
         }
     };
+    let roster = match &options.roster {
+        None => None,
+        Some((listed, codes)) => {
+            let salt = derive_salt(
+                &options.key.secret_digest(),
+                id,
+                &version_text,
+                b"roster admission codes",
+            );
+            Some(super::Roster::build(listed, codes, &salt)?)
+        }
+    };
     let plain = to_entries(
         &Exam {
             rules: options.exam,
+            roster,
             proctor: None,
         },
         problems,

@@ -25,6 +25,9 @@ pub const PROCTOR_DOMAIN: &[u8] = b"sqlexam proctor action v1\n";
 #[serde(deny_unknown_fields)]
 pub struct Exam {
     pub rules: ExamRules,
+    /// Who may sit, with their admission keys; `None`: whoever checks in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster: Option<super::roster::Roster>,
     /// From the signed manifest, never from the sealed contents. `None`: the pack allows no
     /// proctor actions.
     #[serde(skip)]

@@ -11,6 +11,7 @@ mod container;
 mod contents;
 mod exam;
 mod ledger;
+mod roster;
 mod seal;
 mod secrets;
 mod trust;
@@ -25,6 +26,10 @@ pub use time::OffsetDateTime;
 pub use build::{BuildOptions, build};
 pub use exam::{Exam, PROCTOR_DOMAIN, ProctorKey, ProctorSigner};
 pub use ledger::VersionLedger;
+pub use roster::{
+    ADMISSION_DOMAIN, Admission, Admitted, Listed, ROSTER_ITERATIONS, Roster, RosterEntry,
+    admission_statement, admitted, check_admission, check_listed, generate_admission_code,
+};
 pub use seal::normalize_start_code;
 pub use secrets::{
     MIN_SECRET_BITS, check_strength, estimated_bits, generate_passphrase, generate_start_code,

@@ -581,6 +581,9 @@ impl VerifiedPack {
             )));
         }
         let (mut exam, problems) = from_entries(plain.into_iter().collect())?;
+        if let Some(roster) = &exam.roster {
+            roster.check()?;
+        }
         exam.proctor = m.proctor.clone();
         info.problems = Some(
             problems

@@ -63,6 +63,11 @@ pub enum Event {
         while_closed: WhileClosed,
         /// The highest version of each pack this device had accepted (freshness evidence).
         packs_seen: BTreeMap<String, String>,
+        /// How the candidate was admitted, when the pack has a roster: a signature over
+        /// [`crate::pack::admission_statement`] by their admission code's key or the
+        /// proctor key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        admission: Option<crate::pack::Admission>,
     },
     Submission {
         submission_id: u64,

@@ -9,8 +9,19 @@ use super::running::RunningClock;
 use super::store::NewSession;
 use super::{Inner, SessionError, SessionState, lock, random_hex};
 use crate::encoding::hex;
-use crate::pack::{VerifyOptions, verify};
+use crate::pack::{Admission, VerifyOptions, admission_statement, verify};
 use crate::record::{Event, ProctorAction, ProctorProof, proctor_statement};
+
+/// How a candidate is admitted at check-in, when the pack has a roster.
+#[derive(Debug, Clone, Copy)]
+pub enum Admit<'a> {
+    /// No admission (a pack without a roster needs none).
+    Nobody,
+    /// The admission code on the candidate's slip.
+    Code(&'a str),
+    /// A proctor admits them with the proctor passphrase (a walk-in, a lost slip).
+    Proctor(&'a str),
+}
 
 impl Inner {
     pub(super) fn start_session(
@@ -19,6 +30,7 @@ impl Inner {
         code: Option<&str>,
         candidate_id: &str,
         name: &str,
+        admit: Admit<'_>,
     ) -> Result<String, SessionError> {
         if candidate_id.trim().is_empty() {
             return Err(SessionError::Invalid("a candidate id is required".into()));
@@ -48,6 +60,42 @@ impl Inner {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         let id = random_hex(16);
+        let device_key = self.device.public().to_hex();
+        // On a roster, the candidate proves who they are (their code) or a proctor vouches;
+        // the name is the roster's.
+        let (admission, name) = match (&pack.exam.roster, admit) {
+            (None, _) => (None, name.to_owned()),
+            (Some(_), Admit::Nobody) => {
+                return Err(SessionError::AdmissionNeeded(candidate_id.into()));
+            }
+            (Some(roster), Admit::Code(admission_code)) => {
+                let a = roster
+                    .admit(candidate_id, admission_code, &id, &device_key)
+                    .ok_or_else(|| SessionError::WrongAdmissionCode(candidate_id.into()))?;
+                let listed = roster.entry(candidate_id).map(|e| e.name.clone());
+                (Some(a), listed.unwrap_or_else(|| name.to_owned()))
+            }
+            (Some(roster), Admit::Proctor(passphrase)) => {
+                let key = pack.exam.proctor.as_ref().ok_or(SessionError::NoProctor)?;
+                let signer = key
+                    .unlock(passphrase)
+                    .ok_or(SessionError::WrongPassphrase)?;
+                let statement = admission_statement(&id, &device_key, candidate_id);
+                let listed = roster.entry(candidate_id).map(|e| e.name.clone());
+                let name = listed.unwrap_or_else(|| name.to_owned());
+                if name.trim().is_empty() {
+                    return Err(SessionError::Invalid(
+                        "a candidate not on the roster needs a name".into(),
+                    ));
+                }
+                let a = Admission {
+                    by: "proctor".into(),
+                    signature: hex(&signer.sign(&statement)),
+                };
+                (Some(a), name)
+            }
+        };
+        let name = name.as_str();
         let wall = self.clock.wall_ms();
         let loaded = Arc::new(LoadedPack {
             info: pack.info,
@@ -73,10 +121,11 @@ impl Inner {
                 })?;
                 let event = Event::SessionStarted {
                     candidate_name: name.into(),
-                    device_public_key: self.device.public().to_hex(),
+                    device_public_key: device_key.clone(),
                     duration_ms: loaded.exam.rules.duration_ms,
                     while_closed: loaded.exam.rules.while_closed,
                     packs_seen,
+                    admission: admission.clone(),
                 };
                 self.append(tx, &id, 0, event)?;
                 Ok(())

@@ -54,6 +54,13 @@ pub enum SessionError {
     Busy(String),
     #[error("candidate {0} has already taken this exam on this computer")]
     AlreadyStarted(String),
+    /// The pack has a roster: the candidate's admission code, or a proctor, must admit them.
+    #[error(
+        "this exam has a roster: candidate {0} checks in with the admission code on their slip, or a proctor admits them"
+    )]
+    AdmissionNeeded(String),
+    #[error("that admission code is not candidate {0}'s, or {0} is not on this exam's roster")]
+    WrongAdmissionCode(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -107,6 +114,8 @@ impl ErrorCode for SessionError {
             SessionError::NoProctor => "no_proctor",
             SessionError::Busy(_) => "store_busy",
             SessionError::AlreadyStarted(_) => "already_started",
+            SessionError::AdmissionNeeded(_) => "admission_needed",
+            SessionError::WrongAdmissionCode(_) => "wrong_admission_code",
             SessionError::Invalid(_) => "invalid",
         }
     }

@@ -32,6 +32,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use actions::Admit;
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
 pub use error::SessionError;
 pub use packs::kept_proctor;
@@ -181,6 +182,7 @@ impl Engine {
     }
 
     /// Starts a session for a candidate on a pack (verified now; unsealed with the code).
+    /// A pack with a roster refuses this: see [`Engine::start_admitted`].
     pub fn start_session(
         &self,
         pack_bytes: &[u8],
@@ -188,8 +190,28 @@ impl Engine {
         candidate_id: &str,
         candidate_name: &str,
     ) -> Result<String, SessionError> {
+        self.start_admitted(
+            pack_bytes,
+            start_code,
+            candidate_id,
+            candidate_name,
+            Admit::Nobody,
+        )
+    }
+
+    /// Starts a session for a candidate admitted as `admit` says: on a pack with a roster,
+    /// with their admission code or by a proctor (the first record carries the proof, and
+    /// the roster's name is the candidate's); on one without, as [`Engine::start_session`].
+    pub fn start_admitted(
+        &self,
+        pack_bytes: &[u8],
+        start_code: Option<&str>,
+        candidate_id: &str,
+        candidate_name: &str,
+        admit: Admit<'_>,
+    ) -> Result<String, SessionError> {
         self.inner
-            .start_session(pack_bytes, start_code, candidate_id, candidate_name)
+            .start_session(pack_bytes, start_code, candidate_id, candidate_name, admit)
     }
 
     /// All sessions in the store, newest first.

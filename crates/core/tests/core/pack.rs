@@ -44,6 +44,7 @@ fn options(key: &SigningKey) -> BuildOptions<'_> {
         start_code: None,
         exam: Default::default(),
         proctor_passphrase: Some("proctor passphrase".into()),
+        roster: None,
         created: datetime!(2026-01-01 0:00 UTC),
         not_before: datetime!(2026-01-01 0:00 UTC),
         not_after: datetime!(2027-01-01 0:00 UTC),

@@ -50,6 +50,7 @@ fn pack(while_closed: WhileClosed) -> Vec<u8> {
             while_closed,
         },
         proctor_passphrase: Some(PASS.into()),
+        roster: None,
         created: datetime!(2026-01-01 0:00 UTC),
         not_before: datetime!(2026-01-01 0:00 UTC),
         not_after: datetime!(2027-01-01 0:00 UTC),

@@ -304,9 +304,19 @@ impl Server {
             Some(p) if p.hash == facts.pack_hash => Some(p.clone()),
             _ => self.store.pack_facts(&facts.pack_hash).await?,
         };
-        let duration_ms = match &session_pack {
-            Some(p) => self.outline(p).await?.map(|o| o.duration_ms),
+        let outline = match &session_pack {
+            Some(p) => self.outline(p).await?,
             None => None,
+        };
+        let duration_ms = outline.as_ref().map(|o| o.duration_ms);
+        // The candidate's roster entry, when the session's pack has a roster.
+        let roster = match &outline {
+            Some(o) if o.roster => Some(
+                self.store
+                    .roster_entry(&facts.pack_hash, &facts.candidate)
+                    .await?,
+            ),
+            _ => None,
         };
         Ok(Checks {
             exam_pack_hash: exam_pack.map(|p| p.hash),
@@ -314,6 +324,7 @@ impl Server {
                 .map(|p| p.proctor_key.as_deref().and_then(PublicKey::from_hex)),
             venue: venue.to_owned(),
             duration_ms,
+            roster,
         })
     }
 }

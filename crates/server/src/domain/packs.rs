@@ -8,7 +8,7 @@ use sqlexam_core::pack::PackError;
 
 use super::regrade::WAITING_FOR_PACK;
 use super::{Outcome, Refusal, Server, blocking, now};
-use crate::model::{ExamRow, Outline, OutlineProblem, PackFacts, StoredPack};
+use crate::model::{ExamRow, Outline, OutlineProblem, PackFacts, RosterRow, StoredPack};
 
 /// What the server took.
 #[derive(Debug, Serialize)]
@@ -57,7 +57,19 @@ fn verify(
             })
             .collect(),
         duration_ms: opened.exam.rules.duration_ms,
+        roster: opened.exam.roster.is_some(),
     };
+    let roster = opened
+        .exam
+        .roster
+        .iter()
+        .flat_map(|r| &r.candidates)
+        .map(|c| RosterRow {
+            candidate: c.candidate.clone(),
+            name: c.name.clone(),
+            public_key: c.public_key.clone(),
+        })
+        .collect();
     Ok(Verified {
         stored: StoredPack {
             exam,
@@ -68,6 +80,7 @@ fn verify(
             proctor_key,
             uploaded_at: now(),
             outline,
+            roster,
         },
         sealed,
         problems,

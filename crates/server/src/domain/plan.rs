@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use sqlexam_core::pack::{Admitted, check_admission};
 use sqlexam_core::record::{Event, ProctorAction, Record, proctor_statement};
 use sqlexam_export::results::incident_of;
 
@@ -142,7 +143,20 @@ pub fn effects(facts: &SessionFacts, plan: &Plan, checks: &Checks, new_session: 
         };
         progress(&mut out.progress, &record);
         match &record.event {
-            Event::SessionStarted { duration_ms, .. } => {
+            Event::SessionStarted {
+                duration_ms,
+                admission,
+                device_public_key,
+                ..
+            } => {
+                admit(
+                    &mut out,
+                    checks,
+                    &record,
+                    admission.as_ref(),
+                    device_public_key,
+                    &flag,
+                );
                 if let Some(pack) = checks.duration_ms
                     && *duration_ms != pack
                 {
@@ -220,6 +234,56 @@ pub fn effects(facts: &SessionFacts, plan: &Plan, checks: &Checks, new_session: 
         }
     }
     out
+}
+
+/// How the session stands on its pack's roster, from its first record: kept as its
+/// `admitted`, and flagged when unadmitted or not on the roster.
+fn admit(
+    out: &mut Effects,
+    checks: &Checks,
+    record: &Record,
+    admission: Option<&sqlexam_core::pack::Admission>,
+    device_public_key: &str,
+    flag: &dyn Fn(u64, &str, String) -> Flag,
+) {
+    let Some(entry) = &checks.roster else {
+        out.progress.admitted = Some(Admitted::NoRoster.code().into());
+        return;
+    };
+    let candidate_key = entry
+        .as_ref()
+        .and_then(|e| sqlexam_core::crypto::PublicKey::from_hex(&e.public_key));
+    let proctor = checks.proctor_key.flatten();
+    let admitted = check_admission(
+        candidate_key.as_ref(),
+        proctor.as_ref(),
+        admission,
+        &record.session,
+        device_public_key,
+        &record.candidate,
+    );
+    out.progress.admitted = Some(admitted.code().into());
+    if entry.is_none() {
+        out.flags.push(flag(
+            record.seq,
+            "not_on_roster",
+            format!("candidate {} is not on the exam's roster", record.candidate),
+        ));
+    }
+    if admitted == Admitted::Unadmitted {
+        let why = match admission {
+            None => "its first record carries no admission".to_owned(),
+            Some(a) => format!(
+                "its admission ({}) does not verify for this session, device and candidate",
+                a.by
+            ),
+        };
+        out.flags.push(flag(
+            record.seq,
+            "unadmitted",
+            format!("the session was not admitted: {why}"),
+        ));
+    }
 }
 
 /// Adds one record's times to a batch's progress.

@@ -38,6 +38,9 @@ pub struct DashboardView {
     /// Whether the server holds the exam's pack: without it nothing is re-graded, so
     /// nothing counts.
     pub pack_held: bool,
+    /// Whether the exam's pack has a roster (who may sit, with admission codes): without
+    /// one, whoever checks in is taken as the candidate they say.
+    pub roster: bool,
 }
 
 /// An exam's flags, and its gaps: not flags but the present state, records held back
@@ -59,6 +62,7 @@ struct Gathered {
     decisions: Vec<SessionDecision>,
     results: Results,
     pack_held: bool,
+    roster: bool,
 }
 
 /// Each venue's sessions, candidates, freshness and gaps.
@@ -205,6 +209,7 @@ impl Server {
             decisions,
             results: b.finish(&now()),
             pack_held: outline.is_some(),
+            roster: outline.as_ref().is_some_and(|o| o.roster),
         })
     }
 
@@ -229,6 +234,7 @@ impl Server {
             gaps,
             decisions: g.decisions,
             pack_held: g.pack_held,
+            roster: g.roster,
         })
     }
 }

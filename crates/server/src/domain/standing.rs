@@ -18,6 +18,8 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// Stored flag kinds that withhold their session.
 pub const WITHHOLDING: &[&str] = &[
+    "unadmitted",
+    "not_on_roster",
     "wrong_pack",
     "rollback",
     "fork",
@@ -219,6 +221,7 @@ mod tests {
             first_wall: None,
             last_wall: None,
             ended: None,
+            admitted: None,
         }
     }
 
@@ -276,6 +279,7 @@ mod tests {
         let outline = Outline {
             problems: Vec::new(),
             duration_ms: 60 * 60_000,
+            roster: false,
         };
         let late = SubmissionRow {
             session: "a".into(),

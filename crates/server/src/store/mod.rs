@@ -14,8 +14,8 @@ use sqlexam_core::tlog::Hash;
 
 use crate::model::{
     AuditSession, Checks, Claim, Counts, Decide, Decision, ExamRow, Flag, Gap, Incoming, Job,
-    JobResult, LeafRecord, PackFacts, Role, SessionDecision, SessionFacts, SessionRow, StoredPack,
-    StoredRecord, SubmissionRow, TokenRow,
+    JobResult, LeafRecord, PackFacts, Role, RosterRow, SessionDecision, SessionFacts, SessionRow,
+    StoredPack, StoredRecord, SubmissionRow, TokenRow,
 };
 use sqlexam_export::results::Incident;
 
@@ -137,6 +137,8 @@ pub trait Packs: Send + Sync {
     async fn exam_pack(&self, exam: &str) -> StoreResult<Option<PackFacts>>;
     async fn pack_facts(&self, hash: &str) -> StoreResult<Option<PackFacts>>;
     async fn pack_bytes(&self, hash: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// `candidate`'s entry on the roster of pack `hash`, if listed.
+    async fn roster_entry(&self, hash: &str, candidate: &str) -> StoreResult<Option<RosterRow>>;
     /// Every exam with its newest pack.
     async fn exams(&self) -> StoreResult<Vec<ExamRow>>;
 }

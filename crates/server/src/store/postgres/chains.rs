@@ -219,7 +219,7 @@ async fn write(tx: &Transaction<'_>, session: &str, d: &Decision, now: &str) -> 
                 ELSE first_wall END,
             last_wall = CASE WHEN last_wall IS NULL OR $8 > last_wall THEN $8
                 ELSE last_wall END,
-            ended = COALESCE(ended, $9)
+            ended = COALESCE(ended, $9), admitted = COALESCE(admitted, $10)
          WHERE id = $1",
         &[
             &session,
@@ -231,6 +231,7 @@ async fn write(tx: &Transaction<'_>, session: &str, d: &Decision, now: &str) -> 
             &p.first_wall,
             &p.last_wall,
             &p.ended,
+            &p.admitted,
         ],
     )
     .await

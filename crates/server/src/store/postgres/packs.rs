@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{PgStore, err};
-use crate::model::{ExamRow, PackFacts, Role, StoredPack, TokenRow};
+use crate::model::{ExamRow, PackFacts, Role, RosterRow, StoredPack, TokenRow};
 use crate::store::{Packs, StoreResult};
 
 const PACK_COLUMNS: &str =
@@ -139,8 +139,39 @@ impl Packs for PgStore {
                 Ok(())
             }
         };
+        if outcome.is_ok() && !pack.roster.is_empty() {
+            let candidates: Vec<&str> = pack.roster.iter().map(|r| r.candidate.as_str()).collect();
+            let names: Vec<&str> = pack.roster.iter().map(|r| r.name.as_str()).collect();
+            let keys: Vec<&str> = pack.roster.iter().map(|r| r.public_key.as_str()).collect();
+            tx.execute(
+                "INSERT INTO roster (pack_hash, candidate, name, public_key)
+                 SELECT $1, * FROM UNNEST($2::TEXT[], $3::TEXT[], $4::TEXT[])
+                 ON CONFLICT DO NOTHING",
+                &[&pack.hash, &candidates, &names, &keys],
+            )
+            .await
+            .map_err(err)?;
+        }
         tx.commit().await.map_err(err)?;
         Ok(outcome)
+    }
+
+    async fn roster_entry(&self, hash: &str, candidate: &str) -> StoreResult<Option<RosterRow>> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT candidate, name, public_key FROM roster
+                 WHERE pack_hash = $1 AND candidate = $2",
+                &[&hash, &candidate],
+            )
+            .await
+            .map_err(err)?
+            .map(|r| RosterRow {
+                candidate: r.get(0),
+                name: r.get(1),
+                public_key: r.get(2),
+            }))
     }
 
     async fn exam_pack(&self, exam: &str) -> StoreResult<Option<PackFacts>> {

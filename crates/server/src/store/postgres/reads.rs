@@ -82,7 +82,7 @@ impl Reads for PgStore {
             .await?
             .query(
                 "SELECT id, device, candidate, candidate_name, venue, held_seq, created_at,
-                    last_record_at, elapsed_ms, extended_ms, first_wall, last_wall, ended
+                    last_record_at, elapsed_ms, extended_ms, first_wall, last_wall, ended, admitted
                  FROM sessions WHERE exam = $1 ORDER BY candidate, id",
                 &[&exam],
             )
@@ -104,6 +104,7 @@ impl Reads for PgStore {
                 first_wall: r.get(10),
                 last_wall: r.get(11),
                 ended: r.get(12),
+                admitted: r.get(13),
             })
             .collect())
     }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005-leaf-index.sql"),
     include_str!("migrations/0006-proven-results.sql"),
     include_str!("migrations/0007-cosignatures.sql"),
+    include_str!("migrations/0008-roster.sql"),
 ];
 
 /// An arbitrary constant: the advisory lock migrations hold.

@@ -192,7 +192,7 @@ fn write(tx: &Connection, session: &str, d: &Decision, now: &str) -> rusqlite::R
                 ELSE first_wall END,
             last_wall = CASE WHEN last_wall IS NULL OR ?8 > last_wall THEN ?8
                 ELSE last_wall END,
-            ended = COALESCE(ended, ?9)
+            ended = COALESCE(ended, ?9), admitted = COALESCE(admitted, ?10)
          WHERE id = ?1",
         params![
             session,
@@ -203,7 +203,8 @@ fn write(tx: &Connection, session: &str, d: &Decision, now: &str) -> rusqlite::R
             p.extended_ms as i64,
             p.first_wall,
             p.last_wall,
-            p.ended
+            p.ended,
+            p.admitted
         ],
     )?;
     Ok(())

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
-use crate::model::{ExamRow, PackFacts, Role, StoredPack, TokenRow};
+use crate::model::{ExamRow, PackFacts, Role, RosterRow, StoredPack, TokenRow};
 use crate::store::{Packs, StoreResult};
 
 fn pack_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackFacts> {
@@ -139,6 +139,15 @@ impl Packs for SqliteStore {
                     Ok(())
                 }
             };
+            if outcome.is_ok() {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO roster (pack_hash, candidate, name, public_key)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for r in &pack.roster {
+                    insert.execute(params![pack.hash, r.candidate, r.name, r.public_key])?;
+                }
+            }
             tx.commit()?;
             Ok(outcome)
         })
@@ -179,6 +188,26 @@ impl Packs for SqliteStore {
             c.query_row("SELECT bytes FROM packs WHERE hash = ?1", [&hash], |r| {
                 r.get(0)
             })
+            .optional()
+        })
+        .await
+    }
+
+    async fn roster_entry(&self, hash: &str, candidate: &str) -> StoreResult<Option<RosterRow>> {
+        let (hash, candidate) = (hash.to_owned(), candidate.to_owned());
+        self.with_reads(move |c| {
+            c.query_row(
+                "SELECT candidate, name, public_key FROM roster
+                 WHERE pack_hash = ?1 AND candidate = ?2",
+                [&hash, &candidate],
+                |r| {
+                    Ok(RosterRow {
+                        candidate: r.get(0)?,
+                        name: r.get(1)?,
+                        public_key: r.get(2)?,
+                    })
+                },
+            )
             .optional()
         })
         .await

@@ -64,7 +64,7 @@ impl Reads for SqliteStore {
         self.with_reads(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, device, candidate, candidate_name, venue, held_seq, created_at,
-                    last_record_at, elapsed_ms, extended_ms, first_wall, last_wall, ended
+                    last_record_at, elapsed_ms, extended_ms, first_wall, last_wall, ended, admitted
                  FROM sessions WHERE exam = ?1 ORDER BY candidate, id",
             )?;
             stmt.query_map([&exam], |r| {
@@ -82,6 +82,7 @@ impl Reads for SqliteStore {
                     first_wall: r.get(10)?,
                     last_wall: r.get(11)?,
                     ended: r.get(12)?,
+                    admitted: r.get(13)?,
                 })
             })?
             .collect()

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006-leaf-index.sql"),
     include_str!("migrations/0007-proven-results.sql"),
     include_str!("migrations/0008-cosignatures.sql"),
+    include_str!("migrations/0009-roster.sql"),
 ];
 
 impl SqliteStore {
