@@ -111,6 +111,7 @@ pub fn verify(
     home: &Home,
     file: &Path,
     pack: Option<&Path>,
+    start_code: Option<&str>,
     server_keys: &[PathBuf],
     json: bool,
 ) -> anyhow::Result<ExitCode> {
@@ -122,11 +123,31 @@ pub fn verify(
             .map(|k| crate::sync::read_key(k))
             .collect::<anyhow::Result<_>>()?,
     };
-    let report = bundle::verify(&bundle, &known);
+    let mut report = bundle::verify(&bundle, &known);
+    // Who sat: each session against the pack's roster, when the start code opens it.
+    let rosters = match (pack, start_code) {
+        (Some(p), Some(code)) => crate::pack::rosters(home, &[p.to_owned()], code)?,
+        _ => Default::default(),
+    };
+    let parsed: Vec<sqlexam_core::record::Record> = bundle
+        .records
+        .iter()
+        .filter_map(|r| serde_json::from_slice(&r.bytes).ok())
+        .collect();
+    let proctor_keys = known.pack.iter().cloned().collect();
+    let admitted = sqlexam_core::record::admissions(&parsed, &rosters, &proctor_keys);
+    report
+        .problems
+        .extend(admitted.iter().filter_map(|a| a.problem()));
     if json {
-        say!("{}", serde_json::to_string_pretty(&report_json(&report))?);
+        let mut value = report_json(&report);
+        value["admissions"] = serde_json::to_value(&admitted)?;
+        say!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         for line in proves(&report) {
+            say!("{line}");
+        }
+        for line in crate::pack::admission_lines(&admitted) {
             say!("{line}");
         }
         for p in &report.problems {

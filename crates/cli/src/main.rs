@@ -230,6 +230,9 @@ enum BundleCommand {
         /// The exam's pack file: checks the bundle is signed by its proctor key.
         #[arg(long)]
         pack: Option<PathBuf>,
+        /// The pack's start code: opens its roster, so each session's admission is checked.
+        #[arg(long, requires = "pack")]
+        start_code: Option<String>,
         /// A server's public key (PEM or hex) its receipts are checked with; repeatable.
         #[arg(long = "server-key")]
         server_keys: Vec<PathBuf>,
@@ -485,6 +488,10 @@ enum SessionCommand {
         /// A pack file whose proctor key checks the proctor records (repeatable).
         #[arg(long = "pack")]
         packs: Vec<PathBuf>,
+        /// The packs' start code: opens their rosters, so each session's admission is
+        /// checked (a pack with a roster keeps it sealed).
+        #[arg(long, requires = "packs")]
+        start_code: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -737,9 +744,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             BundleCommand::Verify {
                 file,
                 pack,
+                start_code,
                 server_keys,
                 json,
-            } => bundle::verify(&Home::locate()?, &file, pack.as_deref(), &server_keys, json),
+            } => bundle::verify(
+                &Home::locate()?,
+                &file,
+                pack.as_deref(),
+                start_code.as_deref(),
+                &server_keys,
+                json,
+            ),
             BundleCommand::Import {
                 files,
                 server,
@@ -953,9 +968,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     session::proctor(&home, &dir, &id, &passphrase, action)
                 }
                 SessionCommand::Show { json } => session::show(&dir, json),
-                SessionCommand::Verify { path, packs, json } => {
-                    session::verify(&path, &packs, json)
-                }
+                SessionCommand::Verify {
+                    path,
+                    packs,
+                    start_code,
+                    json,
+                } => session::verify(&home, &path, &packs, start_code.as_deref(), json),
                 SessionCommand::Export { out } => session::export(&dir, out.as_deref()),
                 SessionCommand::Sync {
                     server,

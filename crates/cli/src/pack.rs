@@ -296,6 +296,60 @@ fn write_slips(
     Ok(())
 }
 
+/// The roster of each pack file in `packs` that has one (by pack hash), opened with
+/// `start_code` after verifying the pack against the trust store.
+pub fn rosters(
+    home: &Home,
+    packs: &[std::path::PathBuf],
+    start_code: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, sqlexam_core::pack::Roster>> {
+    let trust = home.trust()?;
+    let mut out = std::collections::BTreeMap::new();
+    for path in packs {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let refused =
+            |e: PackError| anyhow::Error::new(crate::BadInput(format!("{}: {e}", path.display())));
+        let verified = sqlexam_core::pack::verify_in_window(&bytes, &trust, Some(start_code))
+            .map_err(refused)?;
+        let hash = verified.hash.clone();
+        if let Some(roster) = verified
+            .open(Some(start_code))
+            .map_err(refused)?
+            .exam
+            .roster
+        {
+            out.insert(hash, roster);
+        }
+    }
+    Ok(out)
+}
+
+/// Sentences for people: how each session was admitted.
+pub fn admission_lines(admissions: &[sqlexam_core::record::SessionAdmission]) -> Vec<String> {
+    use sqlexam_core::pack::Admitted;
+    admissions
+        .iter()
+        .map(|a| {
+            let how = match a.admitted {
+                Admitted::ByCode => "admitted with their admission code",
+                Admitted::ByProctor => "admitted by a proctor",
+                Admitted::Unadmitted => "NOT ADMITTED",
+                Admitted::NoRoster => "no roster",
+            };
+            let roster = if a.on_roster {
+                ""
+            } else {
+                " (not on the roster)"
+            };
+            format!(
+                "session {} (candidate {}): {how}{roster}",
+                a.session, a.candidate
+            )
+        })
+        .collect()
+}
+
 /// Verifies a pack file against the trust store and the versions seen, and records its
 /// version as seen.
 pub fn verify_file(

@@ -247,23 +247,50 @@ fn load_records(
     Ok((records, findings, expect))
 }
 
-pub fn verify(path: &Path, packs: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+pub fn verify(
+    home: &Home,
+    path: &Path,
+    packs: &[PathBuf],
+    start_code: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let (records, unparsable, expect) = load_records(path, packs)?;
     let mut report = verify_report(&records, &expect);
     report.records += unparsable.len();
     report.findings.splice(0..0, unparsable);
+    // Who sat: each session against its pack's roster, when the start code opens it.
+    let rosters = match start_code {
+        Some(code) => crate::pack::rosters(home, packs, code)?,
+        None => Default::default(),
+    };
+    let parsed: Vec<sqlexam_core::record::Record> = records
+        .iter()
+        .filter_map(|r| serde_json::from_slice(&r.bytes).ok())
+        .collect();
+    let admitted = sqlexam_core::record::admissions(&parsed, &rosters, &expect.proctor_keys);
+    let admission_problems: Vec<String> = admitted.iter().filter_map(|a| a.problem()).collect();
+    let ok = report.findings.is_empty() && admission_problems.is_empty();
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut value = serde_json::to_value(&report)?;
+        value["admissions"] = serde_json::to_value(&admitted)?;
+        value["admission_problems"] = serde_json::to_value(&admission_problems)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         say!("{} records in {} sessions", report.records, report.sessions);
+        for line in crate::pack::admission_lines(&admitted) {
+            say!("  {line}");
+        }
         for f in &report.findings {
             say!("  PROBLEM: {f}");
+        }
+        for p in &admission_problems {
+            say!("  PROBLEM: {p}");
         }
         if report.findings.is_empty() {
             say!("  every signature verifies; every chain is contiguous; no forks");
         }
     }
-    Ok(if report.findings.is_empty() {
+    Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use verify::{Expectations, Finding, parse_export, verify_records};
+pub use verify::{
+    Expectations, Finding, SessionAdmission, admissions, parse_export, verify_records,
+};
 
 use crate::crypto::{SigningKey, sha256_hex};
 use crate::encoding::hex;

@@ -413,3 +413,66 @@ pub fn parse_export(text: &str) -> (Vec<SignedRecord>, Vec<Finding>) {
     }
     (records, findings)
 }
+
+/// How one session stands on its pack's roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionAdmission {
+    pub session: String,
+    pub candidate: String,
+    pub admitted: crate::pack::Admitted,
+    pub on_roster: bool,
+}
+
+impl SessionAdmission {
+    /// What is wrong with it, if anything: a sentence.
+    pub fn problem(&self) -> Option<String> {
+        use crate::pack::Admitted;
+        let who = format!("session {} (candidate {})", self.session, self.candidate);
+        match (self.admitted, self.on_roster) {
+            (Admitted::Unadmitted, _) => Some(format!(
+                "{who}: not admitted — its first record carries no admission that verifies for this session, device and candidate"
+            )),
+            (Admitted::ByCode | Admitted::ByProctor, false) => {
+                Some(format!("{who}: not on the exam's roster"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How each session of `records` (already verified) was admitted, for the sessions of packs
+/// whose roster is in `rosters` (by pack hash), with each pack's proctor key from
+/// `proctor_keys`. Sessions of packs without a known roster are not listed.
+pub fn admissions(
+    records: &[Record],
+    rosters: &BTreeMap<String, crate::pack::Roster>,
+    proctor_keys: &BTreeMap<String, Option<PublicKey>>,
+) -> Vec<SessionAdmission> {
+    records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::SessionStarted {
+                device_public_key,
+                admission,
+                ..
+            } if r.seq == 1 => {
+                let roster = rosters.get(&r.pack.hash)?;
+                let proctor = proctor_keys.get(&r.pack.hash).copied().flatten();
+                Some(SessionAdmission {
+                    session: r.session.clone(),
+                    candidate: r.candidate.clone(),
+                    admitted: crate::pack::admitted(
+                        Some(roster),
+                        proctor.as_ref(),
+                        admission.as_ref(),
+                        &r.session,
+                        device_public_key,
+                        &r.candidate,
+                    ),
+                    on_roster: roster.entry(&r.candidate).is_some(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
