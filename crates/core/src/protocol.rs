@@ -137,3 +137,35 @@ pub struct BundleImport {
     /// log lost or rewrote records). Each is also flagged `log_contradiction`.
     pub contradictions: Vec<String>,
 }
+
+/// `GET /v1/upstream/sessions/{id}` on a venue relay: what the central server proved of a
+/// session the relay forwarded — the central key as the relay pinned it, every central
+/// checkpoint the relay accepted (by size, each with its consistency proof from the one
+/// before), and the session's inclusion proofs — so a machine behind the relay holds the
+/// central server's receipts too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    pub server: String,
+    /// Raw Ed25519 public key, hex.
+    pub public_key: String,
+    pub checkpoints: Vec<UpstreamCheckpoint>,
+    pub proofs: Vec<UpstreamProof>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamCheckpoint {
+    pub size: u64,
+    pub note: String,
+    pub consistency: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamProof {
+    pub seq: u64,
+    pub leaf: u64,
+    pub size: u64,
+    pub proof: Vec<String>,
+}

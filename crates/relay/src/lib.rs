@@ -77,6 +77,13 @@ impl Uplink for Relay {
     fn status(&self) -> serde_json::Value {
         serde_json::to_value(self.sync_status()).unwrap_or_default()
     }
+
+    fn upstream(
+        &self,
+        session: &str,
+    ) -> Result<Option<sqlexam_core::protocol::Upstream>, sqlexam_server::store::StoreError> {
+        self.outbox.upstream(session)
+    }
 }
 
 /// Starts the forwarding task on a thread of its own (its storage calls block), over the

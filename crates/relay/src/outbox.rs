@@ -25,9 +25,21 @@ impl RelayOutbox {
     pub fn counts(&self) -> Result<SyncCounts, SyncError> {
         self.queue.sync_counts().map_err(store)
     }
+
+    /// What the central server proved of `session`.
+    pub fn upstream(
+        &self,
+        session: &str,
+    ) -> Result<Option<sqlexam_core::protocol::Upstream>, StoreError> {
+        self.queue.upstream(session)
+    }
 }
 
 impl Outbox for RelayOutbox {
+    fn sessions(&self) -> Result<Vec<String>, SyncError> {
+        Ok(Vec::new())
+    }
+
     fn pinned_server(&self, url: &str) -> Result<Option<PublicKey>, SyncError> {
         self.queue.pinned_server(url).map_err(store)
     }

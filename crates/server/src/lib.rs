@@ -48,6 +48,12 @@ pub trait Uplink: Send + Sync {
     /// The status as `GET /v1/relay` shows it (JSON). May read a database: called off the
     /// async threads.
     fn status(&self) -> serde_json::Value;
+    /// What the upstream server proved of `session` (`GET /v1/upstream/sessions/{id}`),
+    /// once it was contacted. May read a database: called off the async threads.
+    fn upstream(
+        &self,
+        session: &str,
+    ) -> Result<Option<sqlexam_core::protocol::Upstream>, store::StoreError>;
 }
 
 /// Why the server could not start or keep running.

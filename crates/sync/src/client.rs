@@ -225,6 +225,23 @@ impl Client {
             .await
     }
 
+    /// `GET /v1/upstream/sessions/{id}`: on a venue relay, what its central server proved
+    /// of `session`; `None` from a server that is no relay (or has not reached its central
+    /// server yet).
+    pub async fn upstream(
+        &self,
+        session: &str,
+    ) -> Result<Option<sqlexam_core::protocol::Upstream>, SyncError> {
+        match self
+            .get(&format!("/v1/upstream/sessions/{}", encode(session)))
+            .await
+        {
+            Ok(up) => Ok(Some(up)),
+            Err(SyncError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET /v1/log/checkpoint`: the log's signed checkpoint now.
     pub async fn checkpoint(&self) -> Result<sqlexam_core::protocol::LogHead, SyncError> {
         self.get("/v1/log/checkpoint").await

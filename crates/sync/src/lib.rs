@@ -19,7 +19,7 @@ mod run;
 
 pub use client::{BATCH_RECORDS, Client, Server, tls_provider};
 pub use outbox::{Outbox, Unsent};
-pub use pass::{Accepted, PassReport, accept_receipt, check_log, sync_pass};
+pub use pass::{Accepted, PassReport, accept_receipt, check_log, keep_upstream, sync_pass};
 pub use run::{Backoff, Device, SyncState, SyncStatus, run, settle};
 
 use std::time::Duration;

@@ -42,9 +42,16 @@ pub trait Outbox: Send + Sync {
     /// Every record not yet proven held, in the order to send (each session's by seq).
     fn outbox(&self) -> Result<Vec<Unsent>, SyncError>;
     fn sync_counts(&self) -> Result<SyncCounts, SyncError>;
+    /// The sessions whose upstream receipts this side keeps when it syncs through a relay
+    /// (a machine's own; none for a relay).
+    fn sessions(&self) -> Result<Vec<String>, SyncError>;
 }
 
 impl Outbox for Engine {
+    fn sessions(&self) -> Result<Vec<String>, SyncError> {
+        Ok(Engine::sessions(self)?.into_iter().map(|v| v.id).collect())
+    }
+
     fn pinned_server(&self, url: &str) -> Result<Option<PublicKey>, SyncError> {
         Ok(Engine::pinned_server(self, url)?)
     }

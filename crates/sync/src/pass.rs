@@ -141,6 +141,85 @@ pub async fn check_log(engine: &dyn Outbox, client: &Client) -> Result<(), SyncE
     Ok(())
 }
 
+/// Through a venue relay: keeps what the central server proved of this side's sessions
+/// (`GET /v1/upstream/sessions/{id}`), checked as a direct receipt would be — each central
+/// checkpoint signed by the central key the relay pinned and consistent with the one before
+/// it, each proof against this side's own record bytes — so the machine can show the
+/// central server's receipts too (`receipt verify --server-key central.pem`). A server that
+/// is no relay answers 404, and nothing is kept. Returns the proofs kept.
+pub async fn keep_upstream(engine: &dyn Outbox, client: &Client) -> Result<usize, SyncError> {
+    let mut kept = 0;
+    for session in engine.sessions()? {
+        let Some(up) = client.upstream(&session).await? else {
+            return Ok(kept);
+        };
+        let key = PublicKey::from_hex(&up.public_key).ok_or_else(|| {
+            SyncError::Untrusted(format!(
+                "the relay names a central key that is not a key: {:?}",
+                up.public_key
+            ))
+        })?;
+        let mut opened = Vec::with_capacity(up.checkpoints.len());
+        let mut before: Option<sqlexam_core::tlog::Checkpoint> = None;
+        for c in &up.checkpoints {
+            let checkpoint = open_checkpoint(&c.note, &key)?;
+            if checkpoint.size != c.size || checkpoint.size > i64::MAX as u64 {
+                return Err(SyncError::Untrusted(format!(
+                    "the relay lists a central checkpoint of {} records as one of {}",
+                    checkpoint.size, c.size
+                )));
+            }
+            if let Some(b) = &before {
+                check_consistency(b, &checkpoint, &decode_proof(&c.consistency)?)?;
+            }
+            before = Some(checkpoint.clone());
+            opened.push((c, checkpoint));
+        }
+        let (Some(lo), Some(hi)) = (
+            up.proofs.iter().map(|p| p.seq).min(),
+            up.proofs.iter().map(|p| p.seq).max(),
+        ) else {
+            continue;
+        };
+        let bytes: BTreeMap<u64, Vec<u8>> =
+            engine.record_bytes(&session, lo, hi)?.into_iter().collect();
+        for (c, checkpoint) in &opened {
+            let mut proofs = Vec::new();
+            for p in up.proofs.iter().filter(|p| p.size == c.size) {
+                let Some(record) = bytes.get(&p.seq) else {
+                    continue;
+                };
+                check_inclusion(
+                    checkpoint,
+                    p.leaf,
+                    record,
+                    &decode_proof(&p.proof)?,
+                    &session,
+                    p.seq,
+                )?;
+                proofs.push(StoredReceipt {
+                    server: key.key_id(),
+                    session: session.clone(),
+                    seq: p.seq,
+                    leaf: p.leaf,
+                    size: p.size,
+                    proof: p.proof.clone(),
+                });
+            }
+            let stored = StoredCheckpoint {
+                server: key.key_id(),
+                size: c.size,
+                note: c.note.clone(),
+                consistency: c.consistency.clone(),
+                received_wall_ms: now_ms(),
+            };
+            engine.store_receipts(&stored, &proofs)?;
+            kept += proofs.len();
+        }
+    }
+    Ok(kept)
+}
+
 /// Checks `receipt` against `server`'s key, the device's newest checkpoint (consistency,
 /// asked of the server when the sizes differ) and the device's own record bytes; stores
 /// the checkpoint and proofs and marks the proven records synced. A checkpoint that does
@@ -334,7 +413,13 @@ pub async fn sync_pass(
         .chain(set_aside.into_values())
         .next()
     {
-        None => Ok(report),
+        None => {
+            // Through a relay, the central server's receipts too.
+            if resume_first {
+                keep_upstream(engine, client).await?;
+            }
+            Ok(report)
+        }
         Some(why) => Err(SyncError::Refused(why)),
     }
 }

@@ -171,6 +171,34 @@ async fn a_room_behind_a_relay_reaches_the_central_server_once_after_the_uplink_
         assert_eq!(receipt.seq, records.len() as u64);
         assert_eq!(receipt.entries.len(), records.len());
     }
+    // Each machine, at its next pass through the relay, keeps the central server's
+    // receipts too: its store verifies against the central key, every record proven there.
+    for m in &machines {
+        sync_pass(&m.engine, &lan, true, &|_: usize| {})
+            .await
+            .unwrap();
+        let report =
+            sqlexam_core::session::verify_store_receipts(&m.store(), &[key, relay.key]).unwrap();
+        assert!(report.ok(), "{:?}", report.problems);
+        assert!(
+            report.checkpoints.get(&key.key_id()).copied().unwrap_or(0) > 0,
+            "{:?}",
+            report.checkpoints
+        );
+        let central_proofs = rusqlite::Connection::open(m.store())
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM receipts WHERE server = ?1",
+                [key.key_id()],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap();
+        assert_eq!(
+            central_proofs as usize,
+            m.engine.records().unwrap().len(),
+            "every record proven by the central server"
+        );
+    }
     let results = central_api
         .wait_regraded(&central.organizer, &org.pack_id, Duration::from_secs(240))
         .await;

@@ -16,6 +16,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/health", get(health))
         .route("/metrics", get(metrics))
         .route("/v1/relay", get(relay_status))
+        .route("/v1/upstream/sessions/{id}", get(upstream))
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -56,6 +57,27 @@ async fn relay_status(
             .map_err(ApiFailure::from),
         None => Err(ApiFailure::not_found(
             "this server is not a relay (sqlexam serve --relay-to URL)",
+        )),
+    }
+}
+
+/// `GET /v1/upstream/sessions/{id}`: on a relay, what the central server proved of a
+/// session the relay forwarded, for the machine that sat it to keep.
+async fn upstream(
+    _: Anyone,
+    State(state): Shared,
+    axum::extract::Path(session): axum::extract::Path<String>,
+) -> Result<Json<sqlexam_core::protocol::Upstream>, ApiFailure> {
+    let Some(uplink) = state.uplink.clone() else {
+        return Err(ApiFailure::not_found(
+            "this server is not a relay (sqlexam serve --relay-to URL)",
+        ));
+    };
+    let held = crate::domain::blocking(move || uplink.upstream(&session)).await?;
+    match held.map_err(crate::domain::Refusal::from)? {
+        Some(up) => Ok(Json(up)),
+        None => Err(ApiFailure::not_found(
+            "this relay has not reached its central server yet",
         )),
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlexam_core::crypto::PublicKey;
+use sqlexam_core::protocol::{Upstream, UpstreamCheckpoint, UpstreamProof};
 use sqlexam_core::record::SignedRecord;
 use sqlexam_core::session::{HeldReceipts, StoredCheckpoint, StoredReceipt, SyncCounts};
 
@@ -249,6 +250,58 @@ impl RelayQueue {
         Ok(SyncCounts {
             unsent: unsent as usize,
             last_receipt_wall_ms: last,
+        })
+    }
+}
+
+impl RelayQueue {
+    /// What the central server proved of `session`: its URL and key, every checkpoint of it
+    /// held (by size), the session's proofs. `None` before the relay pinned it.
+    pub fn upstream(&self, session: &str) -> StoreResult<Option<Upstream>> {
+        let key = self.pinned_server(&self.url)?;
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        let (server, session) = (key.key_id(), session.to_owned());
+        let conn = self.conn();
+        let read = || -> rusqlite::Result<Upstream> {
+            let checkpoints = conn
+                .prepare_cached(
+                    "SELECT size, note, consistency FROM relay_checkpoints WHERE server = ?1
+                     ORDER BY size",
+                )?
+                .query_map([&server], |r| {
+                    Ok(UpstreamCheckpoint {
+                        size: r.get::<_, i64>(0)? as u64,
+                        note: r.get(1)?,
+                        consistency: serde_json::from_str(&r.get::<_, String>(2)?)
+                            .unwrap_or_default(),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let proofs = conn
+                .prepare_cached(
+                    "SELECT seq, leaf, size, proof FROM relay_receipts
+                     WHERE server = ?1 AND session = ?2 ORDER BY seq",
+                )?
+                .query_map(params![server, session], |r| {
+                    Ok(UpstreamProof {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        leaf: r.get::<_, i64>(1)? as u64,
+                        size: r.get::<_, i64>(2)? as u64,
+                        proof: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Upstream {
+                server: self.url.clone(),
+                public_key: key.to_hex(),
+                checkpoints,
+                proofs,
+            })
+        };
+        read().map(Some).map_err(|e| {
+            StoreError::fatal("cannot read the central server's receipts").caused_by(e)
         })
     }
 }
