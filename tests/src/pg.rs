@@ -157,6 +157,54 @@ impl PgCluster {
         self.url(&name)
     }
 
+    /// A backup of the database at `url` with PostgreSQL's own `pg_dump` (custom format), in
+    /// the cluster's folder as `name`: its path.
+    pub fn dump(&self, url: &str, name: &str) -> PathBuf {
+        let file = PathBuf::from(&self.socket_dir).join(name);
+        self.run(
+            "pg_dump",
+            &[
+                "-Fc",
+                "-h",
+                &self.socket_dir,
+                "-p",
+                &SOCKET_PORT.to_string(),
+                "-U",
+                "sqlexam",
+                "-d",
+                Self::name_of(url),
+                "-f",
+                file.to_str().unwrap(),
+            ],
+        );
+        file
+    }
+
+    /// Restores `file` (from [`PgCluster::dump`]) over the database at `url` with
+    /// `pg_restore --clean`: what it held since the backup is gone.
+    pub fn restore(&self, url: &str, file: &std::path::Path) {
+        self.run(
+            "pg_restore",
+            &[
+                "--clean",
+                "--if-exists",
+                "-h",
+                &self.socket_dir,
+                "-p",
+                &SOCKET_PORT.to_string(),
+                "-U",
+                "sqlexam",
+                "-d",
+                Self::name_of(url),
+                file.to_str().unwrap(),
+            ],
+        );
+    }
+
+    fn name_of(url: &str) -> &str {
+        url.rsplit('/').next().unwrap_or_default()
+    }
+
     /// The URL of database `name`, through the cluster's socket (its folder is the host,
     /// percent-encoded).
     fn url(&self, name: &str) -> String {

@@ -815,3 +815,99 @@ on_both_backends!(
     who_sat_the_exam_is_proven_by_admission_on_sqlite,
     who_sat_the_exam_is_proven_by_admission_on_postgres
 );
+
+/// The same on PostgreSQL, backed up and restored with its own tools (`pg_dump`,
+/// `pg_restore --clean`): the server refuses the restored database, naming both sizes, and
+/// served anyway, a fully synced machine reports it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_database_restored_from_an_older_dump_is_refused_and_caught() {
+    use std::ffi::OsStr as os;
+    let org = organizer(2);
+    let cluster = sqlexam_tests::pg::PgCluster::start_durable();
+    let url = cluster.database().await;
+    let home = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let storage = [
+        os::new("--data"),
+        data.path().as_os_str(),
+        os::new("--database"),
+        os::new(&url),
+    ];
+    let venue = sqlexam_tests::create_token(home.path(), "venue", &storage);
+    let mut args = vec![os::new("--workers"), os::new("0")];
+    args.extend(storage);
+    let mut server = sqlexam_tests::ServeProcess::start(home.path(), &args);
+    let answer = |p: usize| {
+        (
+            org.problems[p].id.clone(),
+            org.answer(p, Expectation::Accepted),
+        )
+    };
+    let client = sync_client(&server.url, &venue);
+    let first = tokio::task::block_in_place(|| Machine::exam(&org, "c-1", &[answer(0)]));
+    sync_pass(&first.engine, &client, true, &|_: usize| {})
+        .await
+        .unwrap();
+    let dump = cluster.dump(&url, "before-c2.dump");
+    let second =
+        tokio::task::block_in_place(|| Machine::exam(&org, "c-2", &[answer(0), answer(1)]));
+    sync_pass(&second.engine, &client, true, &|_: usize| {})
+        .await
+        .unwrap();
+    let shown = second
+        .engine
+        .newest_checkpoint(&sqlexam_server::server_key(data.path()).unwrap().public())
+        .unwrap()
+        .unwrap()
+        .size;
+
+    server.kill();
+    cluster.restore(&url, &dump);
+    let mut refused = std::process::Command::new(sqlexam_tests::sqlexam_bin())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(&args)
+        .env("SQLEXAM_HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while refused.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = refused.kill();
+            panic!("the server served a database restored from an older dump");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = refused.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("but this server signed a checkpoint of")
+            && said.contains(&format!("{shown} records")),
+        "{said}"
+    );
+
+    // Served anyway: the machine that had nothing left to send reports it.
+    std::fs::rename(
+        data.path().join("checkpoint.latest"),
+        home.path().join("checkpoint.kept"),
+    )
+    .unwrap();
+    let server = sqlexam_tests::ServeProcess::start(home.path(), &args);
+    let client = sync_client(&server.url, &venue);
+    let caught = sync_pass(&second.engine, &client, true, &|_: usize| {})
+        .await
+        .unwrap_err();
+    assert!(
+        caught
+            .to_string()
+            .contains("the server's proof does not hold")
+            && sqlexam_core::error_chain(&caught)
+                .contains(&format!("not an extension of the {shown} records")),
+        "{}",
+        sqlexam_core::error_chain(&caught)
+    );
+    drop((first, second, server));
+    drop(cluster);
+}
