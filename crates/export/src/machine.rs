@@ -170,6 +170,7 @@ pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
     let pack = choose_pack(&records, req.pack)?;
     let key = proctor_key(req.dir, &pack)?;
     let receipts = read_store_receipts(&store)?;
+    let log_alerts = sqlexam_core::session::read_log_alerts(&store)?;
     let device = records
         .first()
         .map(|r| r.device.clone())
@@ -184,6 +185,7 @@ pub fn export(req: &Request<'_>) -> Result<Exported, MachineError> {
             label: device,
             source: "device",
             unproven: Vec::new(),
+            log_alerts,
         },
         req,
     )
@@ -207,6 +209,9 @@ pub struct Gathered {
     /// `(session, seq)` of proctor actions whose proctor signature does not hold: kept as
     /// evidence, shown as `proctor_unproven` incidents, never as what they claim.
     pub unproven: Vec<(String, u64)>,
+    /// Each time a server showed this machine a log contradicting its checkpoints
+    /// `(server key id, wall ms, message)`: shown as `log_contradiction` incidents.
+    pub log_alerts: Vec<(String, i64, String)>,
 }
 
 /// Writes the bundle, the results and the report of `g` into `req.out` (`req.dir` and
@@ -221,6 +226,7 @@ pub fn export_gathered(g: Gathered, req: &Request<'_>) -> Result<Exported, Machi
         label,
         source,
         unproven,
+        log_alerts,
     } = g;
     let public = key
         .public()
@@ -258,6 +264,18 @@ pub fn export_gathered(g: Gathered, req: &Request<'_>) -> Result<Exported, Machi
             if unproven.contains(&(i.session.clone(), i.seq)) {
                 i.detail = format!("{} {}", i.kind, i.detail).trim().to_owned();
                 i.kind = "proctor_unproven".into();
+            }
+        }
+        // A server that showed this machine another history: said beside every session.
+        for session in &c.sessions {
+            for (server, _, message) in &log_alerts {
+                c.incidents.push(crate::results::Incident {
+                    session: session.clone(),
+                    seq: 0,
+                    kind: "log_contradiction".into(),
+                    elapsed_ms: None,
+                    detail: format!("server {server}: {message}"),
+                });
             }
         }
     }

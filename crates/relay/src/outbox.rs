@@ -40,6 +40,15 @@ impl Outbox for RelayOutbox {
         Ok(Vec::new())
     }
 
+    fn note_log_alert(&self, server: &PublicKey, message: &str) -> Result<(), SyncError> {
+        // The relay's status shows it (refused, with the message); its log says it too.
+        eprintln!(
+            "!!! relay: the central server {}: {message}",
+            server.key_id()
+        );
+        Ok(())
+    }
+
     fn pinned_server(&self, url: &str) -> Result<Option<PublicKey>, SyncError> {
         self.queue.pinned_server(url).map_err(store)
     }

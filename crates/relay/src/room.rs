@@ -110,6 +110,7 @@ pub fn room_export(data_dir: &Path, req: &Request<'_>) -> Result<Exported, RoomE
             label,
             source: "relay",
             unproven,
+            log_alerts: Vec::new(),
         },
         req,
     )?)

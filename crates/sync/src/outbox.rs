@@ -45,11 +45,18 @@ pub trait Outbox: Send + Sync {
     /// The sessions whose upstream receipts this side keeps when it syncs through a relay
     /// (a machine's own; none for a relay).
     fn sessions(&self) -> Result<Vec<String>, SyncError>;
+    /// Keeps that `server` showed a log contradicting this side's checkpoints (`message`
+    /// says how), for the proctor's export.
+    fn note_log_alert(&self, server: &PublicKey, message: &str) -> Result<(), SyncError>;
 }
 
 impl Outbox for Engine {
     fn sessions(&self) -> Result<Vec<String>, SyncError> {
         Ok(Engine::sessions(self)?.into_iter().map(|v| v.id).collect())
+    }
+
+    fn note_log_alert(&self, server: &PublicKey, message: &str) -> Result<(), SyncError> {
+        Ok(Engine::note_log_alert(self, server, message)?)
     }
 
     fn pinned_server(&self, url: &str) -> Result<Option<PublicKey>, SyncError> {

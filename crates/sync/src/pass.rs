@@ -53,7 +53,7 @@ pub enum Accepted {
 /// checkpoint this device holds of that log (asking the server for the consistency proof
 /// when the sizes differ): a log only grows, so a smaller or different one means the server
 /// dropped or rewrote records it had shown. Returns the checkpoint and the proof.
-async fn extends(
+async fn extends_checked(
     engine: &dyn Outbox,
     client: &Client,
     server: &PublicKey,
@@ -100,6 +100,21 @@ async fn extends(
     Ok((checkpoint, consistency))
 }
 
+/// [`extends_checked`], keeping on this side that the server showed a log that does not
+/// extend what it showed before (the proctor's export reports it).
+async fn extends(
+    engine: &dyn Outbox,
+    client: &Client,
+    server: &PublicKey,
+    note: &str,
+) -> Result<(sqlexam_core::tlog::Checkpoint, Vec<String>), SyncError> {
+    let checked = extends_checked(engine, client, server, note).await;
+    if let Err(SyncError::Disproved(e)) = &checked {
+        engine.note_log_alert(server, &e.to_string())?;
+    }
+    checked
+}
+
 /// Checks that `client`'s server still holds the history it showed this device: its log's
 /// checkpoint now must extend the newest one held (see [`extends`]), which is then kept as
 /// the newest. A device with nothing of the server yet has nothing to check. Run at the
@@ -128,7 +143,13 @@ pub async fn check_log(engine: &dyn Outbox, client: &Client) -> Result<(), SyncE
         } else {
             Vec::new()
         };
-        check_consistency(&witnessed, &checkpoint, &decode_proof(&proof)?)?;
+        if let Err(e) = check_consistency(&witnessed, &checkpoint, &decode_proof(&proof)?) {
+            engine.note_log_alert(
+                &server,
+                &format!("the checkpoint its witnesses cosigned is of another history: {e}"),
+            )?;
+            return Err(e.into());
+        }
     }
     let stored = StoredCheckpoint {
         server: server.key_id(),

@@ -672,6 +672,38 @@ async fn a_server_restored_from_an_older_backup_is_refused_and_caught_by_a_synce
             && text.contains(&format!("checkpoint of {} records", shown)),
         "{text}"
     );
+    // The proctor's export of that machine says so beside its candidate.
+    let stick = tempfile::tempdir().unwrap();
+    let exported = sqlexam_export::machine::export(&sqlexam_export::machine::Request {
+        dir: dir.path(),
+        pack: None,
+        passphrase: sqlexam_tests::PASSPHRASE,
+        venue: "Room 3",
+        lang: sqlexam_export::Lang::En,
+        out: stick.path(),
+        now: "2026-12-08T12:00:00Z",
+        pdf: false,
+    })
+    .unwrap();
+    let json = exported
+        .files
+        .iter()
+        .find(|f| f.to_string_lossy().ends_with("-results.json"))
+        .unwrap();
+    let results: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    let incidents = &results["candidates"][0]["incidents"];
+    assert!(
+        incidents
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "log_contradiction"
+                && i["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("not an extension of the {shown} records"))),
+        "{incidents}"
+    );
     drop(first);
 }
 

@@ -38,7 +38,7 @@ pub use error::SessionError;
 pub use packs::kept_proctor;
 pub use receipts::{
     HeldReceipts, ReceiptReport, StoredCheckpoint, StoredReceipt, SyncCounts, check_receipts,
-    read_store_receipts, verify_store_receipts,
+    read_log_alerts, read_store_receipts, verify_store_receipts,
 };
 pub use report::{
     SessionSummary, VerifyReport, read_store_records, store_expectations, summaries, verify_report,

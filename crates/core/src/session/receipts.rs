@@ -73,6 +73,12 @@ impl Engine {
         lock(&self.inner.store).store_receipts(checkpoint, proofs)
     }
 
+    /// Keeps that `server` showed a log contradicting this machine's checkpoints.
+    pub fn note_log_alert(&self, server: &PublicKey, message: &str) -> Result<(), SessionError> {
+        let now = self.inner.clock.wall_ms();
+        lock(&self.inner.store).add_log_alert(&server.key_id(), now, message)
+    }
+
     /// For each session with records not yet synced: its first and last such seq (what a
     /// sync client asks a server about before sending).
     pub fn unsent_ranges(&self) -> Result<Vec<(String, u64, u64)>, SessionError> {
@@ -128,6 +134,12 @@ pub fn verify_store_receipts(
         &acked,
         keys,
     ))
+}
+
+/// Every time a server showed this machine a log contradicting its checkpoints, read
+/// without changing the store: `(server key id, wall ms, message)`, oldest first.
+pub fn read_log_alerts(path: &Path) -> Result<Vec<(String, i64, String)>, SessionError> {
+    ReadOnlyStore::open(path)?.log_alerts()
 }
 
 /// What a store (or a results bundle) keeps of servers' receipts, read without changing it.

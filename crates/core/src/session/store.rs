@@ -98,8 +98,19 @@ CREATE TABLE receipts (
 );
 ";
 
+/// When a server showed this machine a log that does not extend the checkpoints it holds:
+/// kept, so the proctor's export and report say so long after the sync status changed.
+const SCHEMA_V3: &str = "
+CREATE TABLE log_alerts (
+  id INTEGER PRIMARY KEY,
+  server TEXT NOT NULL,
+  at_wall_ms INTEGER NOT NULL,
+  message TEXT NOT NULL
+);
+";
+
 /// Migrations, in order; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 /// The store, open for reading and writing by the engine (one process at a time).
 pub(crate) struct Store {

@@ -28,6 +28,31 @@ impl ReadOnlyStore {
         })
     }
 
+    /// Every time a server showed this machine a log contradicting its checkpoints:
+    /// `(server key id, wall ms, message)`, oldest first.
+    pub fn log_alerts(&self) -> Result<Vec<(String, i64, String)>, SessionError> {
+        let e = |e| db_error(&self.path, e);
+        let exists: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'log_alerts'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(e)?;
+        if exists == 0 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT server, at_wall_ms, message FROM log_alerts ORDER BY id")
+            .map_err(e)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(e)
+    }
+
     /// Every checkpoint and inclusion proof servers gave this device.
     pub fn receipts(
         &self,

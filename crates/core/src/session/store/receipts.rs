@@ -156,6 +156,27 @@ impl Store {
         .map_err(store_err)
     }
 
+    /// Keeps that `server` (key id) showed a log contradicting this machine's checkpoints,
+    /// once per distinct message.
+    pub fn add_log_alert(
+        &mut self,
+        server: &str,
+        at_wall_ms: i64,
+        message: &str,
+    ) -> Result<(), SessionError> {
+        self.write(|tx| {
+            tx.conn()
+                .execute(
+                    "INSERT INTO log_alerts (server, at_wall_ms, message)
+                     SELECT ?1, ?2, ?3 WHERE NOT EXISTS
+                       (SELECT 1 FROM log_alerts WHERE server = ?1 AND message = ?3)",
+                    params![server, at_wall_ms, message],
+                )
+                .map_err(store_err)?;
+            Ok(())
+        })
+    }
+
     /// In one transaction: stores `checkpoint` (if new) and the proofs, and marks each
     /// proven record synced. Returns how many records became synced.
     pub fn store_receipts(
