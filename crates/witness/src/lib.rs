@@ -229,7 +229,8 @@ impl Witness {
             )),
             _ => None,
         };
-        if let Some(detail) = contradiction {
+        // Kept, committed and said on standard error, before the refusal.
+        let keep = |tx: rusqlite::Transaction<'_>, detail: &str| -> Result<(), Refused> {
             tx.execute(
                 "INSERT INTO conflicts (origin, offered_size, held_size, detail, at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -238,6 +239,10 @@ impl Witness {
             .map_err(store)?;
             tx.commit().map_err(store)?;
             eprintln!("!!! witness: log {log_origin}: {detail}");
+            Ok(())
+        };
+        if let Some(detail) = contradiction {
+            keep(tx, &detail)?;
             return Err(Refused::Conflict { held: held_size });
         }
         if request.old != held_size {
@@ -251,14 +256,7 @@ impl Witness {
                     "a checkpoint of {} records whose consistency proof from the {} cosigned does not hold: {e}",
                     new.size, h.size
                 );
-                tx.execute(
-                    "INSERT INTO conflicts (origin, offered_size, held_size, detail, at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![log_origin, new.size as i64, held_size as i64, detail, now()],
-                )
-                .map_err(store)?;
-                tx.commit().map_err(store)?;
-                eprintln!("!!! witness: log {log_origin}: {detail}");
+                keep(tx, &detail)?;
                 return Err(Refused::BadProof(e.to_string()));
             }
         }

@@ -515,19 +515,12 @@ on_both_backends!(
     what_counts_is_what_the_server_proved_on_postgres
 );
 
-/// `sqlexam serve` on `data`'s SQLite: its exit status and what it said, if it stopped within
-/// 30 s (it must: it refuses the database); panics if it went on serving.
-fn serve_refused(home: &std::path::Path, data: &std::path::Path) -> (Option<i32>, String) {
+/// `sqlexam serve ARGS`: its exit status and what it said, if it stopped within 30 s (it
+/// must: it refuses the database); panics if it went on serving.
+fn serve_refused(home: &std::path::Path, args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
     let mut child = std::process::Command::new(sqlexam_tests::sqlexam_bin())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--workers",
-            "0",
-            "--data",
-        ])
-        .arg(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .env("SQLEXAM_HOME", home)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -624,7 +617,7 @@ async fn a_server_restored_from_an_older_backup_is_refused_and_caught_by_a_synce
         let _ = std::fs::remove_file(format!("{}{side}", db.display()));
     }
     std::fs::copy(&backup, &db).unwrap();
-    let (code, said) = serve_refused(home.path(), data.path());
+    let (code, said) = serve_refused(home.path(), &args);
     assert_ne!(code, Some(0), "{said}");
     assert!(
         said.contains("but this server signed a checkpoint of")
@@ -895,25 +888,8 @@ async fn a_postgres_database_restored_from_an_older_dump_is_refused_and_caught()
 
     server.kill();
     cluster.restore(&url, &dump);
-    let mut refused = std::process::Command::new(sqlexam_tests::sqlexam_bin())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(&args)
-        .env("SQLEXAM_HOME", home.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while refused.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = refused.kill();
-            panic!("the server served a database restored from an older dump");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = refused.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_ne!(out.status.code(), Some(0), "{said}");
+    let (code, said) = serve_refused(home.path(), &args);
+    assert_ne!(code, Some(0), "{said}");
     assert!(
         said.contains("but this server signed a checkpoint of")
             && said.contains(&format!("{shown} records")),

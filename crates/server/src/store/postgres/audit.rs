@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 
+use super::chains::{FACT_COLUMNS, facts_row};
 use super::reads::{SUBMISSION_COLUMNS, submission_row};
 use super::{PgStore, err};
-use crate::model::{AuditSession, LeafRecord, SessionFacts, StoredRecord, SubmissionRow};
+use crate::model::{AuditSession, LeafRecord, StoredRecord, SubmissionRow};
 use crate::store::{Audit, StoreResult};
 
 #[async_trait]
@@ -51,23 +52,17 @@ impl Audit for PgStore {
             .client()
             .await?
             .query(
-                "SELECT id, device, public_key, candidate, candidate_name, exam, pack_hash,
-                    held_seq, head FROM sessions WHERE id > $1 ORDER BY id LIMIT $2",
+                &format!(
+                    "SELECT {FACT_COLUMNS}, held_seq, head FROM sessions WHERE id > $1
+                     ORDER BY id LIMIT $2"
+                ),
                 &[&after, &(limit as i64)],
             )
             .await
             .map_err(err)?
             .iter()
             .map(|r| AuditSession {
-                facts: SessionFacts {
-                    session: r.get(0),
-                    device: r.get(1),
-                    public_key: r.get(2),
-                    candidate: r.get(3),
-                    candidate_name: r.get(4),
-                    exam: r.get(5),
-                    pack_hash: r.get(6),
-                },
+                facts: facts_row(r),
                 held_seq: r.get::<_, i64>(7) as u64,
                 head: r.get(8),
             })

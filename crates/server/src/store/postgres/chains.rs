@@ -107,6 +107,22 @@ async fn load_held(
     Ok(held)
 }
 
+/// A session's fixed facts, as columns (then `facts_row` reads them).
+pub(super) const FACT_COLUMNS: &str =
+    "id, device, public_key, candidate, candidate_name, exam, pack_hash";
+
+pub(super) fn facts_row(r: &tokio_postgres::Row) -> SessionFacts {
+    SessionFacts {
+        session: r.get(0),
+        device: r.get(1),
+        public_key: r.get(2),
+        candidate: r.get(3),
+        candidate_name: r.get(4),
+        exam: r.get(5),
+        pack_hash: r.get(6),
+    }
+}
+
 /// A list of records as the columns of an UNNEST: seqs, hashes, bytes, signatures, prevs.
 #[allow(clippy::type_complexity)]
 fn columns<'a>(
@@ -269,21 +285,12 @@ impl Chains for PgStore {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT id, device, public_key, candidate, candidate_name, exam, pack_hash
-                 FROM sessions WHERE id = $1",
+                &format!("SELECT {FACT_COLUMNS} FROM sessions WHERE id = $1"),
                 &[&session],
             )
             .await
             .map_err(err)?;
-        Ok(row.map(|r| SessionFacts {
-            session: r.get(0),
-            device: r.get(1),
-            public_key: r.get(2),
-            candidate: r.get(3),
-            candidate_name: r.get(4),
-            exam: r.get(5),
-            pack_hash: r.get(6),
-        }))
+        Ok(row.as_ref().map(facts_row))
     }
 
     async fn apply(

@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::SqliteStore;
+use super::chains::{FACT_COLUMNS, facts_row};
 use super::reads::{SUBMISSION_COLUMNS, submission_row};
-use crate::model::{AuditSession, LeafRecord, SessionFacts, StoredRecord, SubmissionRow};
+use crate::model::{AuditSession, LeafRecord, StoredRecord, SubmissionRow};
 use crate::store::{Audit, StoreResult};
 
 #[async_trait]
@@ -41,21 +42,13 @@ impl Audit for SqliteStore {
     async fn audit_sessions(&self, after: &str, limit: usize) -> StoreResult<Vec<AuditSession>> {
         let after = after.to_owned();
         self.with_reads(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, device, public_key, candidate, candidate_name, exam, pack_hash,
-                    held_seq, head FROM sessions WHERE id > ?1 ORDER BY id LIMIT ?2",
-            )?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {FACT_COLUMNS}, held_seq, head FROM sessions WHERE id > ?1
+                 ORDER BY id LIMIT ?2"
+            ))?;
             stmt.query_map(params![after, limit as i64], |r| {
                 Ok(AuditSession {
-                    facts: SessionFacts {
-                        session: r.get(0)?,
-                        device: r.get(1)?,
-                        public_key: r.get(2)?,
-                        candidate: r.get(3)?,
-                        candidate_name: r.get(4)?,
-                        exam: r.get(5)?,
-                        pack_hash: r.get(6)?,
-                    },
+                    facts: facts_row(r)?,
                     held_seq: r.get::<_, i64>(7)? as u64,
                     head: r.get(8)?,
                 })

@@ -12,6 +12,22 @@ use super::tlog::append_to_log;
 use crate::model::{Checks, Decide, Decision, Held, Incoming, SessionFacts};
 use crate::store::{Chains, StoreError, StoreResult, verdict_text};
 
+/// A session's fixed facts, as columns (then `facts_row` reads them).
+pub(super) const FACT_COLUMNS: &str =
+    "id, device, public_key, candidate, candidate_name, exam, pack_hash";
+
+pub(super) fn facts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionFacts> {
+    Ok(SessionFacts {
+        session: r.get(0)?,
+        device: r.get(1)?,
+        public_key: r.get(2)?,
+        candidate: r.get(3)?,
+        candidate_name: r.get(4)?,
+        exam: r.get(5)?,
+        pack_hash: r.get(6)?,
+    })
+}
+
 /// Creates the session if new; returns whether it was, or `None` when another first record
 /// (another device key) won the race for the same new session id.
 fn begin_session(
@@ -216,20 +232,9 @@ impl Chains for SqliteStore {
         let session = session.to_owned();
         self.with(move |c| {
             c.query_row(
-                "SELECT id, device, public_key, candidate, candidate_name, exam, pack_hash
-                 FROM sessions WHERE id = ?1",
+                &format!("SELECT {FACT_COLUMNS} FROM sessions WHERE id = ?1"),
                 [&session],
-                |r| {
-                    Ok(SessionFacts {
-                        session: r.get(0)?,
-                        device: r.get(1)?,
-                        public_key: r.get(2)?,
-                        candidate: r.get(3)?,
-                        candidate_name: r.get(4)?,
-                        exam: r.get(5)?,
-                        pack_hash: r.get(6)?,
-                    })
-                },
+                facts_row,
             )
             .optional()
         })
