@@ -813,8 +813,8 @@ impl Api {
     }
 }
 
-/// A `sqlexam serve` process, killed (SIGKILL) when dropped: a failing test leaves none
-/// behind.
+/// A listening `sqlexam` process (`serve`, or `witness`), killed (SIGKILL) when dropped:
+/// a failing test leaves none behind.
 pub struct ServeProcess {
     pub child: std::process::Child,
     pub url: String,
@@ -826,7 +826,12 @@ impl ServeProcess {
     /// Starts `sqlexam serve --listen 127.0.0.1:0 <args>` with `SQLEXAM_HOME=home` and
     /// waits for the line with its address.
     pub fn start(home: &Path, args: &[&std::ffi::OsStr]) -> ServeProcess {
-        Self::start_under(home, args, None)
+        Self::start_under(home, "serve", args, None)
+    }
+
+    /// Starts `sqlexam witness --listen 127.0.0.1:0 <args>` the same way.
+    pub fn witness(home: &Path, args: &[&std::ffi::OsStr]) -> ServeProcess {
+        Self::start_under(home, "witness", args, None)
     }
 
     /// As `start`, with at most `files` open files (`prlimit --nofile`), as a server with a
@@ -836,10 +841,15 @@ impl ServeProcess {
         args: &[&std::ffi::OsStr],
         files: u32,
     ) -> ServeProcess {
-        Self::start_under(home, args, Some(files))
+        Self::start_under(home, "serve", args, Some(files))
     }
 
-    fn start_under(home: &Path, args: &[&std::ffi::OsStr], files: Option<u32>) -> ServeProcess {
+    fn start_under(
+        home: &Path,
+        subcommand: &str,
+        args: &[&std::ffi::OsStr],
+        files: Option<u32>,
+    ) -> ServeProcess {
         use std::io::BufRead;
         let mut command = match files {
             Some(n) => {
@@ -852,7 +862,7 @@ impl ServeProcess {
             None => std::process::Command::new(sqlexam_bin()),
         };
         let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args([subcommand, "--listen", "127.0.0.1:0"])
             .args(args)
             .env("SQLEXAM_HOME", home)
             .stdout(std::process::Stdio::piped())
@@ -885,6 +895,19 @@ impl Drop for ServeProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `sqlexam ARGS` with `SQLEXAM_HOME=home`: its exit code and what it said (standard
+/// output, then standard error).
+pub fn cli(home: &Path, args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(sqlexam_bin())
+        .args(args)
+        .env("SQLEXAM_HOME", home)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
 }
 
 /// `sqlexam token create --role <role> <storage>` (`--data DIR` or `--database URL`) with

@@ -161,21 +161,11 @@ impl PgCluster {
     /// the cluster's folder as `name`: its path.
     pub fn dump(&self, url: &str, name: &str) -> PathBuf {
         let file = PathBuf::from(&self.socket_dir).join(name);
+        let mut args = self.connection(url);
+        args.extend(["-Fc".into(), "-f".into(), file.to_str().unwrap().into()]);
         self.run(
             "pg_dump",
-            &[
-                "-Fc",
-                "-h",
-                &self.socket_dir,
-                "-p",
-                &SOCKET_PORT.to_string(),
-                "-U",
-                "sqlexam",
-                "-d",
-                Self::name_of(url),
-                "-f",
-                file.to_str().unwrap(),
-            ],
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
         );
         file
     }
@@ -183,26 +173,33 @@ impl PgCluster {
     /// Restores `file` (from [`PgCluster::dump`]) over the database at `url` with
     /// `pg_restore --clean`: what it held since the backup is gone.
     pub fn restore(&self, url: &str, file: &std::path::Path) {
+        let mut args = self.connection(url);
+        args.extend([
+            "--clean".into(),
+            "--if-exists".into(),
+            file.to_str().unwrap().into(),
+        ]);
         self.run(
             "pg_restore",
-            &[
-                "--clean",
-                "--if-exists",
-                "-h",
-                &self.socket_dir,
-                "-p",
-                &SOCKET_PORT.to_string(),
-                "-U",
-                "sqlexam",
-                "-d",
-                Self::name_of(url),
-                file.to_str().unwrap(),
-            ],
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
         );
     }
 
-    fn name_of(url: &str) -> &str {
-        url.rsplit('/').next().unwrap_or_default()
+    /// The arguments that reach the database at `url` through the cluster's socket.
+    fn connection(&self, url: &str) -> Vec<String> {
+        let name = url.rsplit('/').next().unwrap_or_default();
+        [
+            "-h",
+            &self.socket_dir,
+            "-p",
+            &SOCKET_PORT.to_string(),
+            "-U",
+            "sqlexam",
+            "-d",
+            name,
+        ]
+        .map(str::to_owned)
+        .to_vec()
     }
 
     /// The URL of database `name`, through the cluster's socket (its folder is the host,

@@ -577,16 +577,7 @@ async fn a_server_restored_from_an_older_backup_is_refused_and_caught_by_a_synce
         .unwrap();
     let Machine { engine, dir, .. } = synced;
     drop(engine);
-    let cli = |args: &[&os]| {
-        let out = std::process::Command::new(sqlexam_tests::sqlexam_bin())
-            .args(args)
-            .env("SQLEXAM_HOME", home.path())
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        (out.status.code(), text)
-    };
+    let cli = |args: &[&os]| sqlexam_tests::cli(home.path(), args);
     // Closed and opened again (a record of that), synced from the command line: all synced.
     let session_sync = |url: &str| {
         cli(&[

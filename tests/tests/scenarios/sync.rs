@@ -562,20 +562,10 @@ async fn receipts_verify_with_the_documented_python_script_not_our_code() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_fetches_the_pack_syncs_and_verifies_the_receipts() {
     use std::ffi::OsStr as os;
-    use std::process::Command;
     let org = organizer(2);
     let home = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let cli = |args: &[&os]| {
-        let out = Command::new(sqlexam_tests::sqlexam_bin())
-            .args(args)
-            .env("SQLEXAM_HOME", home.path())
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        (out.status.code(), text)
-    };
+    let cli = |args: &[&os]| sqlexam_tests::cli(home.path(), args);
     // The organizer's key is trusted here (by the server, and by the proctor's CLI).
     let key_file = home.path().join("organizer.pub.pem");
     std::fs::write(&key_file, org.key.public().to_pem()).unwrap();

@@ -5,51 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::ffi::OsStr as os;
-use std::io::BufRead;
 use std::time::Duration;
 
 use serde_json::Value;
 use sqlexam_core::problem::Expectation;
 use sqlexam_sync::sync_pass;
 use sqlexam_tests::{Api, Machine, ServeProcess, create_token, organizer, sync_client};
-
-/// `sqlexam witness` on loopback for the logs of `log_key`, killed when dropped.
-struct WitnessProcess {
-    child: std::process::Child,
-    url: String,
-}
-
-impl WitnessProcess {
-    fn start(home: &std::path::Path, data: &std::path::Path, log_key: &std::path::Path) -> Self {
-        let mut child = std::process::Command::new(sqlexam_tests::sqlexam_bin())
-            .args(["witness", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .arg("--log-key")
-            .arg(log_key)
-            .env("SQLEXAM_HOME", home)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut banner = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut banner)
-            .unwrap();
-        let url = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .map(|u| u.trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| panic!("no address in {banner:?}"));
-        WitnessProcess { child, url }
-    }
-}
-
-impl Drop for WitnessProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn witnesses(api: &Api, token: &str) -> Value {
     api.get(token, "/v1/log/witnesses").await.json
@@ -86,7 +47,15 @@ async fn a_witness_cosigns_the_growing_log_and_refuses_a_restored_one() {
     let server_key = sqlexam_server::server_key(data.path()).unwrap().public();
     let server_pem = home.path().join("server.pem");
     std::fs::write(&server_pem, server_key.to_pem()).unwrap();
-    let witness = WitnessProcess::start(home.path(), witness_data.path(), &server_pem);
+    let witness = ServeProcess::witness(
+        home.path(),
+        &[
+            os::new("--data"),
+            witness_data.path().as_os_str(),
+            os::new("--log-key"),
+            server_pem.as_os_str(),
+        ],
+    );
     let witness_key = sqlexam_server::private_key(witness_data.path(), "witness.key")
         .unwrap()
         .public();

@@ -12,7 +12,7 @@ use sqlexam_export::results::{
 
 use super::standing::{Standing, standing};
 use super::{Outcome, Server, now};
-use crate::model::{Flag, Gap, SessionDecision, SessionRow};
+use crate::model::{Flag, Gap, Outline, PackFacts, SessionDecision, SessionRow, SubmissionRow};
 
 /// One venue at a glance: its sessions and how fresh its newest record is.
 #[derive(Debug, Serialize)]
@@ -53,6 +53,18 @@ pub struct FlagsView {
     pub gaps: Vec<Gap>,
     /// Organizers' decisions on withheld sessions, oldest first.
     pub decisions: Vec<SessionDecision>,
+}
+
+/// How an exam's sessions stand, read once.
+struct Judged {
+    pack: Option<PackFacts>,
+    outline: Option<Outline>,
+    sessions: Vec<SessionRow>,
+    submissions: Vec<SubmissionRow>,
+    /// Stored flags, then the derived ones.
+    flags: Vec<Flag>,
+    decisions: Vec<SessionDecision>,
+    standing: Standing,
 }
 
 /// Everything results are computed from, read once.
@@ -108,15 +120,56 @@ impl Server {
         Ok(self.gather(exam).await?.results)
     }
 
-    /// `exam`'s sessions, flags, decisions and results: a candidate who submitted nothing
-    /// is in them too.
-    async fn gather(&self, exam: &str) -> Outcome<Gathered> {
+    /// What `exam`'s sessions stand as: its pack and outline, its sessions and submissions,
+    /// its flags (stored, then those the sessions together show), the organizers' decisions
+    /// and which sessions are withheld.
+    async fn judge(&self, exam: &str) -> Outcome<Judged> {
         let sessions = self.store.sessions(exam).await?;
         let pack = self.store.exam_pack(exam).await?;
         let outline = match &pack {
             Some(p) => self.outline(p).await?,
             None => None,
         };
+        let submissions = self.store.submissions(exam).await?;
+        let mut flags = self.store.flags(exam).await?;
+        let decisions = self.store.decisions(exam).await?;
+        let standing = standing(
+            exam,
+            &sessions,
+            &flags,
+            &submissions,
+            outline.as_ref(),
+            &decisions,
+        );
+        flags.extend(standing.derived.iter().cloned());
+        Ok(Judged {
+            pack,
+            outline,
+            sessions,
+            submissions,
+            flags,
+            decisions,
+            standing,
+        })
+    }
+
+    /// `exam`'s sessions, flags, decisions and results: a candidate who submitted nothing
+    /// is in them too.
+    async fn gather(&self, exam: &str) -> Outcome<Gathered> {
+        let Judged {
+            pack,
+            outline,
+            sessions,
+            submissions,
+            flags,
+            decisions,
+            standing:
+                Standing {
+                    withheld,
+                    decisions: decided,
+                    ..
+                },
+        } = self.judge(exam).await?;
         let exam_ref = sqlexam_core::record::PackRef {
             id: exam.to_owned(),
             version: pack.as_ref().map(|p| p.version.clone()).unwrap_or_default(),
@@ -151,22 +204,6 @@ impl Server {
                 b.ended(&s.session, ended);
             }
         }
-        let submissions = self.store.submissions(exam).await?;
-        let mut flags = self.store.flags(exam).await?;
-        let decisions = self.store.decisions(exam).await?;
-        let Standing {
-            withheld,
-            derived,
-            decisions: decided,
-        } = standing(
-            exam,
-            &sessions,
-            &flags,
-            &submissions,
-            outline.as_ref(),
-            &decisions,
-        );
-        flags.extend(derived);
         for (session, reasons) in &withheld {
             for r in reasons {
                 b.withhold(session, r);
@@ -214,12 +251,12 @@ impl Server {
     }
 
     pub async fn flags(&self, exam: &str) -> Outcome<FlagsView> {
-        let g = self.gather(exam).await?;
+        let j = self.judge(exam).await?;
         Ok(FlagsView {
             exam: exam.to_owned(),
-            flags: g.flags,
+            flags: j.flags,
             gaps: self.store.gaps(exam).await?,
-            decisions: g.decisions,
+            decisions: j.decisions,
         })
     }
 
